@@ -1,0 +1,114 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from bank import selectors, services
+from bank.errors import ApplicationError
+from bank.models import Community, Invite, Member
+
+
+class CommunityScopedAdmin(admin.ModelAdmin):
+    """Rows of the communities the signed-in admin administers; all rows for superusers."""
+
+    community_lookup = "community__in"
+
+    def administered(self, request: HttpRequest) -> QuerySet[Community]:
+        return selectors.communities_administered_by(user=request.user)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{self.community_lookup: self.administered(request)})
+
+    def _in_scope(self, request: HttpRequest, obj) -> bool:
+        if request.user.is_superuser:
+            return True
+        if obj is None:
+            return self.administered(request).exists()
+        return self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._in_scope(request, None)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._in_scope(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._in_scope(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # history stays: members are deactivated, invites expire
+
+
+@admin.register(Community)
+class CommunityAdmin(CommunityScopedAdmin):
+    community_lookup = "pk__in"
+    list_display = ["name", "slug", "domain", "currency_code", "member_count"]
+    search_fields = ["name", "slug", "domain"]
+    actions = ["create_invite"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return [] if request.user.is_superuser else ["slug", "domain", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    @admin.display(description="members")
+    def member_count(self, community: Community) -> int:
+        return community.members.count()
+
+    @admin.action(description="Create an invite for the selected communities")
+    def create_invite(self, request: HttpRequest, queryset: QuerySet[Community]) -> None:
+        for community in queryset:
+            by = selectors.membership_for_user(user=request.user, community=community)
+            invite, code = services.invite_create(community=community, created_by=by)
+            link = request.build_absolute_uri(reverse("community:register", args=[community.slug]) + f"?invite={code}")
+            self.message_user(
+                request,
+                f"Invite for {community.name}, valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC "
+                f"(shown only now): {code} — registration link: {link}",
+                messages.SUCCESS,
+            )
+
+
+@admin.register(Member)
+class MemberAdmin(CommunityScopedAdmin):
+    list_display = ["handle", "community", "role", "is_active", "joined_at"]
+    list_filter = [("community", admin.RelatedOnlyFieldListFilter), "role", "is_active"]
+    search_fields = ["handle", "user__username"]
+    readonly_fields = ["user", "community", "handle", "joined_at"]
+    fields = ["community", "handle", "user", "role", "is_active", "joined_at"]
+    actions = ["deactivate"]
+
+    @admin.action(description="Deactivate the selected members")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Member]) -> None:
+        for member in queryset.select_related("community"):
+            by = selectors.membership_for_user(user=request.user, community=member.community)
+            try:
+                services.member_deactivate(member=member, by=by)
+            except ApplicationError as exc:
+                self.message_user(request, f"{member.handle}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{member.handle} in {member.community} is deactivated.", messages.SUCCESS)
+
+
+@admin.register(Invite)
+class InviteAdmin(CommunityScopedAdmin):
+    list_display = ["__str__", "community", "created_by", "created_at", "expires_at", "state"]
+    list_filter = [("community", admin.RelatedOnlyFieldListFilter)]
+    readonly_fields = ["community", "created_by", "created_at", "expires_at", "used_at", "used_by"]
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="state")
+    def state(self, invite: Invite) -> str:
+        if invite.used_at:
+            return f"used by {invite.used_by.handle}" if invite.used_by else "used"
+        return "expired" if invite.expires_at <= timezone.now() else "open"

@@ -1,0 +1,190 @@
+"""The community API's auth/, admin/ and invite/ endpoints (Resilience seed names)."""
+
+from django.contrib.auth import logout
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bank import auth, selectors, services
+from bank.api_helpers import InputSerializer, PasswordField, TextField, client_address
+from bank.errors import NotFound
+from bank.models import AuthToken, Member
+from bank.permissions import IsCommunityAdmin
+
+HANDLE_FIELD = {"max_length": 32}
+
+
+class MemberOutput(serializers.Serializer):
+    username = serializers.CharField(source="handle")
+    community = serializers.CharField(source="community.slug")
+    role = serializers.CharField()
+    address = serializers.CharField()
+
+
+class UserOutput(serializers.Serializer):
+    user_id = serializers.CharField(source="handle")
+    role = serializers.CharField()
+    active = serializers.BooleanField(source="is_active")
+
+
+def _member_or_404(request: Request, handle: str) -> Member:
+    member = selectors.member_get(community=request.community, handle=handle)
+    if member is None:
+        raise NotFound(f"There is no user {handle!r} in this community.", code="user_not_found")
+    return member
+
+
+class LoginApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class Input(InputSerializer):
+        username = TextField(**HANDLE_FIELD)
+        password = PasswordField()
+
+    class Output(serializers.Serializer):
+        username = serializers.CharField()
+        community = serializers.CharField()
+        role = serializers.CharField()
+        token = serializers.CharField()
+
+    @extend_schema(request=Input, responses=Output, summary="Sign in; returns an API token")
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = auth.member_authenticate(
+            community=request.community,
+            handle=data.validated_data["username"],
+            password=data.validated_data["password"],
+            client_address=client_address(request),
+        )
+        token = auth.token_create(member=member)
+        output = {"username": member.handle, "community": member.community.slug, "role": member.role, "token": token}
+        return Response(self.Output(output).data)
+
+
+class LogoutApi(APIView):
+    @extend_schema(request=None, responses={204: None}, summary="Sign out: revoke this token or end this session")
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, AuthToken):
+            auth.token_revoke(token=request.auth)
+        else:
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WhoAmIApi(APIView):
+    @extend_schema(responses=MemberOutput, summary="The signed-in member")
+    def get(self, request: Request) -> Response:
+        return Response(MemberOutput(request.member).data)
+
+
+class ChangePasswordApi(APIView):
+    class Input(InputSerializer):
+        old_password = PasswordField()
+        new_password = PasswordField()
+
+    @extend_schema(request=Input, responses={204: None}, summary="Change my password; signs out my other tokens")
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        keep = request.auth if isinstance(request.auth, AuthToken) else None
+        auth.password_change(member=request.member, keep=keep, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CreateUserApi(APIView):
+    permission_classes = [IsCommunityAdmin]
+
+    class Input(InputSerializer):
+        user_id = TextField(**HANDLE_FIELD)
+        password = PasswordField()
+
+    @extend_schema(request=Input, responses={201: UserOutput}, summary="Create a member (admins)")
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.member_create(
+            community=request.community, handle=data.validated_data["user_id"], password=data.validated_data["password"]
+        )
+        return Response(UserOutput(member).data, status=status.HTTP_201_CREATED)
+
+
+class DeleteUserApi(APIView):
+    permission_classes = [IsCommunityAdmin]
+
+    class Input(InputSerializer):
+        user_id = TextField(**HANDLE_FIELD)
+
+    @extend_schema(request=Input, responses=UserOutput, summary="Deactivate a member; nothing is deleted (admins)")
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = _member_or_404(request, data.validated_data["user_id"])
+        services.member_deactivate(member=member, by=request.member)
+        return Response(UserOutput(member).data)
+
+
+class ResetPasswordApi(APIView):
+    permission_classes = [IsCommunityAdmin]
+
+    class Input(InputSerializer):
+        user_id = TextField(**HANDLE_FIELD)
+        new_password = PasswordField()
+
+    @extend_schema(request=Input, responses=UserOutput, summary="Set a member's password (admins)")
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = _member_or_404(request, data.validated_data["user_id"])
+        services.member_reset_password(member=member, new_password=data.validated_data["new_password"])
+        return Response(UserOutput(member).data)
+
+
+class ListUsersApi(APIView):
+    permission_classes = [IsCommunityAdmin]
+
+    class Output(serializers.Serializer):
+        users = UserOutput(many=True)
+
+    @extend_schema(responses=Output, summary="All members of the community (admins)")
+    def get(self, request: Request) -> Response:
+        return Response(self.Output({"users": selectors.member_list(community=request.community)}).data)
+
+
+class CreateInviteApi(APIView):
+    permission_classes = [IsCommunityAdmin]
+
+    class Output(serializers.Serializer):
+        invite = serializers.CharField()
+        expires = serializers.DateTimeField()
+
+    @extend_schema(request=None, responses={201: Output}, summary="Create a single-use invite code (admins)")
+    def post(self, request: Request) -> Response:
+        invite, code = services.invite_create(community=request.community, created_by=request.member)
+        return Response(self.Output({"invite": code, "expires": invite.expires_at}).data, status=201)
+
+
+class RegisterApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class Input(InputSerializer):
+        invite = TextField(max_length=100)
+        username = TextField(**HANDLE_FIELD)
+        password = PasswordField()
+
+    @extend_schema(request=Input, responses={201: MemberOutput}, summary="Join the community with an invite")
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.invite_redeem(
+            community=request.community,
+            code=data.validated_data["invite"],
+            handle=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        return Response(MemberOutput(member).data, status=status.HTTP_201_CREATED)

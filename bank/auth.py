@@ -1,0 +1,55 @@
+"""Signing in and out, tokens and passwords."""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from bank import selectors
+from bank.errors import Forbidden, InvalidInput, Unauthorized
+from bank.models import AuthToken, Community, Member
+from bank.secrets import digest, new_secret
+from bank.services import password_validate
+from bank.throttling import login_attempt_register
+
+
+def member_authenticate(*, community: Community, handle: str, password: str, client_address: str) -> Member:
+    """The active member whose handle and password these are, or an error saying why not."""
+    handle = handle.strip().lower()
+    login_attempt_register(account=f"{community.pk}:{handle}", client_address=client_address)
+    member = selectors.member_get(community=community, handle=handle)
+    if member is None:
+        # Hash anyway, so the response time does not tell whether the username exists.
+        get_user_model()().set_password(password)
+        raise Unauthorized("Wrong username or password.", code="invalid_credentials")
+    if not member.user.check_password(password):
+        raise Unauthorized("Wrong username or password.", code="invalid_credentials")
+    if not (member.is_active and member.user.is_active):
+        raise Forbidden("This membership has been deactivated by a community admin.", code="member_inactive")
+    return member
+
+
+@transaction.atomic
+def token_create(*, member: Member) -> str:
+    """Issue an API token for the membership; the key is returned once and stored only as a digest."""
+    key = new_secret()
+    AuthToken.objects.create(member=member, key_digest=digest(key))
+    return key
+
+
+@transaction.atomic
+def token_revoke(*, token: AuthToken) -> None:
+    token.delete()
+
+
+@transaction.atomic
+def password_change(*, member: Member, old_password: str, new_password: str, keep: AuthToken | None = None) -> None:
+    """Change the login's password and sign out every other token of that login."""
+    user = member.user
+    if not user.check_password(old_password):
+        raise InvalidInput("old_password", ["The current password is wrong."])
+    password_validate(new_password, field="new_password", user=user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    others = AuthToken.objects.filter(member__user=user)
+    if keep is not None:
+        others = others.exclude(pk=keep.pk)
+    others.delete()

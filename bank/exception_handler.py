@@ -1,0 +1,88 @@
+"""One error shape for the whole API: {"error": {"code": ..., "message": ...}}."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from bank.errors import ApplicationError, Throttled
+
+DRF_CODES = {
+    exceptions.ParseError: "malformed_request",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def error_response(code: str, message: str, status: int, **extra: Any) -> JsonResponse:
+    """The error shape for responses made outside DRF (middleware, Django handlers)."""
+    return JsonResponse(error_body(code, message, **extra), status=status)
+
+
+def error_page(request: HttpRequest, code: str, message: str, status: int) -> HttpResponse:
+    """The error shape for API paths, a page saying the same for people elsewhere."""
+    if "/api/" in request.path_info:
+        return error_response(code, message, status=status)
+    return render(request, "error.html", {"code": code, "message": message}, status=status)
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested validation detail into {"field.path": [messages]}."""
+    if isinstance(detail, dict):
+        fields: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = prefix if key == "non_field_errors" else (f"{prefix}.{key}" if prefix else str(key))
+            fields.update(_flatten(value, name))
+        return fields
+    if isinstance(detail, list) and detail and not isinstance(detail[0], (dict, list)):
+        return {prefix: [str(item) for item in detail]}
+    if isinstance(detail, list):
+        fields = {}
+        for index, value in enumerate(detail):
+            fields.update(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+        return fields
+    return {prefix: [str(detail)]}
+
+
+def _validation_response(exc: exceptions.ValidationError) -> Response:
+    fields = _flatten(exc.detail)
+    name, messages = next(iter(fields.items()))
+    message = f"{name}: {messages[0]}" if name else messages[0]
+    return Response(error_body("invalid_input", message, fields=fields), status=400)
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        response = Response(error_body(exc.code, exc.message, **exc.extra), status=exc.status)
+        if isinstance(exc, Throttled):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.ValidationError):
+        return _validation_response(exc)
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a bug: let Django log it and answer 500 (see config.urls handler500)
+
+    code = next((code for cls, code in DRF_CODES.items() if isinstance(exc, cls)), "error")
+    response = Response(error_body(code, str(exc.detail)), status=exc.status_code)
+    if getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None) is not None:
+        response["Retry-After"] = str(int(exc.wait))
+    return response

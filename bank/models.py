@@ -1,0 +1,125 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+from bank.secrets import digest
+
+HANDLE_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,31}$"
+handle_validator = RegexValidator(
+    HANDLE_PATTERN,
+    "A handle has 2 to 32 characters: lowercase letters, digits, '-' and '_', starting with a letter or digit.",
+)
+
+
+class Community(models.Model):
+    """A tenant: one community bank on this instance."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    domain = models.CharField(
+        max_length=253, unique=True, null=True, blank=True, help_text="Optional own domain, e.g. bank.example.org"
+    )
+    currency_code = models.CharField(max_length=8, default="TRUST")
+    currency_name = models.CharField(max_length=50, default="Trust")
+    minimum_trust_index = models.DecimalField(
+        max_digits=7,
+        decimal_places=6,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Lowest tax rate a member may set, between 0 and 1.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "communities"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        # Host headers are case-insensitive; stored domains are lowercase so lookups are exact.
+        self.domain = (self.domain or "").strip().lower() or None
+
+    @property
+    def address_domain(self) -> str:
+        return self.domain or f"{self.slug}.{settings.INSTANCE_DOMAIN}"
+
+
+class MemberQuerySet(models.QuerySet):
+    def active(self) -> "MemberQuerySet":
+        return self.filter(is_active=True, user__is_active=True)
+
+    def admins(self) -> "MemberQuerySet":
+        return self.filter(role=Member.Role.ADMIN)
+
+
+class Member(models.Model):
+    """A login's membership in one community."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member"
+        ADMIN = "admin"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships")
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="members")
+    handle = models.CharField(max_length=32, validators=[handle_validator])
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    is_active = models.BooleanField(default=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["community", "handle"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "handle"], name="member_handle_unique"),
+            models.UniqueConstraint(fields=["community", "user"], name="member_user_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def address(self) -> str:
+        return f"{self.handle}@{self.community.address_domain}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class Invite(models.Model):
+    """A single-use invitation into one community. Only the digest of the code is stored."""
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="invites")
+    code_digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(Member, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(Member, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invite to {self.community} ({self.code_digest[:8]})"
+
+
+class AuthTokenQuerySet(models.QuerySet):
+    def for_key(self, key: str) -> "AuthTokenQuerySet":
+        return self.filter(key_digest=digest(key))
+
+
+class AuthToken(models.Model):
+    """An API token issued at login, valid only in its membership's community."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="auth_tokens")
+    key_digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuthTokenQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Token of {self.member} ({self.key_digest[:8]})"

@@ -1,0 +1,39 @@
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from bank.models import Community, Member
+
+
+def community_get_by_slug(*, slug: str) -> Community | None:
+    return Community.objects.filter(slug=slug).first()
+
+
+def community_get_by_domain(*, domain: str) -> Community | None:
+    if not domain:
+        return None
+    return Community.objects.filter(domain=domain.lower()).first()
+
+
+def member_get(*, community: Community, handle: str) -> Member | None:
+    return Member.objects.select_related("user", "community").filter(community=community, handle=handle.lower()).first()
+
+
+def member_list(*, community: Community) -> QuerySet[Member]:
+    return Member.objects.filter(community=community).order_by("handle")
+
+
+def membership_for_user(*, user: AbstractBaseUser, community: Community) -> Member | None:
+    """The user's active membership in the community, or None."""
+    if not user.is_authenticated:
+        return None
+    return Member.objects.active().select_related("community").filter(user=user, community=community).first()
+
+
+def memberships_for_user(*, user: AbstractBaseUser) -> QuerySet[Member]:
+    return Member.objects.filter(user=user).select_related("community").order_by("community__name")
+
+
+def communities_administered_by(*, user: AbstractBaseUser) -> QuerySet[Community]:
+    if user.is_superuser:
+        return Community.objects.all()
+    return Community.objects.filter(members__in=Member.objects.active().admins().filter(user=user))

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from bank import apis
+
+app_name = "bank"
+
+urlpatterns = [
+    path("auth/login", apis.LoginApi.as_view(), name="login"),
+    path("auth/logout", apis.LogoutApi.as_view(), name="logout"),
+    path("auth/whoami", apis.WhoAmIApi.as_view(), name="whoami"),
+    path("auth/change_password", apis.ChangePasswordApi.as_view(), name="change-password"),
+    path("admin/create_user", apis.CreateUserApi.as_view(), name="create-user"),
+    path("admin/delete_user", apis.DeleteUserApi.as_view(), name="delete-user"),
+    path("admin/reset_password", apis.ResetPasswordApi.as_view(), name="reset-password"),
+    path("admin/list_users", apis.ListUsersApi.as_view(), name="list-users"),
+    path("admin/create_invite", apis.CreateInviteApi.as_view(), name="create-invite"),
+    path("invite/register", apis.RegisterApi.as_view(), name="register"),
+]

@@ -1,0 +1,95 @@
+"""Member web pages: sign-in, registration with an invite, and the dashboard of memberships."""
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from bank import auth, selectors, services
+from bank.errors import ApplicationError
+from bank.api_helpers import client_address
+from bank.exception_handler import error_page
+from bank.forms import ChooseCommunityForm, LoginForm, RegisterForm
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = ChooseCommunityForm(request.GET or None)
+    if form.is_valid():
+        return redirect("community:login", community_slug=form.cleaned_data["community"])
+    return render(request, "bank/landing.html", {"form": form})
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    memberships = selectors.memberships_for_user(user=request.user)
+    return render(request, "bank/dashboard.html", {"memberships": memberships})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, "You are signed out.")
+    return redirect("landing")
+
+
+def community_home(request: HttpRequest) -> HttpResponse:
+    member = selectors.membership_for_user(user=request.user, community=request.community)
+    if member is None:
+        return redirect("community:login", community_slug=request.community.slug)
+    return render(request, "bank/community_home.html", {"member": member})
+
+
+def community_login(request: HttpRequest) -> HttpResponse:
+    community = request.community
+    form = LoginForm(request.POST or None)
+    if form.is_valid():
+        try:
+            member = auth.member_authenticate(
+                community=community,
+                handle=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                client_address=client_address(request),
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(request, member.user)
+            return redirect("community:home", community_slug=community.slug)
+    return render(request, "bank/login.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def community_register(request: HttpRequest) -> HttpResponse:
+    community = request.community
+    existing_login = request.user.is_authenticated
+    form = RegisterForm(request.POST or None, initial={"invite": request.GET.get("invite", "")}, existing_login=existing_login)
+    if form.is_valid():
+        try:
+            member = services.invite_redeem(
+                community=community,
+                code=form.cleaned_data["invite"],
+                handle=form.cleaned_data["username"],
+                password=form.cleaned_data.get("password"),
+                user=request.user if existing_login else None,
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if not existing_login:
+                login(request, member.user)
+            messages.success(request, f"Welcome to {community.name}, {member.handle}.")
+            return redirect("community:home", community_slug=community.slug)
+    context = {"form": form, "existing_login": existing_login}
+    return render(request, "bank/register.html", context, status=400 if form.errors else 200)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return error_page(request, "not_found", "There is nothing at this address.", 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    message = "Something went wrong on our side. It has been logged; please try again later."
+    return error_page(request, "server_error", message, 500)
