@@ -1,0 +1,34 @@
+"""The project's settings with the test run's database, cache and Celery choices."""
+
+import os
+import uuid
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+
+from config.settings import *  # noqa: E402,F403
+from config.settings import _database  # noqa: E402
+from tests.services import postgres_url, redis_url  # noqa: E402
+
+TEST_POSTGRES_URL = postgres_url()
+TEST_REDIS_URL = redis_url()
+
+if TEST_POSTGRES_URL:
+    DATABASES = {"default": _database(TEST_POSTGRES_URL)}
+    # Every run gets its own database, so parallel or interrupted runs never share state.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_trustbank_{uuid.uuid4().hex[:10]}"}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+# Unit tests use local memory and eager tasks; tests marked `redis` switch to the real Redis.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CELERY_BROKER_URL = "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = True
+
+# Argon2 is the production hasher (see config.settings); tests hash thousands of passwords.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Static files are served from the source folders; production collects them into a manifest.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
