@@ -1,0 +1,27 @@
+# Quick start: `make run` serves a demo community, `make test` runs the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test venv migrate
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+run: venv
+	DEBUG=true $(PY) manage.py migrate --noinput
+	DEBUG=true $(PY) manage.py seed_demo
+	@echo
+	@echo "Trustbank is running at http://$(HOST):$(PORT)/  (demo community: http://$(HOST):$(PORT)/c/demo/login/)"
+	@echo
+	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: venv
+	$(PY) -m pytest

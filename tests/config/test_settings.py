@@ -1,0 +1,104 @@
+"""Settings come from the environment, strictly: a bad value stops start-up and names the variable."""
+
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SETTINGS_VARIABLES = [
+    "DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS",
+    "DATABASE_CONN_MAX_AGE", "LOGIN_ATTEMPTS_PER_ACCOUNT", "SECURE_HSTS_SECONDS",
+]
+
+
+@pytest.fixture
+def load_settings(monkeypatch, tmp_path):
+    """Evaluate config/settings.py afresh under the given environment, without touching the live settings."""
+
+    def load(**env: str) -> dict:
+        for name in SETTINGS_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("TRUSTBANK_VAR_DIR", str(tmp_path))
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return runpy.run_path(str(PROJECT_DIR / "config" / "settings.py"))
+
+    return load
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"DEBUG": "perhaps"}, "DEBUG"),
+        ({"DEBUG": "true", "DATABASE_CONN_MAX_AGE": "sixty"}, "DATABASE_CONN_MAX_AGE"),
+        ({"DEBUG": "true", "LOGIN_ATTEMPTS_PER_ACCOUNT": "0"}, "LOGIN_ATTEMPTS_PER_ACCOUNT"),
+        ({"DEBUG": "true", "REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL"),
+        ({"DEBUG": "true", "DATABASE_URL": "nosuchdb://x/y"}, "DATABASE_URL"),
+        ({"DEBUG": "false"}, "SECRET_KEY"),
+        ({"DEBUG": "false", "SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE"),
+        ({"DEBUG": "false", "SECRET_KEY": "s" * 50, "SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS"),
+    ],
+)
+def test_a_malformed_variable_stops_start_up_naming_it(load_settings, env, named):
+    with pytest.raises(ImproperlyConfigured, match=rf"^{named}\b"):
+        load_settings(**env)
+
+
+def test_production_settings_are_secure(load_settings):
+    config = load_settings(DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="bank.example.org, www.example.org")
+    assert config["ALLOWED_HOSTS"] == ["bank.example.org", "www.example.org"]
+    assert config["SESSION_COOKIE_SECURE"] and config["CSRF_COOKIE_SECURE"]
+    assert config["SECURE_HSTS_SECONDS"] >= 31_536_000
+    assert config["PASSWORD_HASHERS"][0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_secret_key_can_come_from_a_file(load_settings, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-mounted-secret\n")
+    assert load_settings(SECRET_KEY_FILE=str(secret))["SECRET_KEY"] == "from-a-mounted-secret"
+
+
+def test_development_generates_and_keeps_a_secret_key(load_settings, tmp_path):
+    first = load_settings(DEBUG="true")["SECRET_KEY"]
+    assert len(first) >= 50
+    assert load_settings(DEBUG="true")["SECRET_KEY"] == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_embedded_defaults_without_redis(load_settings, tmp_path):
+    config = load_settings(DEBUG="true")
+    assert config["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["DATABASES"]["default"]["NAME"] == str(tmp_path / "trustbank.sqlite3")
+    assert config["CELERY_TASK_ALWAYS_EAGER"] is True
+    assert config["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
+
+
+def test_production_services_from_urls(load_settings):
+    config = load_settings(
+        DEBUG="false",
+        SECRET_KEY="x" * 50,
+        DATABASE_URL="postgres://bank:pw@db.internal:5432/trustbank",
+        REDIS_URL="redis://cache.internal:6379/1",
+    )
+    database = config["DATABASES"]["default"]
+    assert (database["ENGINE"], database["HOST"], database["NAME"]) == (
+        "django.db.backends.postgresql", "db.internal", "trustbank"
+    )
+    assert config["CELERY_TASK_ALWAYS_EAGER"] is False
+    assert config["CELERY_BROKER_URL"] == "redis://cache.internal:6379/1"
+    assert config["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_manage_py_refuses_to_start_with_a_bad_variable(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
+    env.update(DEBUG="maybe", TRUSTBANK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
