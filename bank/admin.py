@@ -24,6 +24,8 @@ class CommunityScopedAdmin(admin.ModelAdmin):
         return queryset.filter(**{self.community_lookup: self.administered(request)})
 
     def _in_scope(self, request: HttpRequest, obj) -> bool:
+        if not request.user.is_active:  # anonymous (the login page builds the app list too) or deactivated
+            return False
         if request.user.is_superuser:
             return True
         if obj is None:
@@ -85,6 +87,17 @@ class MemberAdmin(CommunityScopedAdmin):
     readonly_fields = ["user", "community", "handle", "joined_at"]
     fields = ["community", "handle", "user", "role", "is_active", "joined_at"]
     actions = ["deactivate"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        if obj is not None and obj.user_id == request.user.pk:
+            # Like the deactivate action: nobody demotes or deactivates their own membership here.
+            return [*self.readonly_fields, "role", "is_active"]
+        return self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Member, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.member_deactivate(member=obj, by=None)  # also revokes its API tokens
 
     @admin.action(description="Deactivate the selected members")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Member]) -> None:

@@ -1,6 +1,6 @@
 """The community API's auth/, admin/ and invite/ endpoints (Resilience seed names)."""
 
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -69,6 +69,7 @@ class LoginApi(APIView):
 class LogoutApi(APIView):
     @extend_schema(request=None, responses={204: None}, summary="Sign out: revoke this token or end this session")
     def post(self, request: Request) -> Response:
+        InputSerializer(data=request.data).is_valid(raise_exception=True)
         if isinstance(request.auth, AuthToken):
             auth.token_revoke(token=request.auth)
         else:
@@ -92,7 +93,12 @@ class ChangePasswordApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         keep = request.auth if isinstance(request.auth, AuthToken) else None
-        auth.password_change(member=request.member, keep=keep, **data.validated_data)
+        auth.password_change(
+            member=request.member, keep=keep, client_address=client_address(request), **data.validated_data
+        )
+        if keep is None:
+            # Signed in by session: the new password would otherwise end this very session too.
+            update_session_auth_hash(request._request, request.member.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -108,7 +114,10 @@ class CreateUserApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         member = services.member_create(
-            community=request.community, handle=data.validated_data["user_id"], password=data.validated_data["password"]
+            community=request.community,
+            handle=data.validated_data["user_id"],
+            password=data.validated_data["password"],
+            handle_field="user_id",
         )
         return Response(UserOutput(member).data, status=status.HTTP_201_CREATED)
 
@@ -164,6 +173,7 @@ class CreateInviteApi(APIView):
 
     @extend_schema(request=None, responses={201: Output}, summary="Create a single-use invite code (admins)")
     def post(self, request: Request) -> Response:
+        InputSerializer(data=request.data).is_valid(raise_exception=True)
         invite, code = services.invite_create(community=request.community, created_by=request.member)
         return Response(self.Output({"invite": code, "expires": invite.expires_at}).data, status=201)
 

@@ -8,19 +8,23 @@ from bank.errors import Forbidden, InvalidInput, Unauthorized
 from bank.models import AuthToken, Community, Member
 from bank.secrets import digest, new_secret
 from bank.services import password_validate
-from bank.throttling import login_attempt_register
+from bank.throttling import login_failed, login_guard
+
+
+def _account(community: Community, handle: str) -> str:
+    return f"{community.pk}:{handle}"
 
 
 def member_authenticate(*, community: Community, handle: str, password: str, client_address: str) -> Member:
     """The active member whose handle and password these are, or an error saying why not."""
     handle = handle.strip().lower()
-    login_attempt_register(account=f"{community.pk}:{handle}", client_address=client_address)
+    account = _account(community, handle)
+    login_guard(account=account, client_address=client_address)
     member = selectors.member_get(community=community, handle=handle)
     if member is None:
-        # Hash anyway, so the response time does not tell whether the username exists.
-        get_user_model()().set_password(password)
-        raise Unauthorized("Wrong username or password.", code="invalid_credentials")
-    if not member.user.check_password(password):
+        get_user_model()().set_password(password)  # hash anyway: the timing must not tell who exists
+    if member is None or not member.user.check_password(password):
+        login_failed(account=account, client_address=client_address)
         raise Unauthorized("Wrong username or password.", code="invalid_credentials")
     if not (member.is_active and member.user.is_active):
         raise Forbidden("This membership has been deactivated by a community admin.", code="member_inactive")
@@ -40,16 +44,24 @@ def token_revoke(*, token: AuthToken) -> None:
     token.delete()
 
 
-@transaction.atomic
-def password_change(*, member: Member, old_password: str, new_password: str, keep: AuthToken | None = None) -> None:
-    """Change the login's password and sign out every other token of that login."""
+def password_change(
+    *, member: Member, old_password: str, new_password: str, client_address: str, keep: AuthToken | None = None
+) -> None:
+    """Change the login's password and sign out every other token of that login.
+
+    Wrong old passwords count as failed sign-ins, so a stolen session cannot guess its way in.
+    """
+    account = _account(member.community, member.handle)
+    login_guard(account=account, client_address=client_address)
     user = member.user
     if not user.check_password(old_password):
+        login_failed(account=account, client_address=client_address)
         raise InvalidInput("old_password", ["The current password is wrong."])
     password_validate(new_password, field="new_password", user=user)
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    others = AuthToken.objects.filter(member__user=user)
-    if keep is not None:
-        others = others.exclude(pk=keep.pk)
-    others.delete()
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        others = AuthToken.objects.filter(member__user=user)
+        if keep is not None:
+            others = others.exclude(pk=keep.pk)
+        others.delete()

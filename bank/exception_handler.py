@@ -58,9 +58,10 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def _validation_response(exc: exceptions.ValidationError) -> Response:
-    fields = _flatten(exc.detail)
+    # Errors about the body as a whole (not an object, say) are filed under "body".
+    fields = {name or "body": messages for name, messages in _flatten(exc.detail).items()}
     name, messages = next(iter(fields.items()))
-    message = f"{name}: {messages[0]}" if name else messages[0]
+    message = f"{name}: {messages[0]}"
     return Response(error_body("invalid_input", message, fields=fields), status=400)
 
 

@@ -9,7 +9,8 @@ from bank.exception_handler import error_page
 
 COMMUNITY_PATH = re.compile(r"^/c/(?P<slug>[^/]+)(?:/|$)")
 # Paths that belong to the instance even when the request arrives on a community's own domain.
-INSTANCE_PATHS = ("/admin/", "/static/", "/api/schema/", "/api/docs/")
+# Every page's header links to the dashboard and signs out at /logout/, whatever the host.
+INSTANCE_PATHS = ("/admin/", "/static/", "/api/schema/", "/api/docs/", "/dashboard/", "/logout/")
 
 
 class CommunityMiddleware:

@@ -35,7 +35,8 @@ class IsCommunityMember(BasePermission):
 
 class IsCommunityAdmin(IsCommunityMember):
     def has_permission(self, request: Request, view) -> bool:
-        super().has_permission(request, view)
+        if not super().has_permission(request, view):
+            return False  # not signed in: 401, as for members' endpoints
         if not request.member.is_admin:
             raise Forbidden("Only community admins may do this.", code="admin_required")
         return True

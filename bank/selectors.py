@@ -34,6 +34,8 @@ def memberships_for_user(*, user: AbstractBaseUser) -> QuerySet[Member]:
 
 
 def communities_administered_by(*, user: AbstractBaseUser) -> QuerySet[Community]:
+    if not user.is_authenticated:
+        return Community.objects.none()
     if user.is_superuser:
         return Community.objects.all()
     return Community.objects.filter(members__in=Member.objects.active().admins().filter(user=user))

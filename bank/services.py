@@ -23,12 +23,12 @@ def password_validate(password: str, *, field: str, user: AbstractBaseUser | Non
         raise InvalidInput(field, list(exc.messages)) from None
 
 
-def _check_handle(handle: str) -> str:
+def _check_handle(handle: str, *, field: str = "username") -> str:
     handle = handle.strip().lower()
     try:
         handle_validator(handle)
     except ValidationError as exc:
-        raise InvalidInput("username", list(exc.messages)) from None
+        raise InvalidInput(field, list(exc.messages)) from None
     return handle
 
 
@@ -88,8 +88,11 @@ def community_create(
 
 
 @transaction.atomic
-def member_create(*, community: Community, handle: str, password: str, role: str = Member.Role.MEMBER) -> Member:
-    handle = _check_handle(handle)
+def member_create(
+    *, community: Community, handle: str, password: str, role: str = Member.Role.MEMBER, handle_field: str = "username"
+) -> Member:
+    """``handle_field`` names the caller's input field for the handle in validation errors."""
+    handle = _check_handle(handle, field=handle_field)
     _ensure_handle_free(community=community, handle=handle)
     user = _new_login(community=community, handle=handle, password=password)
     return _add_member(community=community, handle=handle, user=user, role=role)

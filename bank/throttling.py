@@ -1,4 +1,10 @@
-"""Fixed-window attempt counters in the cache (Redis in production), shared by all processes."""
+"""Sign-in throttling: failed attempts counted per account and per client address.
+
+Counts live in the cache (Redis in production, so every process sees the same numbers) in fixed
+windows. Only failures count, so people who sign in often from several devices, or many members
+behind one address, are never locked out by their own successes; once the failures reach the
+limit, every attempt is refused until the window ends, the right password included.
+"""
 
 import time
 
@@ -8,28 +14,39 @@ from django.core.cache import cache
 from bank.errors import Throttled
 
 
-def _hit(key: str, *, window: int) -> tuple[int, int]:
-    """Count one attempt under ``key``; returns (attempts in this window, seconds until it ends)."""
-    now = time.time()
-    window_index = int(now // window)
-    bucket = f"throttle:{key}:{window_index}"
-    cache.add(bucket, 0, timeout=window + 1)
-    try:
-        count = cache.incr(bucket)
-    except ValueError:  # the bucket expired between add and incr
-        cache.set(bucket, 1, timeout=window + 1)
-        count = 1
-    return count, int((window_index + 1) * window - now) + 1
-
-
-def login_attempt_register(*, account: str, client_address: str) -> None:
-    """Count a login attempt; raise ``Throttled`` when the account or the address has had too many."""
+def _bucket(key: str) -> tuple[str, int]:
+    """The cache key of the current window for ``key`` and the seconds until that window ends."""
     window = settings.LOGIN_ATTEMPT_WINDOW_SECONDS
-    account_count, retry_after = _hit(f"login:account:{account}", window=window)
-    address_count, _ = _hit(f"login:address:{client_address}", window=window)
-    if account_count > settings.LOGIN_ATTEMPTS_PER_ACCOUNT or address_count > settings.LOGIN_ATTEMPTS_PER_ADDRESS:
-        raise Throttled(
-            f"Too many sign-in attempts. Try again in {retry_after} seconds.",
-            code="too_many_attempts",
-            retry_after=retry_after,
-        )
+    now = time.time()
+    index = int(now // window)
+    return f"throttle:{key}:{index}", int((index + 1) * window - now) + 1
+
+
+def _keys(account: str, client_address: str) -> list[tuple[str, int]]:
+    return [
+        (f"login:account:{account}", settings.LOGIN_ATTEMPTS_PER_ACCOUNT),
+        (f"login:address:{client_address}", settings.LOGIN_ATTEMPTS_PER_ADDRESS),
+    ]
+
+
+def login_guard(*, account: str, client_address: str) -> None:
+    """Raise ``Throttled`` when the account or the address has failed too often in this window."""
+    for key, limit in _keys(account, client_address):
+        bucket, retry_after = _bucket(key)
+        if (cache.get(bucket) or 0) >= limit:
+            raise Throttled(
+                f"Too many failed sign-in attempts. Try again in {retry_after} seconds.",
+                code="too_many_attempts",
+                retry_after=retry_after,
+            )
+
+
+def login_failed(*, account: str, client_address: str) -> None:
+    timeout = settings.LOGIN_ATTEMPT_WINDOW_SECONDS + 1
+    for key, _ in _keys(account, client_address):
+        bucket, _ = _bucket(key)
+        cache.add(bucket, 0, timeout=timeout)
+        try:
+            cache.incr(bucket)
+        except ValueError:  # the window ended between add and incr
+            cache.set(bucket, 1, timeout=timeout)

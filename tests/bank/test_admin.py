@@ -1,0 +1,303 @@
+"""The Django admin: instance superusers see everything, community admins only their own communities."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from bank import auth, services
+from bank.models import Community, Invite, Member
+from tests.bank.web_helpers import flash_messages, signed_in_user_id
+from tests.factories import PASSWORD, InviteFactory, MemberFactory, UserFactory
+
+CHANGELISTS = {
+    "community": reverse("admin:bank_community_changelist"),
+    "member": reverse("admin:bank_member_changelist"),
+    "invite": reverse("admin:bank_invite_changelist"),
+}
+
+
+@pytest.fixture
+def named(world):
+    """Rows whose names appear in only one community, so a changelist's HTML shows whose rows it holds."""
+    return {
+        "alpha_member": MemberFactory(community=world.a.community, handle="alfred"),
+        "beta_member": MemberFactory(community=world.b.community, handle="bertha"),
+        "alpha_invite": InviteFactory(community=world.a.community),
+        "beta_invite": InviteFactory(community=world.b.community),
+    }
+
+
+@pytest.fixture
+def alpha_admin(client, world):
+    client.force_login(world.a.admin.user)
+    return world.a.admin
+
+
+def run_action(client, changelist: str, action: str, *objects):
+    return client.post(
+        CHANGELISTS[changelist], {"action": action, "_selected_action": [str(obj.pk) for obj in objects]}
+    )
+
+
+# --- who may sign in --------------------------------------------------------------------------
+
+
+def test_admin_login_page_renders_for_anonymous(client, db):
+    response = client.get(reverse("admin:login"))
+    assert response.status_code == 200
+    assert 'name="password"' in response.content.decode()
+
+
+def test_community_admin_without_is_staff_can_sign_in(client, world):
+    user = world.a.admin.user
+    assert not user.is_staff and not user.is_superuser
+
+    response = client.post(reverse("admin:login"), {"username": user.username, "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == user.pk
+    index = client.get(reverse("admin:index"))
+    assert index.status_code == 200
+    html = index.content.decode()
+    for model in ["Communities", "Members", "Invites"]:
+        assert model in html
+    assert "Users" not in html and "Groups" not in html
+
+
+@pytest.mark.parametrize("who", ["member", "inactive"])
+def test_non_admin_member_cannot_sign_in(client, world, who):
+    user = getattr(world.a, who).user
+
+    response = client.post(reverse("admin:login"), {"username": user.username, "password": PASSWORD})
+
+    assert response.status_code == 200
+    assert signed_in_user_id(client) is None
+    if who == "member":
+        assert "not an admin of any community" in response.content.decode()
+
+
+def test_plain_member_with_a_session_is_sent_to_the_admin_login(client, world):
+    client.force_login(world.a.member.user)
+    response = client.get(CHANGELISTS["member"])
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def test_deactivated_admin_membership_loses_the_admin(client, world):
+    client.force_login(world.a.admin.user)
+    Member.objects.filter(pk=world.a.admin.pk).update(is_active=False)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+# --- what a community admin sees --------------------------------------------------------------
+
+
+def test_community_changelist_shows_only_own_community(client, world, alpha_admin):
+    response = client.get(CHANGELISTS["community"])
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Community ALPHA" in html
+    assert "Community BETA" not in html
+    assert list(response.context["cl"].queryset) == [world.a.community]
+
+
+def test_member_changelist_shows_only_own_community(client, world, named, alpha_admin):
+    response = client.get(CHANGELISTS["member"])
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "alfred" in html
+    assert "bertha" not in html and "Community BETA" not in html
+    assert {m.community for m in response.context["cl"].queryset} == {world.a.community}
+
+
+def test_invite_changelist_shows_only_own_community(client, world, named, alpha_admin):
+    response = client.get(CHANGELISTS["invite"])
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Invite to Community ALPHA" in html
+    assert "Community BETA" not in html
+    assert list(response.context["cl"].queryset) == [named["alpha_invite"]]
+
+
+def test_being_a_plain_member_elsewhere_does_not_widen_the_scope(client, world, named, alpha_admin):
+    MemberFactory(community=world.b.community, handle="alphas-admin", user=alpha_admin.user)
+    html = client.get(CHANGELISTS["member"]).content.decode()
+    assert "bertha" not in html and "alphas-admin" not in html
+
+
+@pytest.mark.parametrize(
+    "url_name, target",
+    [
+        ("admin:bank_member_change", lambda world, named: named["beta_member"]),
+        ("admin:bank_community_change", lambda world, named: world.b.community),
+        ("admin:bank_invite_change", lambda world, named: named["beta_invite"]),
+    ],
+    ids=["member", "community", "invite"],
+)
+def test_change_page_of_another_community_is_not_shown(client, world, named, alpha_admin, url_name, target):
+    obj = target(world, named)
+    response = client.get(reverse(url_name, args=[obj.pk]))
+    assert response.status_code in (302, 403, 404)
+    assert "Community BETA" not in response.content.decode()
+    if response.status_code == 302:
+        assert response.url == reverse("admin:index")
+
+
+def test_post_to_another_communitys_member_changes_nothing(client, world, named, alpha_admin):
+    bertha = named["beta_member"]
+
+    response = client.post(reverse("admin:bank_member_change", args=[bertha.pk]), {"role": "admin"})
+
+    assert response.status_code in (302, 403, 404)
+    bertha.refresh_from_db()
+    assert bertha.role == Member.Role.MEMBER and bertha.is_active
+
+
+def test_post_to_another_community_changes_nothing(client, world, alpha_admin):
+    url = reverse("admin:bank_community_change", args=[world.b.community.pk])
+    data = {"name": "Taken over", "currency_code": "X", "currency_name": "X", "minimum_trust_index": "0"}
+    response = client.post(url, data)
+    assert response.status_code in (302, 403, 404)
+    world.b.community.refresh_from_db()
+    assert world.b.community.name == "Community BETA"
+
+
+def test_community_admin_can_edit_own_member(client, world, named, alpha_admin):
+    alfred = named["alpha_member"]
+    response = client.post(reverse("admin:bank_member_change", args=[alfred.pk]), {"role": "admin", "is_active": "on"})
+    assert response.status_code == 302
+    alfred.refresh_from_db()
+    assert alfred.role == Member.Role.ADMIN
+
+
+def test_deactivating_in_the_change_form_revokes_api_tokens(client, world, named, alpha_admin):
+    alfred = named["alpha_member"]
+    auth.token_create(member=alfred)
+
+    client.post(reverse("admin:bank_member_change", args=[alfred.pk]), {"role": "member"})  # is_active unticked
+
+    alfred.refresh_from_db()
+    assert not alfred.is_active
+    assert not alfred.auth_tokens.exists()  # reactivating later must not revive them
+
+
+def test_change_form_cannot_demote_or_deactivate_oneself(client, world, alpha_admin):
+    client.post(reverse("admin:bank_member_change", args=[alpha_admin.pk]), {"role": "member"})
+
+    alpha_admin.refresh_from_db()
+    assert alpha_admin.role == Member.Role.ADMIN and alpha_admin.is_active
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_community_admin_cannot_change_slug_or_domain(client, world, alpha_admin):
+    url = reverse("admin:bank_community_change", args=[world.a.community.pk])
+    data = {
+        "name": "Alpha Renamed",
+        "slug": "hijacked",
+        "domain": "evil.example",
+        "currency_code": "TRUST",
+        "currency_name": "Trust",
+        "minimum_trust_index": "0",
+    }
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302
+    community = Community.objects.get(pk=world.a.community.pk)
+    assert (community.name, community.slug, community.domain) == ("Alpha Renamed", "alpha", None)
+
+
+def test_community_admin_cannot_add_or_delete(client, world, named, alpha_admin):
+    assert client.get(reverse("admin:bank_community_add")).status_code == 403
+    assert client.get(reverse("admin:bank_member_add")).status_code == 403
+    alfred = named["alpha_member"]
+    assert client.post(reverse("admin:bank_member_delete", args=[alfred.pk]), {"post": "yes"}).status_code == 403
+    assert Member.objects.filter(pk=alfred.pk).exists()
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+
+def test_deactivate_action_deactivates_own_member(client, world, named, alpha_admin):
+    alfred = named["alpha_member"]
+
+    response = run_action(client, "member", "deactivate", alfred)
+
+    assert response.status_code == 302
+    alfred.refresh_from_db()
+    assert not alfred.is_active
+    assert "alfred in Community ALPHA is deactivated." in flash_messages(response)
+
+
+def test_deactivate_action_refuses_to_deactivate_oneself(client, world, named, alpha_admin):
+    response = run_action(client, "member", "deactivate", alpha_admin, named["alpha_member"])
+
+    alpha_admin.refresh_from_db()
+    assert alpha_admin.is_active
+    messages = flash_messages(response)
+    assert "admin: You cannot deactivate your own membership." in messages
+    named["alpha_member"].refresh_from_db()
+    assert not named["alpha_member"].is_active
+
+
+def test_deactivate_action_cannot_reach_another_community(client, world, named, alpha_admin):
+    bertha = named["beta_member"]
+    run_action(client, "member", "deactivate", bertha)
+    bertha.refresh_from_db()
+    assert bertha.is_active
+
+
+def test_create_invite_action_shows_a_code_that_works(client, world, alpha_admin):
+    response = run_action(client, "community", "create_invite", world.a.community)
+
+    assert response.status_code == 302
+    invite = Invite.objects.get(community=world.a.community)
+    assert invite.created_by == alpha_admin
+    [message] = flash_messages(response)
+    code = re.search(r"\(shown only now\): (\S+) ", message)[1]
+    assert f"/c/alpha/register/?invite={code}" in message
+
+    member = services.invite_redeem(
+        community=world.a.community, code=code, handle="invited", password="a-long-unusual-passphrase"
+    )
+    assert member.community == world.a.community
+    invite.refresh_from_db()
+    assert invite.used_by == member
+
+
+def test_create_invite_action_cannot_reach_another_community(client, world, alpha_admin):
+    run_action(client, "community", "create_invite", world.b.community)
+    assert not Invite.objects.filter(community=world.b.community).exists()
+
+
+def test_admin_actions_do_not_include_delete(client, world, alpha_admin):
+    actions = client.get(CHANGELISTS["member"]).context["action_form"].fields["action"].choices
+    assert [name for name, _ in actions if name] == ["deactivate"]
+
+
+# --- instance superuser -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changelist, texts",
+    [
+        ("community", ["Community ALPHA", "Community BETA"]),
+        ("member", ["alfred", "bertha"]),
+        ("invite", ["Invite to Community ALPHA", "Invite to Community BETA"]),
+    ],
+)
+def test_superuser_sees_both_communities(client, named, changelist, texts):
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    response = client.get(CHANGELISTS[changelist])
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in texts:
+        assert text in html
+
+
+def test_superuser_can_add_a_community(client, db):
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    assert client.get(reverse("admin:bank_community_add")).status_code == 200

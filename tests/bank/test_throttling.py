@@ -1,0 +1,181 @@
+"""Sign-in throttling: attempts counted per account and per client address, in the shared cache."""
+
+import pytest
+import redis
+from django.test import Client
+
+from bank.models import AuthToken
+from tests.bank.helpers import NEW_PASSWORD, assert_error, login
+from tests.conftest import token_client
+from tests.factories import PASSWORD
+
+# A window far longer than any test, so no test ever straddles two windows.
+WINDOW = 10**8
+LIMIT = 3
+
+
+@pytest.fixture
+def account_limit(settings):
+    settings.LOGIN_ATTEMPTS_PER_ACCOUNT = LIMIT
+    settings.LOGIN_ATTEMPTS_PER_ADDRESS = 1000
+    settings.LOGIN_ATTEMPT_WINDOW_SECONDS = WINDOW
+
+
+@pytest.fixture
+def address_limit(settings):
+    settings.LOGIN_ATTEMPTS_PER_ACCOUNT = 1000
+    settings.LOGIN_ATTEMPTS_PER_ADDRESS = LIMIT
+    settings.LOGIN_ATTEMPT_WINDOW_SECONDS = WINDOW
+
+
+def fail_logins(username: str = "member", *, times: int = LIMIT, community: str = "alpha", address: str = "10.0.0.1"):
+    for _ in range(times):
+        assert_error(login(community, username, "wrong-password", REMOTE_ADDR=address), 401, "invalid_credentials")
+
+
+def assert_throttled(response) -> None:
+    assert_error(response, 429, "too_many_attempts")
+    assert 0 < int(response["Retry-After"]) <= WINDOW + 1
+
+
+def web_login(username: str, password: str, *, address: str = "10.0.0.1"):
+    """Sign in through the web page; returns the client, signed in or not, and the response."""
+    client = Client(REMOTE_ADDR=address)
+    return client, client.post("/c/alpha/login/", {"username": username, "password": password})
+
+
+def is_signed_in(client: Client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+# Per account
+
+
+def test_an_account_is_locked_after_too_many_attempts_even_with_the_right_password(world, account_limit):
+    fail_logins("member")
+
+    assert_throttled(login("alpha", "member", REMOTE_ADDR="10.0.0.1"))
+    assert not AuthToken.objects.exists()
+
+
+def test_the_account_limit_counts_attempts_from_every_address(world, account_limit):
+    for index in range(LIMIT):
+        fail_logins("member", times=1, address=f"10.0.0.{index + 1}")
+
+    assert_throttled(login("alpha", "member", REMOTE_ADDR="10.0.9.9"))
+
+
+def test_unknown_accounts_are_counted_too(world, account_limit):
+    fail_logins("nobody")
+
+    assert_throttled(login("alpha", "nobody", "wrong-password", REMOTE_ADDR="10.0.0.1"))
+
+
+def test_other_accounts_are_unaffected_by_a_locked_account(world, account_limit):
+    fail_logins("member")
+
+    assert login("alpha", "admin", REMOTE_ADDR="10.0.0.1").status_code == 200
+    # The same handle in another community is another account.
+    assert login("beta", "member", REMOTE_ADDR="10.0.0.1").status_code == 200
+
+
+def test_the_account_is_the_handle_in_any_case(world, account_limit):
+    fail_logins("MEMBER")
+
+    assert_throttled(login("alpha", "member", REMOTE_ADDR="10.0.0.2"))
+
+
+def test_successful_sign_ins_are_not_counted(world, account_limit):
+    for _ in range(LIMIT + 2):
+        assert login("alpha", "member", REMOTE_ADDR="10.0.0.1").status_code == 200
+
+
+def test_wrong_old_passwords_count_as_failed_sign_ins(world, account_limit):
+    client = token_client(world.a.member)
+    for _ in range(LIMIT):
+        response = client.post(
+            "/c/alpha/api/auth/change_password",
+            {"old_password": "wrong-password", "new_password": NEW_PASSWORD},
+            format="json",
+        )
+        assert_error(response, 400, "invalid_input", field="old_password")
+
+    response = client.post(
+        "/c/alpha/api/auth/change_password", {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, format="json"
+    )
+
+    assert_throttled(response)
+    world.a.member.user.refresh_from_db()
+    assert world.a.member.user.check_password(PASSWORD)
+
+
+# Per address
+
+
+def test_an_address_is_locked_after_too_many_attempts_on_any_accounts(world, address_limit):
+    for username in ("someone", "someone-else", "admin"):
+        fail_logins(username, times=1, address="10.0.0.1")
+
+    assert_throttled(login("alpha", "member", REMOTE_ADDR="10.0.0.1"))
+
+
+def test_other_addresses_are_unaffected_by_a_locked_address(world, address_limit):
+    fail_logins("member", address="10.0.0.1")
+
+    assert login("alpha", "member", REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+# The web sign-in page
+
+
+def test_the_web_page_is_locked_by_api_attempts(world, account_limit):
+    fail_logins("member")
+
+    client, response = web_login("member", PASSWORD)
+
+    assert response.status_code == 400
+    assert not is_signed_in(client)
+    assert any("Too many failed sign-in attempts" in error for error in response.context["form"].non_field_errors())
+
+
+def test_the_api_is_locked_by_web_page_attempts(world, account_limit):
+    for _ in range(LIMIT):
+        client, response = web_login("member", "wrong-password")
+        assert response.status_code == 400 and not is_signed_in(client)
+
+    assert_throttled(login("alpha", "member", REMOTE_ADDR="10.0.0.1"))
+
+
+def test_the_web_page_signs_in_below_the_limit(world, account_limit):
+    fail_logins("member", times=LIMIT - 1)
+
+    client, response = web_login("member", PASSWORD)
+
+    assert response.status_code == 302 and is_signed_in(client)
+
+
+# The real cache
+
+
+@pytest.mark.redis
+def test_the_counters_live_in_redis(world, account_limit, redis_cache, settings):
+    """Another process sees the same counts: a fresh Redis connection reads what the API wrote."""
+    other_process = redis.Redis.from_url(settings.TEST_REDIS_URL)
+    try:
+        fail_logins("member", address="10.0.0.7")
+
+        account = f"{world.a.community.pk}:member"
+        account_keys = list(other_process.scan_iter(f"{redis_cache}:*throttle:login:account:{account}:*"))
+        address_keys = list(other_process.scan_iter(f"{redis_cache}:*throttle:login:address:10.0.0.7:*"))
+        assert [other_process.get(key) for key in account_keys] == [str(LIMIT).encode()]
+        assert [other_process.get(key) for key in address_keys] == [str(LIMIT).encode()]
+
+        # A count written elsewhere is obeyed here: reset the account's counter and the lock lifts.
+        other_process.set(account_keys[0], 0)
+        assert login("alpha", "member", REMOTE_ADDR="10.0.0.7").status_code == 200
+        assert other_process.get(account_keys[0]) == b"0"  # a success is not counted
+    finally:
+        keys = list(other_process.scan_iter(f"{redis_cache}:*"))
+        if keys:
+            other_process.delete(*keys)
+        other_process.close()
