@@ -5,6 +5,8 @@ from django.db import models
 from bank.secrets import digest
 
 HANDLE_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,31}$"
+# Names the platform gives accounts of its own; no member may take them.
+RESERVED_HANDLES = frozenset({"commons"})
 handle_validator = RegexValidator(
     HANDLE_PATTERN,
     "A handle has 2 to 32 characters: lowercase letters, digits, '-' and '_', starting with a letter or digit.",
@@ -27,6 +29,19 @@ class Community(models.Model):
         default=0,
         validators=[MinValueValidator(0), MaxValueValidator(1)],
         help_text="Lowest tax rate a member may set, between 0 and 1.",
+    )
+    max_hops = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(30)], help_text="Longest payment path."
+    )
+    hop_fee_ppm = models.PositiveIntegerField(
+        default=0,
+        validators=[MaxValueValidator(1_000_000)],
+        help_text="Fee per intermediary hop, in millionths of the amount; paid to the commons with the tax.",
+    )
+    commons_limit = models.BigIntegerField(
+        default=100_000_000,
+        validators=[MinValueValidator(0)],
+        help_text="Credit, in micro-units, that a new member and the commons extend to each other.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

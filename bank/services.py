@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bank.errors import Conflict, InvalidInput, NotFound
-from bank.models import AuthToken, Community, Invite, Member, handle_validator
+from bank.models import RESERVED_HANDLES, AuthToken, Community, Invite, Member, handle_validator
+from bank.signals import member_joined
 from bank.secrets import digest, new_secret
 
 User = get_user_model()
@@ -29,6 +30,8 @@ def _check_handle(handle: str, *, field: str = "username") -> str:
         handle_validator(handle)
     except ValidationError as exc:
         raise InvalidInput(field, list(exc.messages)) from None
+    if handle in RESERVED_HANDLES:
+        raise InvalidInput(field, [f"The name {handle!r} is reserved."])
     return handle
 
 
@@ -56,9 +59,11 @@ def _add_member(*, community: Community, handle: str, user: AbstractBaseUser, ro
         raise Conflict("You are already a member of this community.", code="already_member")
     try:
         with transaction.atomic():
-            return Member.objects.create(community=community, handle=handle, user=user, role=role)
+            member = Member.objects.create(community=community, handle=handle, user=user, role=role)
     except IntegrityError:  # a concurrent registration took the handle since it was checked
         raise _username_taken(handle) from None
+    member_joined.send(sender=Member, member=member)
+    return member
 
 
 @transaction.atomic

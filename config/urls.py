@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("c/<slug:community_slug>/api/", include("bank.urls")),
+    path("c/<slug:community_slug>/api/", include("trust.urls")),
     path("c/<slug:community_slug>/", include("bank.web_urls")),
     path("", views.landing, name="landing"),
     path("dashboard/", views.dashboard, name="dashboard"),

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from bank.models import Community, Invite, Member
 from bank.secrets import digest
+from bank.signals import member_joined
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -27,11 +28,18 @@ class UserFactory(factory.django.DjangoModelFactory):
 class MemberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Member
+        skip_postgeneration_save = True
 
     community = factory.SubFactory(CommunityFactory)
     handle = factory.Sequence(lambda n: f"member-{n}")
     user = factory.SubFactory(UserFactory, username=factory.LazyAttribute(lambda o: f"{o.factory_parent.handle}@{o.factory_parent.community.slug}"))
     role = Member.Role.MEMBER
+
+    @factory.post_generation
+    def joined(member: Member, create: bool, extracted, **kwargs) -> None:
+        """Announce the membership as the services do, so other apps open what a member has."""
+        if create:
+            member_joined.send(sender=Member, member=member)
 
 
 class InviteFactory(factory.django.DjangoModelFactory):

@@ -201,6 +201,9 @@ def test_community_admin_cannot_change_slug_or_domain(client, world, alpha_admin
         "currency_code": "TRUST",
         "currency_name": "Trust",
         "minimum_trust_index": "0",
+        "max_hops": "10",
+        "hop_fee_ppm": "0",
+        "commons_limit": "100000000",
     }
 
     response = client.post(url, data)

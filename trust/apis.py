@@ -1,0 +1,242 @@
+"""The community API's user/ endpoints for trustlines and payments (Resilience seed names)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bank.api_helpers import InputSerializer, TextField
+from trust import selectors
+from trust.errors import PayeeNotFound, PaymentNotFound, TrustlineNotFound
+from trust.models import Account
+from trust.money import format_amount
+from trust.pagination import paginate
+from trust.serializers import AccountRowOutput, CounterpartInput, LimitField, PaymentInput, PaymentOutput
+from trust.services import accounts, payments
+
+PAYMENT_ACTIONS = ("dispute", "cancel", "decline", "accept", "refund")
+
+
+class MemberApi(APIView):
+    """Base for user/ endpoints: ``self.account`` is the signed-in member's account."""
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        self.account = selectors.account_of(member=request.member)
+
+    def counterpart(self, data: dict, *, missing: type = TrustlineNotFound) -> Account:
+        """The account named by ``username`` (and optional ``server``) in this community."""
+        community = self.account.community
+        server = (data.get("server") or "").strip().lower()
+        if server and server != community.address_domain:
+            raise missing(f"{server} is another server; federated accounts are not available on this instance yet.")
+        other = selectors.account_find(community=community, handle=data["username"])
+        if other is None:
+            raise missing(f"There is no account {data['username']!r} in this community.")
+        return other
+
+    def rows(self) -> list[dict]:
+        return selectors.account_rows(account=self.account)
+
+    def row_for(self, other: Account) -> dict:
+        return next(row for row in self.rows() if row["username"] == other.name)
+
+
+class AccountsApi(MemberApi):
+    class Output(serializers.Serializer):
+        accounts = AccountRowOutput(many=True)
+
+    @extend_schema(responses=Output, summary="My trustlines, one row per counterpart")
+    def get(self, request: Request) -> Response:
+        return Response(self.Output({"accounts": self.rows()}).data)
+
+
+class AddAccountApi(MemberApi):
+    @extend_schema(request=CounterpartInput, responses={201: AccountRowOutput}, summary="Open a trustline")
+    def post(self, request: Request) -> Response:
+        data = CounterpartInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        other = self.counterpart(data.validated_data, missing=PayeeNotFound)
+        accounts.trustline_add(owner=self.account, other=other)
+        return Response(AccountRowOutput(self.row_for(other)).data, status=status.HTTP_201_CREATED)
+
+
+class RemoveAccountApi(MemberApi):
+    @extend_schema(request=CounterpartInput, responses={204: None}, summary="Close a settled trustline")
+    def post(self, request: Request) -> Response:
+        data = CounterpartInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        accounts.trustline_remove(owner=self.account, other=self.counterpart(data.validated_data))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SetTrustlineApi(MemberApi):
+    class Input(CounterpartInput):
+        amount = LimitField()
+
+    @extend_schema(request=Input, responses=AccountRowOutput, summary="Set the credit I extend to a counterpart")
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        other = self.counterpart(data.validated_data)
+        accounts.trustline_set_limit(owner=self.account, other=other, limit=data.validated_data["amount"])
+        return Response(AccountRowOutput(self.row_for(other)).data)
+
+
+class TrustIndexApi(MemberApi):
+    class Input(InputSerializer):
+        value = TextField(max_length=16)
+
+    class Output(serializers.Serializer):
+        value = serializers.CharField()
+        minimum = serializers.CharField()
+
+    def output(self) -> Response:
+        value = accounts.trust_index_ppm(self.account)
+        minimum = accounts.minimum_trust_index_ppm(self.account.community)
+        return Response(self.Output({"value": format_amount(value), "minimum": format_amount(minimum)}).data)
+
+    @extend_schema(responses=Output, summary="My trust index (tax rate on my payments)")
+    def get(self, request: Request) -> Response:
+        return self.output()
+
+    @extend_schema(request=Input, responses=Output, summary="Set my trust index, between the community minimum and 1")
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        accounts.trust_index_set(account=self.account, value=data.validated_data["value"])
+        self.account.refresh_from_db()
+        return self.output()
+
+
+def _created(payment) -> Response:
+    payment = selectors.payments_of(account=payment.payer).get(pk=payment.pk)
+    return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentApi(MemberApi):
+    @extend_schema(request=PaymentInput, responses={201: PaymentOutput}, summary="Send a payment routed through the trust graph")
+    def post(self, request: Request) -> Response:
+        data = PaymentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        payee = self.counterpart(values, missing=PayeeNotFound)
+        payment = payments.payment_send(
+            payer=self.account, payee=payee, amount=values["amount"], memo=values.get("memo", ""), tag=values.get("tag", "")
+        )
+        return _created(payment)
+
+
+class LocalPaymentApi(MemberApi):
+    @extend_schema(request=PaymentInput, responses={201: PaymentOutput}, summary="Pay over our direct trustline")
+    def post(self, request: Request) -> Response:
+        data = PaymentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        payee = self.counterpart(values, missing=PayeeNotFound)
+        payment = payments.payment_send(
+            payer=self.account, payee=payee, amount=values["amount"], memo=values.get("memo", ""),
+            tag=values.get("tag", ""), direct_only=True,
+        )
+        return _created(payment)
+
+
+class PaymentPreviewApi(MemberApi):
+    class Output(serializers.Serializer):
+        amount = serializers.CharField()
+        tax = serializers.CharField()
+        fees = serializers.CharField()
+        paths = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(request=PaymentInput, responses=Output, summary="The routes, tax and fees a payment would take")
+    def post(self, request: Request) -> Response:
+        data = PaymentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        payee = self.counterpart(data.validated_data, missing=PayeeNotFound)
+        plan = payments.payment_preview(payer=self.account, payee=payee, amount=data.validated_data["amount"])
+        names = selectors.paths_as_names(paths=plan.paths)
+        paths = [
+            {"accounts": names[index], "hops": len(nodes) - 1, "amount": format_amount(share)}
+            for index, (nodes, share) in enumerate(plan.paths)
+        ]
+        output = {
+            "amount": format_amount(plan.amount), "tax": format_amount(plan.tax), "fees": format_amount(plan.fees),
+            "paths": paths,
+        }
+        return Response(self.Output(output).data)
+
+
+class ReceivePaymentApi(MemberApi):
+    class Output(serializers.Serializer):
+        id = serializers.IntegerField()
+        hashlock = serializers.CharField()
+
+    @extend_schema(request=PaymentInput, responses={201: Output}, summary="Request a payment from a member")
+    def post(self, request: Request) -> Response:
+        data = PaymentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        payer = self.counterpart(values, missing=PayeeNotFound)
+        payment = payments.payment_request(
+            payee=self.account, payer=payer, amount=values["amount"], memo=values.get("memo", ""), tag=values.get("tag", "")
+        )
+        return Response(self.Output(payment).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentsApi(MemberApi):
+    @extend_schema(responses=PaymentOutput(many=True), summary="My payments, newest first (paginated)")
+    def get(self, request: Request) -> Response:
+        return paginate(request, selectors.payments_of(account=self.account), PaymentOutput, key="payments")
+
+
+def _my_payment(account: Account, payment_id: int):
+    payment = selectors.payment_of(account=account, payment_id=payment_id)
+    if payment is None:
+        raise PaymentNotFound("There is no such payment of yours.")
+    return payment
+
+
+class PaymentDetailApi(MemberApi):
+    @extend_schema(responses=PaymentOutput, summary="One of my payments")
+    def get(self, request: Request, payment_id: int) -> Response:
+        return Response(PaymentOutput(_my_payment(self.account, payment_id)).data)
+
+
+class PaymentActionApi(MemberApi):
+    """``dispute``, ``cancel``, ``decline``, ``accept`` or ``refund`` (the URL names it)."""
+
+    action: str = ""
+
+    @extend_schema(request=None, responses=PaymentOutput, summary="Change a payment's status (Civil Money rules)")
+    def post(self, request: Request, payment_id: int) -> Response:
+        InputSerializer(data=request.data).is_valid(raise_exception=True)
+        payment = _my_payment(self.account, payment_id)
+        payments.payment_change_status(payment=payment, account=self.account, action=self.action)
+        return Response(PaymentOutput(_my_payment(self.account, payment_id)).data)
+
+
+class ReceiptsApi(MemberApi):
+    class Output(serializers.Serializer):
+        id = serializers.IntegerField(source="pk")
+        kind = serializers.CharField()
+        direction = serializers.SerializerMethodField()
+        counterpart = serializers.SerializerMethodField()
+        amount = serializers.SerializerMethodField()
+        utc = serializers.DateTimeField(source="settled_at")
+        memo = serializers.CharField()
+
+        def get_direction(self, payment) -> str:
+            return "sent" if payment.payer_id == self.context["account"].pk else "received"
+
+        def get_counterpart(self, payment) -> str:
+            return (payment.payee if self.get_direction(payment) == "sent" else payment.payer).name
+
+        def get_amount(self, payment) -> str:
+            sent = self.get_direction(payment) == "sent"
+            return format_amount(-(payment.amount + payment.tax + payment.fees) if sent else payment.amount)
+
+    @extend_schema(responses=Output(many=True), summary="What I paid and received, newest first (paginated)")
+    def get(self, request: Request) -> Response:
+        receipts = selectors.payments_of(account=self.account).filter(state="finalized")
+        return paginate(request, receipts, self.Output, key="receipts", context={"account": self.account})

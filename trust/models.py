@@ -1,0 +1,182 @@
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from bank.models import Community, Member
+
+
+def capacity(*, limit_from_receiver: int, owed_by_receiver: int) -> int:
+    """How much a sender can pay a receiver over their trustline.
+
+    The credit the receiver extends to the sender plus what the receiver already owes the sender.
+    Routing and settlement both use this one function, so they can never disagree.
+    """
+    return max(0, limit_from_receiver + owed_by_receiver)
+
+
+class Account(models.Model):
+    """An endpoint of trustlines: a member, or the community's commons (which receives the tax)."""
+
+    class Kind(models.TextChoices):
+        MEMBER = "member"
+        COMMONS = "commons"
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="accounts")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MEMBER)
+    member = models.OneToOneField(Member, on_delete=models.PROTECT, null=True, blank=True, related_name="account")
+    trust_index_ppm = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The member's own tax rate in millionths; empty means the community minimum."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["community"], condition=Q(kind="commons"), name="one_commons_per_community"),
+            models.CheckConstraint(
+                condition=Q(kind="commons", member__isnull=True) | Q(kind="member", member__isnull=False),
+                name="account_kind_matches_member",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.member.handle if self.member_id else "commons"
+
+
+class Trustline(models.Model):
+    """Mutual credit between two accounts of a community, stored once with ``low.pk < high.pk``.
+
+    ``balance`` is what ``high`` owes ``low`` (negative: ``low`` owes ``high``). Each side sets the
+    credit it extends: ``limit_from_low`` is how much ``high`` may come to owe ``low``.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="trustlines")
+    low = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    high = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    limit_from_low = models.BigIntegerField(default=0)
+    limit_from_high = models.BigIntegerField(default=0)
+    balance = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(default=timezone.now, help_text="Routing graphs sync on this")
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="Removed by a side; kept for its history")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["low", "high"], name="one_trustline_per_pair"),
+            models.CheckConstraint(condition=Q(low__lt=models.F("high")), name="trustline_ordered_pair"),
+            models.CheckConstraint(
+                condition=Q(limit_from_low__gte=0, limit_from_high__gte=0), name="trustline_limits_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["community", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.low_id}~{self.high_id}"
+
+    def other(self, account_id: int) -> int:
+        return self.high_id if account_id == self.low_id else self.low_id
+
+    def capacity_from(self, sender_id: int) -> int:
+        if sender_id == self.low_id:
+            return capacity(limit_from_receiver=self.limit_from_high, owed_by_receiver=self.balance)
+        return capacity(limit_from_receiver=self.limit_from_low, owed_by_receiver=-self.balance)
+
+    def move(self, sender_id: int, amount: int) -> None:
+        """Shift ``amount`` from the sender to the other side (no check: settlement checks under lock)."""
+        self.balance += -amount if sender_id == self.low_id else amount
+
+    def owed_to(self, account_id: int) -> int:
+        """What the other side owes ``account_id`` (negative: what it owes the other side)."""
+        return self.balance if account_id == self.low_id else -self.balance
+
+    def limit_extended_by(self, account_id: int) -> int:
+        return self.limit_from_low if account_id == self.low_id else self.limit_from_high
+
+
+class Payment(models.Model):
+    class Kind(models.TextChoices):
+        PAYMENT = "payment"
+        REQUEST = "request", "payment request"
+        INCOME = "income", "basic income"
+        RETURN = "return", "declined payment returned"
+        REFUND = "refund"
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        ROUTED = "routed"
+        PREPARED = "prepared"
+        COMMITTED = "committed"
+        SEALED = "sealed"
+        FINALIZED = "finalized"
+        CANCELLED = "cancelled"
+
+    class PayerStatus(models.IntegerChoices):  # Civil Money byte values
+        NOT_SET = 0, "NotSet"
+        ACCEPT = 1, "Accept"
+        DISPUTE = 2, "Dispute"
+        CANCEL = 3, "Cancel"
+
+    class PayeeStatus(models.IntegerChoices):
+        NOT_SET = 0, "NotSet"
+        DECLINE = 1, "Decline"
+        ACCEPT = 2, "Accept"
+        REFUND = 3, "Refund"
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PAYMENT)
+    payer = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="payments_out")
+    payee = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="payments_in")
+    amount = models.BigIntegerField()
+    tax = models.BigIntegerField(default=0)
+    fees = models.BigIntegerField(default=0)
+    memo = models.CharField(max_length=255, blank=True)
+    tag = models.CharField(max_length=48, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    cancel_reason = models.CharField(max_length=255, blank=True)
+    payer_status = models.PositiveSmallIntegerField(choices=PayerStatus.choices, default=PayerStatus.ACCEPT)
+    payee_status = models.PositiveSmallIntegerField(choices=PayeeStatus.choices, default=PayeeStatus.NOT_SET)
+    hashlock = models.CharField(max_length=64, help_text="SHA-256 of the payee side's preimage, hex")
+    preimage = models.CharField(max_length=64, blank=True, help_text="Revealed by the payee side at settlement")
+    deadline = models.DateTimeField(null=True, blank=True)
+    related = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="followups",
+        help_text="The payment a return or refund gives back.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["payer", "-created_at"]),
+            models.Index(fields=["payee", "-created_at"]),
+            models.Index(fields=["state", "deadline"]),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"Payment {self.pk} {self.payer} -> {self.payee}"
+
+
+class PaymentLeg(models.Model):
+    """One movement of value over one trustline, as part of a payment."""
+
+    class Purpose(models.TextChoices):
+        PAYMENT = "payment"
+        TAX = "tax", "tax and fees"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="legs")
+    trustline = models.ForeignKey(Trustline, on_delete=models.PROTECT, related_name="legs")
+    sender = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="legs_out")
+    receiver = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="legs_in")
+    amount = models.BigIntegerField()
+    purpose = models.CharField(max_length=8, choices=Purpose.choices, default=Purpose.PAYMENT)
+    path = models.PositiveSmallIntegerField(help_text="Which of the payment's paths")
+    hop = models.PositiveSmallIntegerField(help_text="Position on the path, from the payer")
+
+    class Meta:
+        ordering = ["payment", "purpose", "path", "hop"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="leg_amount_positive")]

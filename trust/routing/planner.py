@@ -1,0 +1,116 @@
+"""Plan a payment over the in-memory graph: the paths it takes and the tax's way to the commons."""
+
+import time
+from dataclasses import dataclass, field
+
+from trust.errors import InsufficientCapacity, NoTrustPath, RoutingTimeout, TooManyHops
+from trust.money import apply_rate, format_amount
+from trust.routing.search import Capacities, Delta, SearchTimeout, decompose, max_flow, push, residual, shortest_path
+
+Path = tuple[list[int], int]  # account ids from payer to payee, and the amount moved along them
+
+
+@dataclass
+class Plan:
+    amount: int
+    paths: list[Path]
+    tax: int = 0
+    fees: int = 0
+    levy_paths: list[Path] = field(default_factory=list)  # tax and fees, from the payer to the commons
+
+    @property
+    def levy(self) -> int:
+        return self.tax + self.fees
+
+    def movements(self) -> list[tuple[str, int, int, int, int, int]]:
+        """``(purpose, path, hop, sender, receiver, amount)`` for every hop of every path."""
+        return [
+            (purpose, path_index, hop, u, v, amount)
+            for purpose, paths in (("payment", self.paths), ("tax", self.levy_paths))
+            for path_index, (nodes, amount) in enumerate(paths)
+            for hop, (u, v) in enumerate(zip(nodes, nodes[1:]))
+        ]
+
+
+def route(out: Capacities, source: int, target: int, *, amount: int, max_hops: int, delta: Delta, deadline: float) -> list[Path]:
+    """Paths carrying ``amount`` from source to target on top of ``delta`` (which they are added to).
+
+    One path when one can carry it all (fewest hops), else a split over several (max-flow).
+    """
+    path = shortest_path(out, source, target, minimum=amount, max_hops=max_hops, delta=delta, deadline=deadline)
+    if path is not None:
+        push(delta, path, amount)
+        return [(path, amount)]
+    flow: Delta = dict(delta)
+    sent = max_flow(out, source, target, amount=amount, max_hops=max_hops, delta=flow, deadline=deadline)
+    own = {edge: change - delta.get(edge, 0) for edge, change in flow.items() if change != delta.get(edge, 0)}
+    paths = [(nodes, share) for nodes, share in decompose(own, source, target) if len(nodes) - 1 <= max_hops]
+    routed = sum(share for _, share in paths)
+    if routed < amount:
+        _refuse(out, source, target, routed=routed, amount=amount, max_hops=max_hops, deadline=deadline)
+    for nodes, share in paths:
+        push(delta, nodes, share)
+    return paths
+
+
+def _refuse(out: Capacities, source: int, target: int, *, routed: int, amount: int, max_hops: int, deadline: float):
+    """Raise the error that says best why ``amount`` cannot go from source to target."""
+    if routed == 0:
+        within_reach = shortest_path(out, source, target, minimum=0, max_hops=max_hops, deadline=deadline)
+        if within_reach is None:
+            if shortest_path(out, source, target, minimum=0, max_hops=len(out), deadline=deadline) is not None:
+                raise TooManyHops(f"Every trust path to the payee is longer than {max_hops} hops.")
+            raise NoTrustPath("There is no chain of trustlines between you and the payee.")
+    raise InsufficientCapacity(
+        f"The trust paths to the payee cannot carry {format_amount(amount)}.", max_sendable=routed
+    )
+
+
+def plan_payment(
+    out: Capacities,
+    *,
+    payer: int,
+    payee: int,
+    amount: int,
+    max_hops: int,
+    commons: int | None = None,
+    tax_ppm: int = 0,
+    hop_fee_ppm: int = 0,
+    timeout: float = 10.0,
+    direct_only: bool = False,
+) -> Plan:
+    """Plan ``amount`` from payer to payee and the tax and hop fees from payer to commons.
+
+    ``direct_only`` keeps the payment on the payer's own trustline with the payee.
+    """
+    deadline = time.monotonic() + timeout
+    delta: Delta = {}
+    try:
+        if direct_only:
+            paths = _direct(out, payer, payee, amount=amount, delta=delta)
+        else:
+            paths = route(out, payer, payee, amount=amount, max_hops=max_hops, delta=delta, deadline=deadline)
+        plan = Plan(amount=amount, paths=paths, tax=apply_rate(amount, tax_ppm))
+        plan.fees = sum(apply_rate(share * (len(nodes) - 2), hop_fee_ppm) for nodes, share in paths)
+        if plan.levy and commons is not None and payer != commons:
+            try:
+                plan.levy_paths = route(out, payer, commons, amount=plan.levy, max_hops=max_hops, delta=delta, deadline=deadline)
+            except InsufficientCapacity as exc:
+                affordable = amount * exc.max_sendable // plan.levy
+                raise InsufficientCapacity(
+                    f"Your trustlines cannot also carry the tax and fees of {format_amount(plan.levy)} to the commons.",
+                    max_sendable=affordable,
+                ) from None
+    except SearchTimeout:
+        raise RoutingTimeout("Finding a route took too long; try a smaller amount or again later.") from None
+    return plan
+
+
+def _direct(out: Capacities, payer: int, payee: int, *, amount: int, delta: Delta) -> list[Path]:
+    if payee not in out.get(payer, {}):
+        raise NoTrustPath("You have no trustline with the payee.")
+    available = residual(out, delta, payer, payee)
+    if available < amount:
+        raise InsufficientCapacity("Your trustline with the payee cannot carry that much.", max_sendable=available)
+    push(delta, [payer, payee], amount)
+    return [([payer, payee], amount)]

@@ -1,0 +1,117 @@
+"""Accounts, trustlines and trust indexes."""
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from bank.errors import Conflict, InvalidInput
+from bank.models import Community, Member
+from trust.errors import TrustlineNotFound
+from trust.models import Account, Payment, Trustline
+from trust.money import parse_rate
+from trust.routing.graph import lines_changed
+
+
+def commons_of(community: Community) -> Account:
+    account, _ = Account.objects.get_or_create(community=community, kind=Account.Kind.COMMONS)
+    return account
+
+
+@transaction.atomic
+def account_open(*, member: Member) -> Account:
+    """A new member's account, with its trustline to the commons at the community's limits."""
+    account = Account.objects.create(community=member.community, member=member)
+    commons = commons_of(member.community)
+    limit = member.community.commons_limit
+    low, high = sorted((account, commons), key=lambda a: a.pk)
+    Trustline.objects.create(community=member.community, low=low, high=high, limit_from_low=limit, limit_from_high=limit)
+    return account
+
+
+def _pair(owner: Account, other: Account) -> Q:
+    low, high = sorted((owner.pk, other.pk))
+    return Q(low_id=low, high_id=high)
+
+
+def _touch(line: Trustline) -> None:
+    line.updated_at = timezone.now()
+    line.save()
+    transaction.on_commit(lambda: lines_changed(line.community_id, [line]))
+
+
+@transaction.atomic
+def trustline_add(*, owner: Account, other: Account) -> Trustline:
+    """Open (or reopen) a trustline between two accounts, extending no credit yet."""
+    if owner.pk == other.pk:
+        raise InvalidInput("username", ["You cannot open a trustline with yourself."])
+    line = Trustline.objects.select_for_update().filter(_pair(owner, other)).first()
+    if line is None:
+        low, high = sorted((owner, other), key=lambda a: a.pk)
+        line = Trustline(community_id=owner.community_id, low=low, high=high)
+    elif line.closed_at is None:
+        raise Conflict(f"You already have a trustline with {other.name}.", code="trustline_exists")
+    line.closed_at = None
+    _touch(line)
+    return line
+
+
+def _open_line(owner: Account, other: Account) -> Trustline:
+    line = Trustline.objects.select_for_update().filter(_pair(owner, other), closed_at=None).first()
+    if line is None:
+        raise TrustlineNotFound(f"You have no trustline with {other.name}; add the account first.")
+    return line
+
+
+@transaction.atomic
+def trustline_set_limit(*, owner: Account, other: Account, limit: int) -> Trustline:
+    """Set the credit ``owner`` extends to ``other``. Lowering it below what they owe only stops new credit."""
+    line = _open_line(owner, other)
+    if owner.pk == line.low_id:
+        line.limit_from_low = limit
+    else:
+        line.limit_from_high = limit
+    _touch(line)
+    return line
+
+
+@transaction.atomic
+def trustline_remove(*, owner: Account, other: Account) -> Trustline:
+    """Close a trustline whose balance is settled; its history stays."""
+    line = _open_line(owner, other)
+    if other.kind == Account.Kind.COMMONS:
+        raise Conflict("The trustline with the commons belongs to your membership.", code="commons_trustline")
+    if line.balance:
+        raise Conflict("The balance on this trustline is not zero; settle it first.", code="balance_not_zero")
+    pending = Payment.objects.filter(state=Payment.State.PENDING).filter(
+        Q(payer=owner, payee=other) | Q(payer=other, payee=owner)
+    )
+    if pending.exists():
+        raise Conflict("A payment between you is still pending.", code="payment_pending")
+    line.limit_from_low = line.limit_from_high = 0
+    line.closed_at = timezone.now()
+    _touch(line)
+    return line
+
+
+@transaction.atomic
+def trust_index_set(*, account: Account, value: str) -> int:
+    """Set the account's own tax rate, between the community minimum and 1; returns it in millionths."""
+    try:
+        ppm = parse_rate(value)
+    except ValueError as exc:
+        raise InvalidInput("value", [str(exc)]) from None
+    minimum = minimum_trust_index_ppm(account.community)
+    if ppm < minimum:
+        raise InvalidInput("value", [f"The trust index is at least the community's minimum, {minimum / 1_000_000:.6f}."])
+    account.trust_index_ppm = ppm
+    account.save(update_fields=["trust_index_ppm"])
+    return ppm
+
+
+def minimum_trust_index_ppm(community: Community) -> int:
+    return int(community.minimum_trust_index * 1_000_000)
+
+
+def trust_index_ppm(account: Account) -> int:
+    """The rate in force: the member's own, never below the community minimum."""
+    return max(account.trust_index_ppm or 0, minimum_trust_index_ppm(account.community))

@@ -1,0 +1,152 @@
+"""Settle a planned payment: every hop, the tax and the fees in one database transaction."""
+
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from trust.errors import RoutingError
+from trust.models import Account, Payment, PaymentLeg, Trustline
+from trust.routing.graph import graph_for, lines_changed
+from trust.routing.planner import Plan, plan_payment
+from trust.services.accounts import commons_of, trust_index_ppm
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction did nothing; run it again.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
+ATTEMPTS = 5
+
+
+class StaleRoute(Exception):
+    """A planned hop no longer has the capacity the graph promised; carries the fresh rows."""
+
+    def __init__(self, lines: list[Trustline]) -> None:
+        self.lines = lines
+
+
+def new_hashlock() -> tuple[str, str]:
+    """A preimage chosen on the payee's side and its hashlock ``SHA256(preimage)``, both hex."""
+    preimage = secrets.token_bytes(32)
+    return preimage.hex(), hashlib.sha256(preimage).hexdigest()
+
+
+def _retryable(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES or "database is locked" in str(exc)
+
+
+def with_retries(action: Callable[[], T]) -> T:
+    """Run a top-level transaction again when the database chose it as a deadlock or serialization victim."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return action()
+        except OperationalError as exc:
+            if attempt == ATTEMPTS or not _retryable(exc):
+                raise
+            logger.info("settlement retry %s after %s", attempt, exc.__cause__ or exc)
+            time.sleep(0.005 * 2**attempt * secrets.randbelow(100) / 100)
+    raise AssertionError("unreachable")
+
+
+def plan_for(payer: Account, payee: Account, amount: int, *, taxed: bool = True, direct_only: bool = False) -> Plan:
+    community = payer.community
+    commons = commons_of(community)
+    graph = graph_for(community.pk)
+    with graph.lock:
+        return plan_payment(
+            graph.out,
+            payer=payer.pk,
+            payee=payee.pk,
+            amount=amount,
+            max_hops=community.max_hops,
+            commons=commons.pk,
+            tax_ppm=trust_index_ppm(payer) if taxed else 0,
+            hop_fee_ppm=community.hop_fee_ppm if taxed else 0,
+            timeout=settings.ROUTING_TIMEOUT_SECONDS,
+            direct_only=direct_only,
+        )
+
+
+def settle(payment: Payment, plan: Plan) -> Payment:
+    """Move the plan's legs, rechecking every trustline under lock; saves ``payment`` finalized.
+
+    Trustlines are locked in primary-key order, so concurrent payments over shared lines queue
+    instead of deadlocking. Raises ``StaleRoute`` (changing nothing) when a hop lacks capacity.
+    """
+    movements = plan.movements()
+    pairs = {tuple(sorted((u, v))) for _, _, _, u, v, _ in movements}
+    pair_filter = Q()
+    for low, high in pairs:
+        pair_filter |= Q(low_id=low, high_id=high)
+    lines = list(
+        Trustline.objects.select_for_update().filter(pair_filter, community_id=payment.community_id).order_by("pk")
+    )
+    by_pair = {(line.low_id, line.high_id): line for line in lines}
+    if len(by_pair) != len(pairs) or any(line.closed_at for line in lines):
+        raise StaleRoute(lines)
+
+    net_from_low: dict[int, int] = {}  # per line, what moves from low to high in all
+    for _, _, _, sender, receiver, amount in movements:
+        line = by_pair[tuple(sorted((sender, receiver)))]
+        net_from_low[line.pk] = net_from_low.get(line.pk, 0) + (amount if sender == line.low_id else -amount)
+    for line in lines:
+        net = net_from_low[line.pk]
+        sender = line.low_id if net >= 0 else line.high_id
+        if line.capacity_from(sender) < abs(net):
+            raise StaleRoute(lines)
+
+    now = timezone.now()
+    for line in lines:
+        line.move(line.low_id, net_from_low[line.pk])
+        line.updated_at = now
+    Trustline.objects.bulk_update(lines, ["balance", "updated_at"])
+
+    payment.tax, payment.fees = plan.tax, plan.fees
+    payment.state, payment.settled_at = Payment.State.FINALIZED, now
+    if not payment.hashlock:
+        payment.preimage, payment.hashlock = new_hashlock()
+    payment.save()
+    PaymentLeg.objects.bulk_create(
+        PaymentLeg(
+            payment=payment,
+            trustline=by_pair[tuple(sorted((sender, receiver)))],
+            sender_id=sender,
+            receiver_id=receiver,
+            amount=amount,
+            purpose=purpose,
+            path=path,
+            hop=hop,
+        )
+        for purpose, path, hop, sender, receiver, amount in movements
+    )
+    transaction.on_commit(lambda: lines_changed(payment.community_id, lines))
+    return payment
+
+
+def plan_and_settle(make_payment: Callable[[], Payment], make_plan: Callable[[], Plan]) -> Payment:
+    """Plan, then settle in one durable transaction; a stale plan is re-made once from fresh rows."""
+    for attempt in (1, 2):
+        plan = make_plan()
+
+        def attempt_settlement() -> Payment:
+            with transaction.atomic(durable=True):
+                return settle(make_payment(), plan)
+
+        try:
+            return with_retries(attempt_settlement)
+        except StaleRoute as stale:
+            lines_changed(stale.lines[0].community_id if stale.lines else 0, stale.lines)
+            if attempt == 2:
+                raise RoutingError(
+                    "Balances changed while the payment was being routed; please try again.", code="route_changed"
+                ) from None
+    raise AssertionError("unreachable")

@@ -1,0 +1,24 @@
+from django.urls import path
+
+from trust import apis
+
+app_name = "trust"
+
+urlpatterns = [
+    path("user/accounts", apis.AccountsApi.as_view(), name="accounts"),
+    path("user/add_account", apis.AddAccountApi.as_view(), name="add-account"),
+    path("user/remove_account", apis.RemoveAccountApi.as_view(), name="remove-account"),
+    path("user/set_trustline", apis.SetTrustlineApi.as_view(), name="set-trustline"),
+    path("user/trust_index", apis.TrustIndexApi.as_view(), name="trust-index"),
+    path("user/local_payment", apis.LocalPaymentApi.as_view(), name="local-payment"),
+    path("user/payment", apis.PaymentApi.as_view(), name="payment"),
+    path("user/payment/preview", apis.PaymentPreviewApi.as_view(), name="payment-preview"),
+    path("user/receive_payment", apis.ReceivePaymentApi.as_view(), name="receive-payment"),
+    path("user/payments", apis.PaymentsApi.as_view(), name="payments"),
+    path("user/payments/<int:payment_id>", apis.PaymentDetailApi.as_view(), name="payment-detail"),
+    path("user/receipts", apis.ReceiptsApi.as_view(), name="receipts"),
+    *(
+        path(f"user/payments/<int:payment_id>/{action}", apis.PaymentActionApi.as_view(action=action), name=f"payment-{action}")
+        for action in apis.PAYMENT_ACTIONS
+    ),
+]
