@@ -1,8 +1,13 @@
 from celery import shared_task
 
+from dataclasses import asdict
+
 from bank.models import Community
+from trust.errors import RoutingError
+from trust.models import Account
 from trust.services.income import basic_income_distribute
 from trust.services.payments import payments_expire
+from trust.services.settlement import plan_here
 
 
 @shared_task
@@ -14,3 +19,15 @@ def distribute_basic_income() -> int:
 @shared_task
 def expire_payments() -> int:
     return payments_expire()
+
+
+@shared_task
+def plan_route(payer_id: int, payee_id: int, amount: int, taxed: bool, direct_only: bool) -> dict:
+    """Plan a payment in this worker, whose in-memory graph of the community stays warm between calls."""
+    payer = Account.objects.select_related("community").get(pk=payer_id)
+    payee = Account.objects.get(pk=payee_id)
+    try:
+        plan = plan_here(payer, payee, amount, taxed=taxed, direct_only=direct_only)
+    except RoutingError as exc:
+        return {"error": {"message": exc.message, "code": exc.code, "status": exc.status, **exc.extra}}
+    return {"plan": asdict(plan)}

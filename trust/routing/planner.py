@@ -32,33 +32,46 @@ class Plan:
         ]
 
 
-def route(out: Capacities, source: int, target: int, *, amount: int, max_hops: int, delta: Delta, deadline: float) -> list[Path]:
+def route(
+    out: Capacities,
+    source: int,
+    target: int,
+    *,
+    amount: int,
+    max_hops: int,
+    delta: Delta,
+    deadline: float,
+    no_relay: frozenset[int] = frozenset(),
+) -> list[Path]:
     """Paths carrying ``amount`` from source to target on top of ``delta`` (which they are added to).
 
     One path when one can carry it all (fewest hops), else a split over several (max-flow).
     """
-    path = shortest_path(out, source, target, minimum=amount, max_hops=max_hops, delta=delta, deadline=deadline)
+    search = {"max_hops": max_hops, "deadline": deadline, "no_relay": no_relay}
+    path = shortest_path(out, source, target, minimum=amount, delta=delta, **search)
     if path is not None:
         push(delta, path, amount)
         return [(path, amount)]
     flow: Delta = dict(delta)
-    sent = max_flow(out, source, target, amount=amount, max_hops=max_hops, delta=flow, deadline=deadline)
+    max_flow(out, source, target, amount=amount, delta=flow, **search)
     own = {edge: change - delta.get(edge, 0) for edge, change in flow.items() if change != delta.get(edge, 0)}
     paths = [(nodes, share) for nodes, share in decompose(own, source, target) if len(nodes) - 1 <= max_hops]
     routed = sum(share for _, share in paths)
     if routed < amount:
-        _refuse(out, source, target, routed=routed, amount=amount, max_hops=max_hops, deadline=deadline)
+        _refuse(out, source, target, routed=routed, amount=amount, **search)
     for nodes, share in paths:
         push(delta, nodes, share)
     return paths
 
 
-def _refuse(out: Capacities, source: int, target: int, *, routed: int, amount: int, max_hops: int, deadline: float):
+def _refuse(
+    out: Capacities, source: int, target: int, *, routed: int, amount: int, max_hops: int, **search
+) -> None:
     """Raise the error that says best why ``amount`` cannot go from source to target."""
     if routed == 0:
-        within_reach = shortest_path(out, source, target, minimum=0, max_hops=max_hops, deadline=deadline)
+        within_reach = shortest_path(out, source, target, minimum=0, max_hops=max_hops, **search)
         if within_reach is None:
-            if shortest_path(out, source, target, minimum=0, max_hops=len(out), deadline=deadline) is not None:
+            if shortest_path(out, source, target, minimum=0, max_hops=len(out), **search) is not None:
                 raise TooManyHops(f"Every trust path to the payee is longer than {max_hops} hops.")
             raise NoTrustPath("There is no chain of trustlines between you and the payee.")
     raise InsufficientCapacity(
@@ -85,16 +98,22 @@ def plan_payment(
     """
     deadline = time.monotonic() + timeout
     delta: Delta = {}
+    no_relay = frozenset() if commons is None else frozenset({commons})  # the commons pays and is paid, never relays
     try:
         if direct_only:
             paths = _direct(out, payer, payee, amount=amount, delta=delta)
         else:
-            paths = route(out, payer, payee, amount=amount, max_hops=max_hops, delta=delta, deadline=deadline)
+            paths = route(
+                out, payer, payee, amount=amount, max_hops=max_hops, delta=delta, deadline=deadline, no_relay=no_relay
+            )
         plan = Plan(amount=amount, paths=paths, tax=apply_rate(amount, tax_ppm))
         plan.fees = sum(apply_rate(share * (len(nodes) - 2), hop_fee_ppm) for nodes, share in paths)
         if plan.levy and commons is not None and payer != commons:
             try:
-                plan.levy_paths = route(out, payer, commons, amount=plan.levy, max_hops=max_hops, delta=delta, deadline=deadline)
+                plan.levy_paths = route(
+                    out, payer, commons, amount=plan.levy, max_hops=max_hops, delta=delta, deadline=deadline,
+                    no_relay=no_relay,
+                )
             except InsufficientCapacity as exc:
                 affordable = amount * exc.max_sendable // plan.levy
                 raise InsufficientCapacity(

@@ -31,12 +31,17 @@ def shortest_path(
     max_hops: int,
     delta: Delta | None = None,
     deadline: float | None = None,
+    no_relay: frozenset[int] = frozenset(),
 ) -> list[int] | None:
-    """Fewest-hop path whose every hop can carry ``minimum``, at most ``max_hops`` hops; bidirectional BFS."""
+    """Fewest-hop path whose every hop can carry ``minimum``, at most ``max_hops`` hops; bidirectional BFS.
+
+    Accounts in ``no_relay`` (the commons) may be the source or target but never a hop in between.
+    """
     if source == target or source not in out or target not in out:
         return None
-    parent = {source: source}
-    child = {target: target}
+    # Marking endpoints as already seen by the other side keeps no_relay accounts off the path.
+    parent = {source: source, **{node: node for node in no_relay if node not in (source, target)}}
+    child = {target: target, **{node: node for node in no_relay if node not in (source, target)}}
     forward, backward = [source], [target]
     depth = 0
     while forward and backward and depth < max_hops:
@@ -105,6 +110,7 @@ def max_flow(
     max_hops: int,
     delta: Delta,
     deadline: float | None = None,
+    no_relay: frozenset[int] = frozenset(),
 ) -> int:
     """Push up to ``amount`` from source to target into ``delta``; returns how much was pushed.
 
@@ -114,12 +120,16 @@ def max_flow(
     """
     pushed = 0
     threshold = amount
-    while pushed < amount and threshold >= 1:
+    while pushed < amount:
         path = shortest_path(
-            out, source, target, minimum=min(threshold, amount - pushed), max_hops=max_hops, delta=delta, deadline=deadline
+            out, source, target, minimum=min(threshold, amount - pushed), max_hops=max_hops, delta=delta,
+            deadline=deadline, no_relay=no_relay,
         )
         if path is None:
-            threshold //= 8
+            if threshold == 1:
+                break
+            # Whatever 8 divides the amount down to, the last round is at one micro-unit, or small paths are missed.
+            threshold = max(1, threshold // 8)
             continue
         bottleneck = min(residual(out, delta, u, v) for u, v in zip(path, path[1:]))
         step = min(bottleneck, amount - pushed)

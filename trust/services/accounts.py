@@ -94,6 +94,17 @@ def trustline_remove(*, owner: Account, other: Account) -> Trustline:
 
 
 @transaction.atomic
+def commons_limit_apply(*, line: Trustline) -> bool:
+    """Set a member's commons trustline, both ways, to the community's commons limit; False if not a commons line."""
+    line = Trustline.objects.select_for_update().select_related("community", "low", "high").get(pk=line.pk)
+    if Account.Kind.COMMONS not in (line.low.kind, line.high.kind):
+        return False
+    line.limit_from_low = line.limit_from_high = line.community.commons_limit
+    _touch(line)
+    return True
+
+
+@transaction.atomic
 def trust_index_set(*, account: Account, value: str) -> int:
     """Set the account's own tax rate, between the community minimum and 1; returns it in millionths."""
     try:

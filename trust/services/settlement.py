@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -58,6 +59,31 @@ def with_retries(action: Callable[[], T]) -> T:
 
 
 def plan_for(payer: Account, payee: Account, amount: int, *, taxed: bool = True, direct_only: bool = False) -> Plan:
+    """Plan a payment here, or in a Celery worker (which keeps large graphs warm) for large communities."""
+    if _routes_in_worker(payer.community_id):
+        from trust.tasks import plan_route  # the task module imports this one
+
+        result = plan_route.delay(payer.pk, payee.pk, amount, taxed, direct_only).get(
+            timeout=settings.ROUTING_TIMEOUT_SECONDS + 30
+        )
+        if "error" in result:
+            raise RoutingError(**result["error"])
+        return Plan(**result["plan"])
+    return plan_here(payer, payee, amount, taxed=taxed, direct_only=direct_only)
+
+
+def _routes_in_worker(community_id: int) -> bool:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return False
+    lines = cache.get_or_set(
+        f"trust:trustline-count:{community_id}",
+        lambda: Trustline.objects.filter(community_id=community_id).count(),
+        timeout=300,
+    )
+    return lines >= settings.ROUTE_IN_WORKER_ABOVE_TRUSTLINES
+
+
+def plan_here(payer: Account, payee: Account, amount: int, *, taxed: bool = True, direct_only: bool = False) -> Plan:
     community = payer.community
     commons = commons_of(community)
     graph = graph_for(community.pk)

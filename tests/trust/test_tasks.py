@@ -1,0 +1,82 @@
+"""Celery entry points, run by a real worker over the real Redis (not eager mode)."""
+
+import uuid
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from config.celery import app
+from trust import selectors, tasks
+from trust.errors import RoutingError
+from trust.models import Payment
+from trust.services.payments import payment_send
+from tests.trust.factories import community_with_commons, member_account, trust
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker(settings):
+    """A Celery worker thread consuming a queue of this test's own on the real Redis."""
+    queue = f"test-{uuid.uuid4().hex}"
+    saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager", "task_default_queue")}
+    app.conf.update(
+        broker_url=settings.TEST_REDIS_URL,
+        result_backend=settings.TEST_REDIS_URL,
+        task_always_eager=False,
+        task_default_queue=queue,
+    )
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    try:
+        with start_worker(app, queues=[queue], perform_ping_check=False, shutdown_timeout=10):
+            yield
+    finally:
+        app.conf.update(saved)
+
+
+def _chain(**community_fields):
+    """alice -> bob -> carol, 100 units of credit on each hop, and the commons."""
+    community = community_with_commons(**community_fields)
+    alice, bob, carol = (member_account(community, handle) for handle in ("alice", "bob", "carol"))
+    trust(bob, alice, 100_000_000)
+    trust(carol, bob, 100_000_000)
+    return community, alice, bob, carol
+
+
+def test_basic_income_runs_in_the_worker(worker):
+    community, alice, bob, carol = _chain(minimum_trust_index="0.1")
+    payment_send(payer=alice, payee=carol, amount=50_000_000)  # alice owes 50 + 5 tax
+
+    shares = tasks.distribute_basic_income.delay().get(timeout=30)
+
+    assert shares == 1
+    income = Payment.objects.get(kind=Payment.Kind.INCOME)
+    assert (income.payee_id, income.amount) == (alice.pk, 5_000_000)
+    balances = selectors.net_balances(community=community)
+    assert balances[alice.pk] == -50_000_000 and sum(balances.values()) == 0
+
+
+def test_large_communities_route_in_the_worker(worker, settings):
+    settings.ROUTE_IN_WORKER_ABOVE_TRUSTLINES = 0
+    community, alice, bob, carol = _chain()
+
+    payment = payment_send(payer=alice, payee=carol, amount=30_000_000)
+
+    assert [leg.receiver_id for leg in payment.legs.order_by("hop")] == [bob.pk, carol.pk]
+    with pytest.raises(RoutingError) as refused:
+        payment_send(payer=alice, payee=carol, amount=90_000_000)
+    assert refused.value.code == "insufficient_capacity"
+    assert refused.value.extra["max_sendable"] == "70.000000"
+
+
+def test_expired_requests_are_cancelled_by_the_task(worker):
+    community, alice, bob, carol = _chain()
+    request = Payment.objects.create(
+        community=community, kind=Payment.Kind.REQUEST, payer=alice, payee=bob, amount=1, hashlock="00" * 32,
+        payer_status=Payment.PayerStatus.NOT_SET, deadline="2000-01-01T00:00:00Z",
+    )
+
+    assert tasks.expire_payments.delay().get(timeout=30) == 1
+
+    request.refresh_from_db()
+    assert (request.state, request.cancel_reason) == ("cancelled", "expired")

@@ -1,0 +1,93 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from bank.admin import CommunityScopedAdmin
+from bank.errors import ApplicationError
+from trust.models import Account, Payment, PaymentLeg, Trustline
+from trust.money import format_amount
+from trust.services import accounts
+
+
+class ReadOnlyAdmin(CommunityScopedAdmin):
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ["name", "community", "kind", "trust_index_ppm", "created_at"]
+    list_filter = [("community", admin.RelatedOnlyFieldListFilter), "kind"]
+    search_fields = ["member__handle"]
+    list_select_related = ["member", "community"]
+
+
+@admin.register(Trustline)
+class TrustlineAdmin(CommunityScopedAdmin):
+    list_display = ["__str__", "community", "low_name", "high_name", "credit_from_low", "credit_from_high", "owed", "closed_at"]
+    list_filter = [("community", admin.RelatedOnlyFieldListFilter), ("closed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["low__member__handle", "high__member__handle"]
+    list_select_related = ["community", "low__member", "high__member"]
+    fields = ["community", "low", "high", "limit_from_low", "limit_from_high", "balance", "updated_at", "closed_at"]
+    readonly_fields = ["community", "low", "high", "balance", "updated_at", "closed_at"]
+    actions = ["apply_commons_limit"]
+
+    @admin.display(description="low")
+    def low_name(self, line: Trustline) -> str:
+        return line.low.name
+
+    @admin.display(description="high")
+    def high_name(self, line: Trustline) -> str:
+        return line.high.name
+
+    @admin.display(description="credit low → high")
+    def credit_from_low(self, line: Trustline) -> str:
+        return format_amount(line.limit_from_low)
+
+    @admin.display(description="credit high → low")
+    def credit_from_high(self, line: Trustline) -> str:
+        return format_amount(line.limit_from_high)
+
+    @admin.display(description="high owes low")
+    def owed(self, line: Trustline) -> str:
+        return format_amount(line.balance)
+
+    def save_model(self, request: HttpRequest, obj: Trustline, form, change: bool) -> None:
+        # Through the service, so the change is timestamped and every process's routing graph sees it.
+        for field, owner, other in (("limit_from_low", obj.low, obj.high), ("limit_from_high", obj.high, obj.low)):
+            if field in form.changed_data:
+                accounts.trustline_set_limit(owner=owner, other=other, limit=getattr(obj, field))
+
+    @admin.action(description="Set selected commons trustlines to the community's commons limit")
+    def apply_commons_limit(self, request: HttpRequest, queryset: QuerySet[Trustline]) -> None:
+        changed = 0
+        for line in queryset.select_related("community", "low", "high"):
+            try:
+                changed += accounts.commons_limit_apply(line=line)
+            except ApplicationError as exc:
+                self.message_user(request, f"{line}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"{changed} commons trustline(s) updated.", messages.SUCCESS)
+
+
+class PaymentLegInline(admin.TabularInline):
+    model = PaymentLeg
+    fields = ["purpose", "path", "hop", "sender", "receiver", "amount"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "community", "kind", "state", "payer", "payee", "amount_display", "created_at"]
+    list_filter = [("community", admin.RelatedOnlyFieldListFilter), "kind", "state"]
+    search_fields = ["payer__member__handle", "payee__member__handle", "memo"]
+    list_select_related = ["community", "payer__member", "payee__member"]
+    inlines = [PaymentLegInline]
+
+    @admin.display(description="amount")
+    def amount_display(self, payment: Payment) -> str:
+        return format_amount(payment.amount)
