@@ -1,0 +1,61 @@
+"""Basic income: the commons' balance goes to members in debt, in proportion, never beyond a debt."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trust import selectors
+from trust.models import Payment
+from trust.services.income import basic_income_distribute, income_shares
+from trust.services.payments import payment_send
+from tests.trust.factories import community_with_commons, member_account, trust
+
+UNIT = 1_000_000
+
+
+@given(
+    pool=st.integers(min_value=0, max_value=10**15),
+    debts=st.dictionaries(st.integers(1, 50), st.integers(1, 10**15), max_size=20),
+)
+def test_shares_are_proportional_and_never_exceed_the_pool_or_a_debt(pool, debts):
+    shares = income_shares(pool, debts)
+
+    assert sum(shares.values()) <= pool
+    assert all(0 < share <= debts[account] for account, share in shares.items())
+    total = sum(debts.values())
+    for account, debt in debts.items():
+        # Rounded down from the exact proportion, or the whole debt when the pool covers it.
+        assert shares.get(account, 0) == min(debt, pool * debt // total)
+
+
+def test_income_goes_to_debtors_and_conserves_value(db):
+    community = community_with_commons(minimum_trust_index="0.1")
+    alice, bob, carol = (member_account(community, handle) for handle in ("alice", "bob", "carol"))
+    trust(bob, alice, 100 * UNIT)
+    trust(carol, bob, 100 * UNIT)
+    payment_send(payer=alice, payee=bob, amount=30 * UNIT)  # alice: -33 (tax 3)
+    payment_send(payer=bob, payee=carol, amount=10 * UNIT)  # bob: +30 - 11 = +19 (tax 1)
+    before = selectors.net_balances(community=community)
+
+    paid = basic_income_distribute(community=community)
+
+    after = selectors.net_balances(community=community)
+    assert [(p.payee.name, p.amount, p.kind, p.tax) for p in paid] == [("alice", 4 * UNIT, Payment.Kind.INCOME, 0)]
+    assert after[alice.pk] == before[alice.pk] + 4 * UNIT
+    assert sum(after.values()) == 0
+    assert basic_income_distribute(community=community) == []  # the pool is empty now
+
+
+def test_income_is_shared_in_proportion_to_debt(db):
+    community = community_with_commons(minimum_trust_index="0.5")
+    alice, bob, carol = (member_account(community, handle) for handle in ("alice", "bob", "carol"))
+    trust(bob, alice, 100 * UNIT)
+    trust(bob, carol, 100 * UNIT)
+    payment_send(payer=alice, payee=bob, amount=10 * UNIT)  # alice -15, commons +5
+    payment_send(payer=carol, payee=bob, amount=5 * UNIT)  # carol -7.5, commons +7.5
+
+    paid = basic_income_distribute(community=community)
+
+    assert sorted((p.payee.name, p.amount) for p in paid) == [("alice", 5 * UNIT), ("carol", 2_500_000)]
+    balances = selectors.net_balances(community=community)
+    assert (balances[alice.pk], balances[carol.pk]) == (-10 * UNIT, -5 * UNIT)
+    assert balances[community.accounts.get(kind="commons").pk] == 0
