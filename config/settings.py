@@ -149,6 +149,9 @@ LOGIN_ATTEMPTS_PER_ADDRESS = env_int("LOGIN_ATTEMPTS_PER_ADDRESS", 50, minimum=1
 LOGIN_ATTEMPT_WINDOW_SECONDS = env_int("LOGIN_ATTEMPT_WINDOW_SECONDS", 300, minimum=1)
 INVITE_LIFETIME_HOURS = env_int("INVITE_LIFETIME_HOURS", 7 * 24, minimum=1)
 
+# Called by `manage.py seed_demo` with the demo community, so each app adds its part of the demo.
+DEMO_SEEDERS = ["trust.demo.seed"]
+
 # Payments
 ROUTING_TIMEOUT_SECONDS = env_int("ROUTING_TIMEOUT_SECONDS", 10, minimum=1)
 # Communities with at least this many trustlines are routed in Celery workers, which keep their graphs warm.

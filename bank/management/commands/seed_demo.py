@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils.module_loading import import_string
 from django.db import transaction
 
 from bank import selectors, services
@@ -34,3 +36,6 @@ class Command(BaseCommand):
             member = selectors.member_get(community=community, handle=handle)
             role = " (admin; Django admin login: " + member.user.get_username() + ")" if member.is_admin else ""
             self.stdout.write(f"  username {handle:<6} password {DEMO_PASSWORD}{role}")
+        # Apps above bank add their part of the demo (trustlines, ...) without bank importing them.
+        for seeder in settings.DEMO_SEEDERS:
+            import_string(seeder)(community=community, stdout=self.stdout)

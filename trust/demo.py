@@ -1,0 +1,28 @@
+"""The demo community's trust graph: a chain alice -> bob -> carol -> dave, and credit back."""
+
+from typing import TextIO
+
+from bank.models import Community
+from trust import selectors
+from trust.models import Trustline
+from trust.services import accounts
+
+UNIT = 1_000_000
+# (creditor, debtor, credit): bob trusts alice for 100, so alice can pay bob up to 100, and so on.
+DEMO_CREDIT = [
+    ("bob", "alice", 100), ("carol", "bob", 100), ("dave", "carol", 100),
+    ("alice", "bob", 50), ("bob", "carol", 50), ("carol", "dave", 50),
+]
+
+
+def seed(*, community: Community, stdout: TextIO) -> None:
+    for creditor_name, debtor_name, credit in DEMO_CREDIT:
+        creditor = selectors.account_find(community=community, handle=creditor_name)
+        debtor = selectors.account_find(community=community, handle=debtor_name)
+        low, high = sorted((creditor.pk, debtor.pk))
+        if not Trustline.objects.filter(low_id=low, high_id=high, closed_at=None).exists():
+            accounts.trustline_add(owner=creditor, other=debtor)
+        if Trustline.objects.get(low_id=low, high_id=high).limit_extended_by(creditor.pk) == 0:
+            accounts.trustline_set_limit(owner=creditor, other=debtor, limit=credit * UNIT)
+    stdout.write("  trust: bob trusts alice, carol trusts bob, dave trusts carol (100 each), so alice can pay dave")
+    stdout.write("         through bob and carol: sign in as alice and open Pay.")
