@@ -1,6 +1,6 @@
 """Accounts, trustlines and trust indexes."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -44,14 +44,19 @@ def trustline_add(*, owner: Account, other: Account) -> Trustline:
     """Open (or reopen) a trustline between two accounts, extending no credit yet."""
     if owner.pk == other.pk:
         raise InvalidInput("username", ["You cannot open a trustline with yourself."])
+    exists = Conflict(f"You already have a trustline with {other.name}.", code="trustline_exists")
     line = Trustline.objects.select_for_update().filter(_pair(owner, other)).first()
+    if line is not None and line.closed_at is None:
+        raise exists
     if line is None:
         low, high = sorted((owner, other), key=lambda a: a.pk)
         line = Trustline(community_id=owner.community_id, low=low, high=high)
-    elif line.closed_at is None:
-        raise Conflict(f"You already have a trustline with {other.name}.", code="trustline_exists")
     line.closed_at = None
-    _touch(line)
+    try:
+        with transaction.atomic():
+            _touch(line)
+    except IntegrityError:  # the other side opened it at the same moment
+        raise exists from None
     return line
 
 
