@@ -11,6 +11,7 @@ urlpatterns = [
     path("c/<slug:community_slug>/api/", include("bank.urls")),
     path("c/<slug:community_slug>/api/", include("trust.urls")),
     path("c/<slug:community_slug>/", include("bank.web_urls")),
+    path("c/<slug:community_slug>/", include("trust.web_urls")),
     path("", views.landing, name="landing"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("logout/", views.logout_view, name="logout"),

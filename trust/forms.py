@@ -1,0 +1,63 @@
+"""Forms of the member money pages; services check everything else and their refusals join the form's errors."""
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
+
+from bank.models import Community
+from trust import selectors
+from trust.models import Account
+from trust.money import parse_amount
+
+
+class AmountField(forms.CharField):
+    """A decimal string ("12.5") in, micro-units out; ``allow_zero`` for credit limits."""
+
+    def __init__(self, *, allow_zero: bool = False, **kwargs) -> None:
+        attrs = {"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.00" if allow_zero else "12.50"}
+        super().__init__(max_length=32, widget=forms.TextInput(attrs=attrs), **kwargs)
+        self.allow_zero = allow_zero
+
+    def clean(self, value) -> int:
+        try:
+            return parse_amount(super().clean(value), allow_zero=self.allow_zero)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class CounterpartForm(forms.Form):
+    """Names an account of the request's community; ``cleaned_data["username"]`` is that Account."""
+
+    username = forms.CharField(max_length=32, widget=forms.TextInput(attrs={"autocapitalize": "none"}))
+
+    def __init__(self, *args, community: Community, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.community = community
+
+    def clean_username(self) -> Account:
+        username = self.cleaned_data["username"]
+        account = selectors.account_find(community=self.community, handle=username)
+        if account is None:
+            raise forms.ValidationError(f"There is no account {username!r} in this community.")
+        return account
+
+
+class LimitForm(CounterpartForm):
+    amount = AmountField(allow_zero=True, label="Credit I extend")
+
+
+class PaymentForm(CounterpartForm):
+    amount = AmountField(label="Amount")
+    memo = forms.CharField(max_length=255, required=False, strip=False, label="Memo")
+
+    def __init__(self, *args, username_label: str = "Pay to", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = username_label
+
+
+def form_errors(form: forms.Form) -> list[str]:
+    """Every error of a form as a sentence, for forms whose fields are not on the page (hidden, per row)."""
+    return [
+        message if name == NON_FIELD_ERRORS else f"{form.fields[name].label}: {message}"
+        for name, messages in form.errors.items()
+        for message in messages
+    ]

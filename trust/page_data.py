@@ -1,0 +1,117 @@
+"""Reads shaped for the member pages: paths, receipts, offered status actions, balance history, trust picture."""
+
+from collections.abc import Iterator
+
+from django.db.models import Q, QuerySet
+
+from trust import selectors
+from trust.models import Account, Payment, Trustline
+from trust.serializers import PaymentOutput
+
+# The picture of the trust graph stays readable (and its query small) in a large community.
+GRAPH_LINES = 300
+
+Status = Payment.PayerStatus
+PayeeStatus = Payment.PayeeStatus
+
+
+def payment_paths(payment: Payment) -> list[list[str]]:
+    """The payment's paths as account names, payer first; the API shows the same."""
+    return PaymentOutput().get_paths(payment)
+
+
+def role_in(payment: Payment, account: Account) -> str:
+    return "payer" if payment.payer_id == account.pk else "payee"
+
+
+def offered_actions(payment: Payment, account: Account) -> list[str]:
+    """The status changes worth a button for this account now.
+
+    Only a hint for the page: ``payment_change_status`` decides, and refuses the others.
+    """
+    payer = role_in(payment, account) == "payer"
+    if payment.state == Payment.State.PENDING:
+        return ["accept", "cancel"] if payer and payment.kind == Payment.Kind.REQUEST else ["cancel"]
+    if payment.state != Payment.State.FINALIZED:
+        return []
+    if payer:
+        return ["dispute"] if payment.payer_status == Status.ACCEPT else []
+    return {PayeeStatus.NOT_SET: ["accept", "decline"], PayeeStatus.ACCEPT: ["refund"]}.get(payment.payee_status, [])
+
+
+def receipts_of(*, account: Account) -> QuerySet[Payment]:
+    """Settled payments in or out of the account, newest first."""
+    return selectors.payments_of(account=account).filter(state=Payment.State.FINALIZED)
+
+
+def receipt_row(payment: Payment, account: Account) -> dict:
+    """A receipt seen from ``account``: what it paid out (tax and fees included) or received."""
+    sent = payment.payer_id == account.pk
+    return {
+        "payment": payment,
+        "direction": "sent" if sent else "received",
+        "counterpart": (payment.payee if sent else payment.payer).name,
+        "amount": -(payment.amount + payment.tax + payment.fees) if sent else payment.amount,
+    }
+
+
+def balance_history(*, account: Account) -> list[dict]:
+    """The account's net balance after each payment that moved value in or out of it, oldest first.
+
+    Starts at zero when the account opened; amounts are micro-units. A payment the account only
+    relayed (as an intermediary) shows as a point where the balance did not change.
+    """
+    points = [{"at": account.created_at.isoformat(), "payment": None, "balance": 0}]
+    total = 0
+    for leg in _legs_oldest_first(account):
+        total += leg.amount if leg.receiver_id == account.pk else -leg.amount
+        if points[-1]["payment"] == leg.payment_id:
+            points[-1]["balance"] = total
+        else:
+            points.append({"at": leg.payment.settled_at.isoformat(), "payment": leg.payment_id, "balance": total})
+    return points
+
+
+def _legs_oldest_first(account: Account) -> Iterator:
+    return selectors.legs_of(account=account).reverse().iterator(chunk_size=2000)
+
+
+def trust_neighbourhood(*, account: Account) -> dict:
+    """The account, its counterparts and theirs (two hops), with every line's capacity both ways.
+
+    The commons is shown but not expanded: every member has a line with it, so its
+    counterparts would be the whole community.
+    """
+    mine = list(selectors.trustlines_of(account=account))
+    expand = [line.other(account.pk) for line in mine if _end(line, line.other(account.pk)).kind == Account.Kind.MEMBER]
+    theirs = (
+        Trustline.objects.filter(Q(low_id__in=expand) | Q(high_id__in=expand), closed_at=None)
+        .exclude(pk__in=[line.pk for line in mine])
+        .select_related("low__member", "high__member")
+        .order_by("pk")[:GRAPH_LINES]
+    )
+    lines = [*mine, *theirs]
+    direct = {line.other(account.pk) for line in mine}
+    nodes: dict[int, dict] = {}
+    edges = []
+    for line in lines:
+        for end in (line.low, line.high):
+            nodes.setdefault(end.pk, {"id": end.pk, "label": end.name, "role": _role(end, account, direct)})
+        for sender, receiver in ((line.low_id, line.high_id), (line.high_id, line.low_id)):
+            capacity = line.capacity_from(sender)
+            edges.append({"line": line.pk, "source": sender, "target": receiver, "capacity": capacity})
+    if not nodes:
+        nodes[account.pk] = {"id": account.pk, "label": account.name, "role": "me"}
+    return {"nodes": list(nodes.values()), "edges": edges}
+
+
+def _end(line: Trustline, account_id: int) -> Account:
+    return line.low if line.low_id == account_id else line.high
+
+
+def _role(end: Account, me: Account, direct: set[int]) -> str:
+    if end.pk == me.pk:
+        return "me"
+    if end.kind == Account.Kind.COMMONS:
+        return "commons"
+    return "counterpart" if end.pk in direct else "second"

@@ -1,0 +1,256 @@
+"""Member money pages: balance overview, trustlines, pay, payments with status actions, receipts."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from bank import selectors as bank_selectors
+from bank.errors import ApplicationError
+from trust import forms, page_data, selectors
+from trust.models import Payment
+from trust.services import accounts, payments
+from trust.templatetags.money import amount as shown
+
+PAGE_SIZE = 20
+T = TypeVar("T")
+
+ACTION_LABELS = {"dispute": "Dispute", "cancel": "Cancel", "accept": "Accept", "decline": "Decline", "refund": "Refund"}
+ACTION_DONE = {
+    "dispute": "You disputed payment #{id}.",
+    "cancel": "Payment #{id} is cancelled.",
+    "accept": "You accepted payment #{id}.",
+    "decline": "You declined payment #{id}; its amount went back to the payer.",
+    "refund": "You refunded payment #{id}.",
+}
+
+
+def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Lets in active members of the request's community (``request.member``, ``request.account``);
+    anyone else goes to the community's sign-in."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        member = bank_selectors.membership_for_user(user=request.user, community=request.community)
+        if member is None:
+            return redirect("community:login", community_slug=request.community.slug)
+        request.member = member
+        request.account = selectors.account_of(member=member)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    return render(request, template, {"member": request.member, "account": request.account, **context}, status=status)
+
+
+def _attempt(form, action: Callable[[dict], T]) -> T | None:
+    """``action(cleaned_data)`` when the form is valid; a service's refusal becomes the form's error (None)."""
+    if not form.is_valid():
+        return None
+    try:
+        return action(form.cleaned_data)
+    except ApplicationError as exc:
+        form.add_error(None, exc.message)
+        return None
+
+
+def _to(name: str, request: HttpRequest, *args) -> HttpResponse:
+    return redirect(f"money:{name}", request.community.slug, *args)
+
+
+# --- overview ----------------------------------------------------------------------------------
+
+
+@member_page
+def overview(request: HttpRequest) -> HttpResponse:
+    account = request.account
+    context = {
+        "net_balance": selectors.net_balance(account=account),
+        "history": page_data.balance_history(account=account),
+        "graph": page_data.trust_neighbourhood(account=account),
+    }
+    return _page(request, "trust/overview.html", context)
+
+
+# --- trustlines --------------------------------------------------------------------------------
+
+
+def _trustlines_page(request: HttpRequest, *, add_form=None, errors: list[str] | None = None) -> HttpResponse:
+    context = {
+        "rows": selectors.account_rows(account=request.account),
+        "add_form": add_form or forms.CounterpartForm(community=request.community),
+        "errors": errors or [],
+    }
+    failed = errors or (add_form is not None and add_form.errors)
+    return _page(request, "trust/trustlines.html", context, status=400 if failed else 200)
+
+
+@member_page
+def trustlines(request: HttpRequest) -> HttpResponse:
+    return _trustlines_page(request)
+
+
+@require_POST
+@member_page
+def trustline_add(request: HttpRequest) -> HttpResponse:
+    form = forms.CounterpartForm(request.POST, community=request.community)
+    line = _attempt(form, lambda data: accounts.trustline_add(owner=request.account, other=data["username"]))
+    if line is None:
+        return _trustlines_page(request, add_form=form)
+    name = form.cleaned_data["username"].name
+    messages.success(request, f"You have a trustline with {name}. Set the credit you extend to them below.")
+    return _to("trustlines", request)
+
+
+@require_POST
+@member_page
+def trustline_set_limit(request: HttpRequest) -> HttpResponse:
+    form = forms.LimitForm(request.POST, community=request.community)
+    limit_set = _attempt(
+        form,
+        lambda data: accounts.trustline_set_limit(owner=request.account, other=data["username"], limit=data["amount"]),
+    )
+    if limit_set is None:
+        return _trustlines_page(request, errors=forms.form_errors(form))
+    data = form.cleaned_data
+    messages.success(request, f"You extend {shown(data['amount'])} of credit to {data['username'].name}.")
+    return _to("trustlines", request)
+
+
+@require_POST
+@member_page
+def trustline_remove(request: HttpRequest) -> HttpResponse:
+    form = forms.CounterpartForm(request.POST, community=request.community)
+    if _attempt(form, lambda data: accounts.trustline_remove(owner=request.account, other=data["username"])) is None:
+        return _trustlines_page(request, errors=forms.form_errors(form))
+    messages.success(request, f"Your trustline with {form.cleaned_data['username'].name} is removed.")
+    return _to("trustlines", request)
+
+
+# --- pay ---------------------------------------------------------------------------------------
+
+
+@member_page
+def pay(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        form = forms.PaymentForm(community=request.community, initial={"username": request.GET.get("to", "")})
+        return _page(request, "trust/pay.html", {"form": form})
+    form = forms.PaymentForm(request.POST, community=request.community)
+    payment = _attempt(
+        form,
+        lambda data: payments.payment_send(
+            payer=request.account, payee=data["username"], amount=data["amount"], memo=data["memo"]
+        ),
+    )
+    if payment is None:
+        return _page(request, "trust/pay.html", {"form": form}, status=400)
+    messages.success(request, f"You paid {shown(payment.amount)} to {payment.payee.name}.")
+    return _to("payment", request, payment.pk)
+
+
+# --- payments ----------------------------------------------------------------------------------
+
+
+def _page_of(request: HttpRequest, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _payment_rows(request: HttpRequest, page) -> list[dict]:
+    account = request.account
+    return [
+        {
+            "payment": payment,
+            "role": page_data.role_in(payment, account),
+            "paths": page_data.payment_paths(payment),
+            "actions": [
+                (action, _action_label(action, payment, request))
+                for action in page_data.offered_actions(payment, account)
+            ],
+        }
+        for payment in page
+    ]
+
+
+def _action_label(action: str, payment: Payment, request: HttpRequest) -> str:
+    if action == "accept" and payment.payer_id == request.account.pk:
+        return "Pay this request"
+    return ACTION_LABELS[action]
+
+
+def _payments_page(request: HttpRequest, *, request_form=None) -> HttpResponse:
+    page = _page_of(request, selectors.payments_of(account=request.account))
+    context = {
+        "page": page,
+        "rows": _payment_rows(request, page),
+        "request_form": request_form or forms.PaymentForm(community=request.community, username_label="From"),
+    }
+    return _page(request, "trust/payments.html", context, status=400 if request_form is not None else 200)
+
+
+@member_page
+def payments_list(request: HttpRequest) -> HttpResponse:
+    return _payments_page(request)
+
+
+@require_POST
+@member_page
+def payment_request(request: HttpRequest) -> HttpResponse:
+    form = forms.PaymentForm(request.POST, community=request.community, username_label="From")
+    asked = _attempt(
+        form,
+        lambda data: payments.payment_request(
+            payee=request.account, payer=data["username"], amount=data["amount"], memo=data["memo"]
+        ),
+    )
+    if asked is None:
+        return _payments_page(request, request_form=form)
+    messages.success(request, f"You asked {asked.payer.name} for {shown(asked.amount)}.")
+    return _to("payment", request, asked.pk)
+
+
+def _my_payment(request: HttpRequest, payment_id: int) -> Payment:
+    payment = selectors.payment_of(account=request.account, payment_id=payment_id)
+    if payment is None:
+        raise Http404("There is no such payment of yours.")
+    return payment
+
+
+@member_page
+def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
+    row = _payment_rows(request, [_my_payment(request, payment_id)])[0]
+    return _page(request, "trust/payment.html", {"row": row})
+
+
+@require_POST
+@member_page
+def payment_action(request: HttpRequest, payment_id: int, action: str) -> HttpResponse:
+    payment = _my_payment(request, payment_id)
+    try:
+        payments.payment_change_status(payment=payment, account=request.account, action=action)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, ACTION_DONE[action].format(id=payment.pk))
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(back)
+    return redirect(reverse("money:payment", args=[request.community.slug, payment.pk]))
+
+
+# --- receipts ----------------------------------------------------------------------------------
+
+
+@member_page
+def receipts(request: HttpRequest) -> HttpResponse:
+    page = _page_of(request, page_data.receipts_of(account=request.account))
+    rows = [page_data.receipt_row(payment, request.account) for payment in page]
+    return _page(request, "trust/receipts.html", {"page": page, "rows": rows})
