@@ -54,9 +54,7 @@ class TrustlineAdmin(CommunityScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Trustline, form, change: bool) -> None:
         # Through the service, so the change is timestamped and every process's routing graph sees it.
-        for field, owner, other in (("limit_from_low", obj.low, obj.high), ("limit_from_high", obj.high, obj.low)):
-            if field in form.changed_data:
-                accounts.trustline_set_limit(owner=owner, other=other, limit=getattr(obj, field))
+        accounts.trustline_limits_set(line=obj, limit_from_low=obj.limit_from_low, limit_from_high=obj.limit_from_high)
 
     @admin.action(description="Set selected commons trustlines to the community's commons limit")
     def apply_commons_limit(self, request: HttpRequest, queryset: QuerySet[Trustline]) -> None:

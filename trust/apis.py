@@ -1,5 +1,8 @@
 """The community API's user/ endpoints for trustlines and payments (Resilience seed names)."""
 
+from collections.abc import Callable
+from functools import partial
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -7,15 +10,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bank.api_helpers import InputSerializer, TextField
+from bank.errors import ApplicationError, NotFound
 from trust import selectors
 from trust.errors import PayeeNotFound, PaymentNotFound, TrustlineNotFound
-from trust.models import Account
+from trust.models import Account, Payment
 from trust.money import format_amount
-from trust.pagination import paginate
-from trust.serializers import AccountRowOutput, CounterpartInput, LimitField, PaymentInput, PaymentOutput
+from trust.pagination import PAGE_PARAMETERS, paginate
+from trust.serializers import AccountRowOutput, CounterpartInput, LimitField, MoneyField, PaymentInput, PaymentOutput
 from trust.services import accounts, payments
 
 PAYMENT_ACTIONS = ("dispute", "cancel", "decline", "accept", "refund")
+PayerNotFound = partial(NotFound, code="payer_not_found")
 
 
 class MemberApi(APIView):
@@ -25,11 +30,11 @@ class MemberApi(APIView):
         super().initial(request, *args, **kwargs)
         self.account = selectors.account_of(member=request.member)
 
-    def counterpart(self, data: dict, *, missing: type = TrustlineNotFound) -> Account:
+    def counterpart(self, data: dict, *, missing: Callable[[str], ApplicationError] = TrustlineNotFound) -> Account:
         """The account named by ``username`` (and optional ``server``) in this community."""
         community = self.account.community
         server = (data.get("server") or "").strip().lower()
-        if server and server != community.address_domain:
+        if server and server != community.address_domain.lower():
             raise missing(f"{server} is another server; federated accounts are not available on this instance yet.")
         other = selectors.account_find(community=community, handle=data["username"])
         if other is None:
@@ -53,9 +58,11 @@ class AccountsApi(MemberApi):
 
 
 class AddAccountApi(MemberApi):
-    @extend_schema(request=CounterpartInput, responses={201: AccountRowOutput}, summary="Open a trustline")
+    Input = CounterpartInput
+
+    @extend_schema(request=Input, responses={201: AccountRowOutput}, summary="Open a trustline")
     def post(self, request: Request) -> Response:
-        data = CounterpartInput(data=request.data)
+        data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         other = self.counterpart(data.validated_data, missing=PayeeNotFound)
         accounts.trustline_add(owner=self.account, other=other)
@@ -63,9 +70,11 @@ class AddAccountApi(MemberApi):
 
 
 class RemoveAccountApi(MemberApi):
-    @extend_schema(request=CounterpartInput, responses={204: None}, summary="Close a settled trustline")
+    Input = CounterpartInput
+
+    @extend_schema(request=Input, responses={204: None}, summary="Close a settled trustline")
     def post(self, request: Request) -> Response:
-        data = CounterpartInput(data=request.data)
+        data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         accounts.trustline_remove(owner=self.account, other=self.counterpart(data.validated_data))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -110,82 +119,101 @@ class TrustIndexApi(MemberApi):
         return self.output()
 
 
-def _created(payment) -> Response:
-    payment = selectors.payments_of(account=payment.payer).get(pk=payment.pk)
-    return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
-
-
 class PaymentApi(MemberApi):
-    @extend_schema(request=PaymentInput, responses={201: PaymentOutput}, summary="Send a payment routed through the trust graph")
+    Input = PaymentInput
+    direct_only = False
+
+    @extend_schema(
+        request=Input, responses={201: PaymentOutput}, summary="Send a payment routed through the trust graph"
+    )
     def post(self, request: Request) -> Response:
-        data = PaymentInput(data=request.data)
+        data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        payee = self.counterpart(values, missing=PayeeNotFound)
         payment = payments.payment_send(
-            payer=self.account, payee=payee, amount=values["amount"], memo=values.get("memo", ""), tag=values.get("tag", "")
+            payer=self.account,
+            payee=self.counterpart(values, missing=PayeeNotFound),
+            amount=values["amount"],
+            memo=values.get("memo", ""),
+            tag=values.get("tag", ""),
+            direct_only=self.direct_only,
         )
-        return _created(payment)
+        payment = selectors.payment_of(account=self.account, payment_id=payment.pk)  # with its legs, for the paths
+        return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
 
 
-class LocalPaymentApi(MemberApi):
-    @extend_schema(request=PaymentInput, responses={201: PaymentOutput}, summary="Pay over our direct trustline")
+class LocalPaymentApi(PaymentApi):
+    direct_only = True
+
+    @extend_schema(request=PaymentInput, responses={201: PaymentOutput}, summary="Pay over our direct trustline only")
     def post(self, request: Request) -> Response:
-        data = PaymentInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        payee = self.counterpart(values, missing=PayeeNotFound)
-        payment = payments.payment_send(
-            payer=self.account, payee=payee, amount=values["amount"], memo=values.get("memo", ""),
-            tag=values.get("tag", ""), direct_only=True,
-        )
-        return _created(payment)
+        return super().post(request)
+
+
+class PreviewPathOutput(serializers.Serializer):
+    accounts = serializers.ListField(child=serializers.CharField())
+    hops = serializers.IntegerField()
+    amount = MoneyField()
 
 
 class PaymentPreviewApi(MemberApi):
-    class Output(serializers.Serializer):
-        amount = serializers.CharField()
-        tax = serializers.CharField()
-        fees = serializers.CharField()
-        paths = serializers.ListField(child=serializers.DictField())
+    Input = PaymentInput
 
-    @extend_schema(request=PaymentInput, responses=Output, summary="The routes, tax and fees a payment would take")
+    class Output(serializers.Serializer):
+        amount = MoneyField()
+        tax = MoneyField()
+        fees = MoneyField()
+        paths = PreviewPathOutput(many=True)
+
+    @extend_schema(
+        request=Input, responses=Output, summary="The routes, tax and fees a payment would take; moves nothing"
+    )
     def post(self, request: Request) -> Response:
-        data = PaymentInput(data=request.data)
+        data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         payee = self.counterpart(data.validated_data, missing=PayeeNotFound)
         plan = payments.payment_preview(payer=self.account, payee=payee, amount=data.validated_data["amount"])
         names = selectors.paths_as_names(paths=plan.paths)
         paths = [
-            {"accounts": names[index], "hops": len(nodes) - 1, "amount": format_amount(share)}
-            for index, (nodes, share) in enumerate(plan.paths)
+            {"accounts": path_names, "hops": len(path_names) - 1, "amount": share}
+            for path_names, (_, share) in zip(names, plan.paths, strict=True)
         ]
-        output = {
-            "amount": format_amount(plan.amount), "tax": format_amount(plan.tax), "fees": format_amount(plan.fees),
-            "paths": paths,
-        }
-        return Response(self.Output(output).data)
+        return Response(self.Output({"amount": plan.amount, "tax": plan.tax, "fees": plan.fees, "paths": paths}).data)
 
 
 class ReceivePaymentApi(MemberApi):
+    Input = PaymentInput
+
     class Output(serializers.Serializer):
         id = serializers.IntegerField()
         hashlock = serializers.CharField()
 
-    @extend_schema(request=PaymentInput, responses={201: Output}, summary="Request a payment from a member")
+    @extend_schema(request=Input, responses={201: Output}, summary="Request a payment from a member")
     def post(self, request: Request) -> Response:
-        data = PaymentInput(data=request.data)
+        data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        payer = self.counterpart(values, missing=PayeeNotFound)
         payment = payments.payment_request(
-            payee=self.account, payer=payer, amount=values["amount"], memo=values.get("memo", ""), tag=values.get("tag", "")
+            payee=self.account,
+            payer=self.counterpart(values, missing=PayerNotFound),
+            amount=values["amount"],
+            memo=values.get("memo", ""),
+            tag=values.get("tag", ""),
         )
         return Response(self.Output(payment).data, status=status.HTTP_201_CREATED)
 
 
 class PaymentsApi(MemberApi):
-    @extend_schema(responses=PaymentOutput(many=True), summary="My payments, newest first (paginated)")
+    class Output(serializers.Serializer):
+        payments = PaymentOutput(many=True)
+        next = serializers.URLField(allow_null=True)
+
+    @extend_schema(
+        responses=Output,
+        parameters=PAGE_PARAMETERS,
+        operation_id="c_api_user_payments_list",
+        summary="My payments, newest first",
+    )
     def get(self, request: Request) -> Response:
         return paginate(request, selectors.payments_of(account=self.account), PaymentOutput, key="payments")
 
@@ -216,27 +244,41 @@ class PaymentActionApi(MemberApi):
         return Response(PaymentOutput(_my_payment(self.account, payment_id)).data)
 
 
+class ReceiptOutput(serializers.Serializer):
+    """A settled payment seen from the signed-in account: what it paid out (tax and fees included) or received."""
+
+    id = serializers.IntegerField(source="pk")
+    kind = serializers.CharField()
+    direction = serializers.SerializerMethodField()
+    counterpart = serializers.SerializerMethodField()
+    amount = serializers.SerializerMethodField()
+    utc = serializers.DateTimeField(source="settled_at")
+    memo = serializers.CharField()
+
+    def get_direction(self, payment: Payment) -> str:
+        return "sent" if payment.payer_id == self.context["account"].pk else "received"
+
+    def get_counterpart(self, payment: Payment) -> str:
+        return (payment.payee if self.get_direction(payment) == "sent" else payment.payer).name
+
+    def get_amount(self, payment: Payment) -> str:
+        sent = self.get_direction(payment) == "sent"
+        return format_amount(-(payment.amount + payment.tax + payment.fees) if sent else payment.amount)
+
+
 class ReceiptsApi(MemberApi):
     class Output(serializers.Serializer):
-        id = serializers.IntegerField(source="pk")
-        kind = serializers.CharField()
-        direction = serializers.SerializerMethodField()
-        counterpart = serializers.SerializerMethodField()
-        amount = serializers.SerializerMethodField()
-        utc = serializers.DateTimeField(source="settled_at")
-        memo = serializers.CharField()
+        receipts = ReceiptOutput(many=True)
+        next = serializers.URLField(allow_null=True)
 
-        def get_direction(self, payment) -> str:
-            return "sent" if payment.payer_id == self.context["account"].pk else "received"
-
-        def get_counterpart(self, payment) -> str:
-            return (payment.payee if self.get_direction(payment) == "sent" else payment.payer).name
-
-        def get_amount(self, payment) -> str:
-            sent = self.get_direction(payment) == "sent"
-            return format_amount(-(payment.amount + payment.tax + payment.fees) if sent else payment.amount)
-
-    @extend_schema(responses=Output(many=True), summary="What I paid and received, newest first (paginated)")
+    @extend_schema(
+        responses=Output,
+        parameters=PAGE_PARAMETERS,
+        operation_id="c_api_user_receipts_list",
+        summary="What I paid and received, newest settled first",
+    )
     def get(self, request: Request) -> Response:
-        receipts = selectors.payments_of(account=self.account).filter(state="finalized")
-        return paginate(request, receipts, self.Output, key="receipts", context={"account": self.account})
+        receipts = selectors.payments_of(account=self.account).filter(state=Payment.State.FINALIZED)
+        return paginate(
+            request, receipts, ReceiptOutput, key="receipts", newest_by="settled_at", context={"account": self.account}
+        )

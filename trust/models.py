@@ -145,7 +145,7 @@ class Payment(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="followups",
         help_text="The payment a return or refund gives back.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

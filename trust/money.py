@@ -4,7 +4,7 @@ import re
 
 MICRO = 1_000_000
 MAX_AMOUNT = 2**63 - 1
-_DECIMAL = re.compile(r"^(\d{1,13})(?:\.(\d{1,6}))?$")
+_DECIMAL = re.compile(r"^([0-9]{1,13})(?:\.([0-9]{1,6}))?$")
 
 
 def parse_amount(text: object, *, allow_zero: bool = False) -> int:
@@ -13,7 +13,7 @@ def parse_amount(text: object, *, allow_zero: bool = False) -> int:
         raise ValueError("Amounts are decimal strings such as \"12.50\", not numbers.")
     match = _DECIMAL.match(text.strip())
     if not match:
-        if re.match(r"^\d+\.\d{7,}$", text.strip()):
+        if re.match(r"^[0-9]+\.[0-9]{7,}$", text.strip()):
             raise ValueError("Amounts have at most 6 decimal places.")
         raise ValueError("Amounts are written like \"12.50\": digits, at most 6 decimal places, no sign or exponent.")
     whole, fraction = match.group(1), match.group(2) or ""

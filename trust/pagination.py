@@ -1,3 +1,7 @@
+"""Keyset pagination for the money API's lists: stable under inserts, no page numbers to drift."""
+
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -7,24 +11,49 @@ from bank.errors import InvalidInput
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
+PAGE_PARAMETERS = [
+    OpenApiParameter("limit", int, description=f"Entries per page, at most {MAX_PAGE} (default {DEFAULT_PAGE})."),
+    OpenApiParameter("before", int, description="Start after the entry with this id (the `next` link sets it)."),
+]
 
 
 def _positive_int(request: Request, name: str, default: int | None) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise InvalidInput(name, ["This must be a whole number above zero."])
     return int(raw)
 
 
-def paginate(request: Request, queryset, serializer: type[Serializer], *, key: str, context: dict | None = None) -> Response:
-    """Keyset pagination, newest first: ``{key: [...], next}`` where ``next`` continues before the last id."""
+def _before(queryset: QuerySet, newest_by: str, before: int) -> Q:
+    """Rows after the row with id ``before`` in the list's order (``newest_by``, then id, both descending)."""
+    if newest_by == "pk":
+        return Q(pk__lt=before)
+    cursor = queryset.filter(pk=before).values_list(newest_by, flat=True).first()
+    if cursor is None:
+        raise InvalidInput("before", ["This is not the id of an entry of this list."])
+    return Q(**{f"{newest_by}__lt": cursor}) | Q(**{newest_by: cursor, "pk__lt": before})
+
+
+def paginate(
+    request: Request,
+    queryset: QuerySet,
+    serializer: type[Serializer],
+    *,
+    key: str,
+    newest_by: str = "pk",
+    context: dict | None = None,
+) -> Response:
+    """Newest first by ``newest_by`` (ties by id): ``{key: [...], next}``; ``next`` continues after the last entry.
+
+    ``limit`` sets the page size (at most ``MAX_PAGE``), ``before`` the id the page starts after.
+    """
     limit = min(_positive_int(request, "limit", DEFAULT_PAGE), MAX_PAGE)
     before = _positive_int(request, "before", None)
     if before is not None:
-        queryset = queryset.filter(pk__lt=before)
-    page = list(queryset.order_by("-pk")[: limit + 1])
+        queryset = queryset.filter(_before(queryset, newest_by, before))
+    page = list(queryset.order_by(f"-{newest_by}", "-pk")[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
     next_url = replace_query_param(request.build_absolute_uri(), "before", page[-1].pk) if more else None

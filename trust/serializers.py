@@ -8,31 +8,57 @@ from bank.api_helpers import InputSerializer, TextField
 from trust.models import Payment
 from trust.money import format_amount, parse_amount
 
+# Longer than any amount parse_amount accepts (13 digits, a point, 6 places, some spaces).
+AMOUNT_TEXT_MAX = 32
 
-class AmountField(TextField):
-    """A positive amount as a decimal string ("12.5"), parsed into micro-units."""
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(max_length=32, **kwargs)
-
-    def to_internal_value(self, data) -> int:
-        try:
-            return parse_amount(data, allow_zero=False)
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from None
+@extend_schema_field(OpenApiTypes.STR)
+class MoneyField(serializers.Field):
+    """Micro-units out as a decimal string with 6 places."""
 
     def to_representation(self, value: int) -> str:
         return format_amount(value)
 
 
+class AmountField(MoneyField):
+    """A positive amount in as a decimal string ("12.5"), parsed into micro-units.
+
+    Not a CharField: its length validator would run on the parsed integer.
+    """
+
+    allow_zero = False
+
+    def to_internal_value(self, data) -> int:
+        if isinstance(data, str) and len(data) > AMOUNT_TEXT_MAX:
+            raise serializers.ValidationError(f"Amounts are at most {AMOUNT_TEXT_MAX} characters.")
+        try:
+            return parse_amount(data, allow_zero=self.allow_zero)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
 class LimitField(AmountField):
     """A credit limit: like an amount, but zero is allowed."""
 
-    def to_internal_value(self, data) -> int:
-        try:
-            return parse_amount(data, allow_zero=True)
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from None
+    allow_zero = True
+
+
+class Utf8TextField(TextField):
+    """Text limited in UTF-8 bytes (the design's limit for memos and tags), not in characters."""
+
+    def __init__(self, *, max_bytes: int, **kwargs) -> None:
+        super().__init__(max_length=max_bytes, **kwargs)  # characters never outnumber bytes
+        self.max_bytes = max_bytes
+
+    def to_internal_value(self, data) -> str:
+        text = super().to_internal_value(data)
+        if len(text.encode()) > self.max_bytes:
+            raise serializers.ValidationError(f"This is at most {self.max_bytes} bytes of UTF-8.")
+        return text
+
+
+def _max_length(field: str) -> int:
+    return Payment._meta.get_field(field).max_length
 
 
 class CounterpartInput(InputSerializer):
@@ -42,16 +68,8 @@ class CounterpartInput(InputSerializer):
 
 class PaymentInput(CounterpartInput):
     amount = AmountField()
-    memo = TextField(max_length=255, required=False, allow_blank=True, trim_whitespace=False)
-    tag = TextField(max_length=48, required=False, allow_blank=True, trim_whitespace=False)
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class MoneyField(serializers.Field):
-    """Micro-units out as a decimal string with 6 places."""
-
-    def to_representation(self, value: int) -> str:
-        return format_amount(value)
+    memo = Utf8TextField(max_bytes=_max_length("memo"), required=False, allow_blank=True, trim_whitespace=False)
+    tag = Utf8TextField(max_bytes=_max_length("tag"), required=False, allow_blank=True, trim_whitespace=False)
 
 
 class AccountRowOutput(serializers.Serializer):
@@ -70,14 +88,37 @@ class PaymentOutput(serializers.ModelSerializer):
     fees = MoneyField()
     payer_status = serializers.CharField(source="get_payer_status_display")
     payee_status = serializers.CharField(source="get_payee_status_display")
+    preimage = serializers.SerializerMethodField()
     paths = serializers.SerializerMethodField()
 
     class Meta:
         model = Payment
         fields = [
-            "id", "kind", "state", "payer", "payee", "amount", "tax", "fees", "memo", "tag", "payer_status",
-            "payee_status", "hashlock", "deadline", "created_at", "settled_at", "cancel_reason", "related", "paths",
+            "id",
+            "kind",
+            "state",
+            "payer",
+            "payee",
+            "amount",
+            "tax",
+            "fees",
+            "memo",
+            "tag",
+            "payer_status",
+            "payee_status",
+            "hashlock",
+            "preimage",
+            "deadline",
+            "created_at",
+            "settled_at",
+            "cancel_reason",
+            "related",
+            "paths",
         ]
+
+    def get_preimage(self, payment: Payment) -> str | None:
+        """Revealed once the payment has settled (proof of payment); until then it unlocks the payment."""
+        return payment.preimage if payment.state == Payment.State.FINALIZED else None
 
     def get_paths(self, payment: Payment) -> list[list[str]]:
         """The payment's paths as account names, payer first (tax legs not included)."""

@@ -1,4 +1,6 @@
-"""Small helpers the API tests share: URLs, error assertions, database snapshots and clients."""
+"""Small helpers the API tests share: URLs, error assertions, database snapshots, clients, money states."""
+
+import re
 
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -6,6 +8,10 @@ from rest_framework.test import APIClient
 
 from bank.models import AuthToken, Community, Invite, Member
 from tests.factories import PASSWORD
+from tests.trust.helpers import account, mutual_credit
+from trust.models import Account, Payment, PaymentLeg, Trustline
+from trust.money import MICRO
+from trust.services import payments
 
 API_ROUTE = "c/<slug:community_slug>/api/"
 # Passes every configured password validator and differs from tests.factories.PASSWORD.
@@ -19,11 +25,12 @@ def api(community, suffix: str) -> str:
     return f"/c/{slug}/api/{suffix}"
 
 
-def assert_error(response, status: int, code: str, *, field: str | None = None) -> dict:
+def assert_error(response, status: int, code: str, *, field: str | None = None, **extra) -> dict:
     """Assert the API's one error shape and return its ``error`` object.
 
     ``{"error": {"code", "message"}}`` exactly; validation errors (``invalid_input``) also carry
-    ``fields``. With ``field``, the message and ``fields`` must name that field.
+    ``fields``. With ``field``, the message and ``fields`` must name that field. ``extra`` are the
+    further members the error must carry, with their values (``max_sendable="5.000000"``).
     """
     assert response.status_code == status, (response.status_code, response.content)
     assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
@@ -31,7 +38,8 @@ def assert_error(response, status: int, code: str, *, field: str | None = None) 
     assert set(body) == {"error"}, body
     error = body["error"]
     expected_keys = {"code", "message", "fields"} if code == "invalid_input" else {"code", "message"}
-    assert set(error) == expected_keys, error
+    assert set(error) == expected_keys | set(extra), error
+    assert {key: error[key] for key in extra} == extra, error
     assert error["code"] == code, error
     assert isinstance(error["message"], str) and error["message"], error
     if code == "invalid_input":
@@ -43,15 +51,22 @@ def assert_error(response, status: int, code: str, *, field: str | None = None) 
     return error
 
 
+SNAPSHOT_MODELS = {
+    "communities": Community,
+    "users": get_user_model(),
+    "members": Member,
+    "invites": Invite,
+    "tokens": AuthToken,
+    "accounts": Account,
+    "trustlines": Trustline,
+    "payments": Payment,
+    "legs": PaymentLeg,
+}
+
+
 def db_snapshot() -> dict:
-    """Everything the API can change: communities, logins, memberships, invites and tokens."""
-    return {
-        "communities": list(Community.objects.order_by("pk").values()),
-        "users": list(get_user_model().objects.order_by("pk").values()),
-        "members": list(Member.objects.order_by("pk").values()),
-        "invites": list(Invite.objects.order_by("pk").values()),
-        "tokens": list(AuthToken.objects.order_by("pk").values()),
-    }
+    """Everything the API can change: communities, logins, memberships, invites, tokens, and the money."""
+    return {name: list(model.objects.order_by("pk").values()) for name, model in SNAPSHOT_MODELS.items()}
 
 
 def session_client(member) -> APIClient:
@@ -59,6 +74,31 @@ def session_client(member) -> APIClient:
     client = APIClient()
     client.force_login(member.user)
     return client
+
+
+class ApiUser:
+    """A member signed in to the API by token (as ``tests.conftest.token_client``), calling endpoints by path."""
+
+    def __init__(self, member) -> None:
+        self.member = member
+        self.client = APIClient()
+        response = login(member.community, member.handle, client=self.client)
+        assert response.status_code == 200, response.content
+        self.client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+
+    def get(self, path: str, params: dict | None = None):
+        return self.client.get(api(self.member.community, path), params)
+
+    def post(self, path: str, body: dict | None = None):
+        return self.client.post(api(self.member.community, path), body, format="json")
+
+    def accounts(self) -> dict[str, dict]:
+        """user/accounts as ``{username: row}``."""
+        response = self.get("user/accounts")
+        assert response.status_code == 200, response.content
+        rows = response.json()["accounts"]
+        assert len({row["username"] for row in rows}) == len(rows), rows
+        return {row["username"]: row for row in rows}
 
 
 def login(community, username: str, password: str = PASSWORD, *, client: APIClient | None = None, **extra):
@@ -89,3 +129,59 @@ def api_endpoints() -> dict[tuple[str, str], type]:
             if method not in ("options", "head") and hasattr(view, method):
                 endpoints[(method, route.removeprefix(API_ROUTE))] = view
     return endpoints
+
+
+def endpoint_path(route: str, **kwargs) -> str:
+    """A URL route with its parameters filled in: ``user/payments/<int:payment_id>`` -> ``user/payments/7``."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda match: str(kwargs[match.group(1)]), route)
+
+
+# Money states the user/ endpoints' tables start from, on one side of the world (its admin and member).
+# Each returns the URL parameters of the endpoint it prepares.
+
+
+def linked(side) -> dict:
+    """The admin and the member extend 100 of credit to each other."""
+    mutual_credit(side.admin, side.member, "100")
+    return {}
+
+
+def _paid(payer, payee) -> Payment:
+    return payments.payment_send(payer=account(payer), payee=account(payee), amount=MICRO)
+
+
+def admin_paid(side) -> dict:
+    """The admin has paid the member 1."""
+    linked(side)
+    return {"payment_id": _paid(side.admin, side.member).pk}
+
+
+def admin_was_paid(side) -> dict:
+    """The member has paid the admin 1; the admin has not answered."""
+    linked(side)
+    return {"payment_id": _paid(side.member, side.admin).pk}
+
+
+def admin_accepted(side) -> dict:
+    """The member has paid the admin 1 and the admin has accepted it."""
+    payment_id = admin_was_paid(side)["payment_id"]
+    payment = Payment.objects.get(pk=payment_id)
+    payments.payment_change_status(payment=payment, account=account(side.admin), action="accept")
+    return {"payment_id": payment_id}
+
+
+def admin_is_asked(side) -> dict:
+    """The member has asked the admin for 1 (a pending payment request)."""
+    linked(side)
+    request = payments.payment_request(payee=account(side.member), payer=account(side.admin), amount=MICRO)
+    return {"payment_id": request.pk}
+
+
+# The payment each status action of the admin's can be taken on.
+PAYMENT_STATES = {
+    "dispute": admin_paid,
+    "cancel": admin_is_asked,
+    "decline": admin_was_paid,
+    "accept": admin_is_asked,
+    "refund": admin_accepted,
+}

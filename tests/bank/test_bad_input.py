@@ -1,27 +1,51 @@
 """Bad requests: every one gets the API's error shape and the right status, and changes nothing."""
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
-from tests.bank.helpers import NEW_PASSWORD, api, api_endpoints, assert_error, db_snapshot
+from tests.bank.helpers import (
+    NEW_PASSWORD,
+    PAYMENT_STATES,
+    api,
+    api_endpoints,
+    assert_error,
+    db_snapshot,
+    endpoint_path,
+    linked,
+)
 from tests.conftest import token_client
 from tests.factories import PASSWORD, InviteFactory
+from trust.routing.graph import forget_all
 
 INVITE = "bad-input-invite-code"
+ALPHA_SERVER = f"alpha.{settings.INSTANCE_DOMAIN}"
 
 
 @dataclass(frozen=True)
 class BodyEndpoint:
     path: str
-    body: dict  # a request the endpoint accepts
+    body: dict  # a request the endpoint accepts, with every field it takes
     caller: str | None  # who is signed in: "member", "admin" or nobody
+    optional: tuple[str, ...] = ()  # fields that may be left out
+    kinds: dict = field(default_factory=dict)  # a field's kind of value, where not the one FIELD_KINDS gives
+    prepare: Callable | None = None  # sets up what the body acts on, on alpha's side of the world
 
     def __str__(self) -> str:
         return self.path
 
+    @property
+    def required(self) -> list[str]:
+        return [name for name in self.body if name not in self.optional]
+
+
+COUNTERPART = {"username": "member", "server": ALPHA_SERVER}
+PAYMENT = {**COUNTERPART, "amount": "1.5", "memo": "Lunch \u2615", "tag": "food"}
+PAYMENT_OPTIONAL = ("server", "memo", "tag")
 
 BODY_ENDPOINTS = [
     BodyEndpoint("auth/login", {"username": "member", "password": PASSWORD}, None),
@@ -30,38 +54,114 @@ BODY_ENDPOINTS = [
     BodyEndpoint("admin/delete_user", {"user_id": "member"}, "admin"),
     BodyEndpoint("admin/reset_password", {"user_id": "member", "new_password": NEW_PASSWORD}, "admin"),
     BodyEndpoint("invite/register", {"invite": INVITE, "username": "newcomer", "password": NEW_PASSWORD}, None),
+    BodyEndpoint("user/add_account", COUNTERPART, "admin", optional=("server",)),
+    BodyEndpoint("user/remove_account", COUNTERPART, "admin", optional=("server",), prepare=linked),
+    BodyEndpoint(
+        "user/set_trustline",
+        {**COUNTERPART, "amount": "50"},
+        "admin",
+        optional=("server",),
+        kinds={"amount": "limit"},
+        prepare=linked,
+    ),
+    BodyEndpoint("user/trust_index", {"value": "0.05"}, "member"),
+    BodyEndpoint("user/local_payment", PAYMENT, "admin", optional=PAYMENT_OPTIONAL, prepare=linked),
+    BodyEndpoint("user/payment", PAYMENT, "admin", optional=PAYMENT_OPTIONAL, prepare=linked),
+    BodyEndpoint("user/payment/preview", PAYMENT, "admin", optional=PAYMENT_OPTIONAL, prepare=linked),
+    BodyEndpoint("user/receive_payment", PAYMENT, "admin", optional=PAYMENT_OPTIONAL),
 ]
-FIELDS = [
-    pytest.param(endpoint, field, id=f"{endpoint.path}.{field}")
-    for endpoint in BODY_ENDPOINTS
-    for field in endpoint.body
-]
-# Every field of every endpoint is a string; these are not acceptable strings.
-BAD_VALUES = {
+# Endpoints that take no body, and who calls them (with what the call acts on).
+NO_BODY_ENDPOINTS = {
+    "auth/logout": ("member", None),
+    "admin/create_invite": ("admin", None),
+    **{f"user/payments/<int:payment_id>/{action}": ("admin", state) for action, state in PAYMENT_STATES.items()},
+}
+
+# Every field takes a string; which strings it refuses depends on its kind.
+NOT_STRINGS = {
     "number": 12,
     "decimal": 1.5,
     "boolean": True,
     "list": ["member"],
     "null": None,
     "object": {"username": "member"},
-    "blank": "",
-    "oversized": "x" * 10_000,
 }
+OVERSIZED = {"oversized": "x" * 10_000}
+NOT_LIMITS = {
+    **NOT_STRINGS,
+    **OVERSIZED,
+    "blank": "",
+    "negative": "-1",
+    "signed": "+1",
+    "exponent": "1e3",
+    "seven places": "1.0000001",
+    "word": "twelve",
+    "comma": "1,5",
+    "two points": "1.2.3",
+    "NaN": "NaN",
+    "infinity": "Infinity",
+    "hex": "0x10",
+    "too large": "9999999999999.999999",
+}
+BAD_VALUES = {
+    "text": {**NOT_STRINGS, "blank": "", **OVERSIZED},
+    "optional text": {**NOT_STRINGS, **OVERSIZED},  # blank is as good as left out
+    "limit": NOT_LIMITS,
+    "amount": {**NOT_LIMITS, "zero": "0", "zero with places": "0.000000"},
+    "rate": {
+        **NOT_STRINGS,
+        **OVERSIZED,
+        "blank": "",
+        "above one": "1.000001",
+        "negative": "-0.1",
+        "exponent": "1e-1",
+        "seven places": "0.0000001",
+        "word": "half",
+    },
+    "memo": {**NOT_STRINGS, **OVERSIZED, "256 bytes": "\u00e9" * 128},  # 128 characters, 2 bytes each
+    "tag": {**NOT_STRINGS, **OVERSIZED, "49 bytes": "\u00e9" * 24 + "x"},
+}
+FIELD_KINDS = {"server": "optional text", "amount": "amount", "value": "rate", "memo": "memo", "tag": "tag"}
+
+
+def bad_values(endpoint: BodyEndpoint, name: str) -> dict:
+    return BAD_VALUES[endpoint.kinds.get(name) or FIELD_KINDS.get(name, "text")]
+
+
+REQUIRED_FIELDS = [
+    pytest.param(endpoint, name, id=f"{endpoint.path}.{name}")
+    for endpoint in BODY_ENDPOINTS
+    for name in endpoint.required
+]
+BAD_FIELD_VALUES = [
+    pytest.param(endpoint, name, value, id=f"{endpoint.path}.{name}-{kind}")
+    for endpoint in BODY_ENDPOINTS
+    for name in endpoint.body
+    for kind, value in bad_values(endpoint, name).items()
+]
 
 
 def test_the_table_covers_every_endpoint_that_takes_input():
-    inputs = {path: view.Input for (_, path), view in api_endpoints().items() if hasattr(view, "Input")}
+    endpoints = api_endpoints()
+    inputs = {path: view.Input for (_, path), view in endpoints.items() if hasattr(view, "Input")}
     assert set(inputs) == {e.path for e in BODY_ENDPOINTS}
     for endpoint in BODY_ENDPOINTS:
-        assert set(endpoint.body) == set(inputs[endpoint.path]().fields), endpoint
+        fields = inputs[endpoint.path]().fields
+        assert set(endpoint.body) == set(fields), endpoint
+        assert set(endpoint.optional) == {name for name, value in fields.items() if not value.required}, endpoint
+    posts = {path for method, path in endpoints if method == "post"}
+    assert posts == set(inputs) | set(NO_BODY_ENDPOINTS)
 
 
 @pytest.fixture
 def caller(world):
     """Returns a client for an endpoint, signed in as it needs, once the world is set up."""
     InviteFactory(community=world.a.community, code=INVITE)
+    forget_all()  # routing graphs of earlier tests' communities never serve this one's
 
     def client_for(endpoint: BodyEndpoint) -> APIClient:
+        if endpoint.prepare:
+            endpoint.prepare(world.a)
         return token_client(getattr(world.a, endpoint.caller)) if endpoint.caller else APIClient()
 
     return client_for
@@ -88,7 +188,16 @@ def test_the_valid_bodies_are_accepted(caller, endpoint):
     assert response.status_code in (200, 201, 204), response.content
 
 
-@pytest.mark.parametrize(("endpoint", "field"), FIELDS)
+@pytest.mark.parametrize("endpoint", [e for e in BODY_ENDPOINTS if e.optional], ids=str)
+def test_the_optional_fields_may_be_left_out(caller, endpoint):
+    body = {name: endpoint.body[name] for name in endpoint.required}
+
+    response = post(caller(endpoint), endpoint, body)
+
+    assert response.status_code in (200, 201, 204), response.content
+
+
+@pytest.mark.parametrize(("endpoint", "field"), REQUIRED_FIELDS)
 def test_a_missing_field_is_named(caller, endpoint, field):
     body = {name: value for name, value in endpoint.body.items() if name != field}
 
@@ -96,8 +205,7 @@ def test_a_missing_field_is_named(caller, endpoint, field):
     assert error["fields"] == {field: ["This field is required."]}
 
 
-@pytest.mark.parametrize("value", BAD_VALUES.values(), ids=BAD_VALUES.keys())
-@pytest.mark.parametrize(("endpoint", "field"), FIELDS)
+@pytest.mark.parametrize(("endpoint", "field", "value"), BAD_FIELD_VALUES)
 def test_a_bad_value_is_named(caller, endpoint, field, value):
     body = {**endpoint.body, field: value}
 
@@ -117,7 +225,7 @@ def test_an_unknown_field_is_named(caller, endpoint):
 def test_an_empty_object_names_every_field(caller, endpoint):
     error = assert_refused(caller(endpoint), endpoint, {}, 400, "invalid_input")
 
-    assert set(error["fields"]) == set(endpoint.body)
+    assert set(error["fields"]) == set(endpoint.required)
 
 
 @pytest.mark.parametrize(
@@ -171,19 +279,24 @@ def test_a_multipart_body_is_refused(caller):
 
 
 @pytest.mark.parametrize(
-    ("path", "caller_role", "raw", "status", "code"),
+    ("raw", "status", "code"),
     [
-        ("admin/create_invite", "admin", '{"role": "admin"}', 400, "invalid_input"),
-        ("admin/create_invite", "admin", "{bad", 400, "malformed_request"),
-        ("auth/logout", "member", '{"everywhere": true}', 400, "invalid_input"),
-        ("auth/logout", "member", "[]", 400, "invalid_input"),
+        ('{"everywhere": true}', 400, "invalid_input"),
+        ('{"role": "admin"}', 400, "invalid_input"),
+        ("{bad", 400, "malformed_request"),
+        ("[]", 400, "invalid_input"),
     ],
+    ids=["a field", "another field", "malformed", "array"],
 )
-def test_a_body_where_none_is_taken_is_refused(world, path, caller_role, raw, status, code):
-    client = token_client(getattr(world.a, caller_role))
+@pytest.mark.parametrize("path", NO_BODY_ENDPOINTS)
+def test_a_body_where_none_is_taken_is_refused(world, path, raw, status, code):
+    role, state = NO_BODY_ENDPOINTS[path]
+    forget_all()
+    parameters = state(world.a) if state else {}
+    client = token_client(getattr(world.a, role))
     before = db_snapshot()
 
-    response = client.post(api("alpha", path), raw, content_type="application/json")
+    response = client.post(api("alpha", endpoint_path(path, **parameters)), raw, content_type="application/json")
 
     assert_error(response, status, code)
     assert db_snapshot() == before
@@ -200,6 +313,13 @@ def test_a_body_where_none_is_taken_is_refused(world, path, caller_role, raw, st
         pytest.param("get", "admin/create_user", "admin", id="GET admin/create_user"),
         pytest.param("post", "auth/whoami", "member", id="POST auth/whoami"),
         pytest.param("delete", "admin/list_users", "admin", id="DELETE admin/list_users"),
+        pytest.param("post", "user/accounts", "member", id="POST user/accounts"),
+        pytest.param("get", "user/payment", "member", id="GET user/payment"),
+        pytest.param("put", "user/set_trustline", "member", id="PUT user/set_trustline"),
+        pytest.param("delete", "user/trust_index", "member", id="DELETE user/trust_index"),
+        pytest.param("get", "user/payments/1/refund", "member", id="GET user/payments/<id>/refund"),
+        pytest.param("post", "user/payments/1", "member", id="POST user/payments/<id>"),
+        pytest.param("post", "user/receipts", "member", id="POST user/receipts"),
     ],
 )
 def test_a_method_the_endpoint_does_not_serve(world, method, path, caller_role):
@@ -213,7 +333,22 @@ def test_a_method_the_endpoint_does_not_serve(world, method, path, caller_role):
     assert db_snapshot() == before
 
 
-@pytest.mark.parametrize("path", ["nope", "auth/login/", "auth", "", "admin/list_users/extra"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "nope",
+        "auth/login/",
+        "auth",
+        "",
+        "admin/list_users/extra",
+        "user",
+        "user/payments/",
+        "user/payments/abc",
+        "user/payments/-1",
+        "user/payments/1/approve",
+        "user/payment/preview/",
+    ],
+)
 def test_an_unknown_path_under_the_api(world, path):
     response = token_client(world.a.admin).get(api("alpha", path))
 

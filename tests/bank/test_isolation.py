@@ -4,13 +4,26 @@ ENDPOINTS is the table of every community API endpoint; test_the_table_covers_ev
 fails when an endpoint is added under /c/<slug>/api/ without a row here.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 
-from tests.bank.helpers import NEW_PASSWORD, api, api_endpoints, assert_error, db_snapshot, session_client
+from tests.bank.helpers import (
+    NEW_PASSWORD,
+    PAYMENT_STATES,
+    admin_paid,
+    api,
+    api_endpoints,
+    assert_error,
+    db_snapshot,
+    endpoint_path,
+    linked,
+    session_client,
+)
 from tests.conftest import token_client
 from tests.factories import PASSWORD, InviteFactory, MemberFactory
+from trust.routing.graph import forget_all
 
 ALPHA_INVITE = "alpha-invite-code"
 BETA_PASSWORD = "beta-has-passwords-of-its-own"
@@ -24,11 +37,18 @@ class Endpoint:
     body: dict | None = None
     # The endpoints that need no authentication refuse with their own error; all others say not_a_member.
     refusal: tuple[int, str] = (403, "not_a_member")
+    # Sets up what the request acts on in a community (both are set up); returns the URL's parameters.
+    prepare: Callable | None = None
 
     def __str__(self) -> str:
         return f"{self.method.upper()} {self.path}"
 
+    def prepared_url(self, side) -> str:
+        """Sets up what the request acts on in the side's community; returns the request's URL there."""
+        return api(side.community, endpoint_path(self.path, **(self.prepare(side) if self.prepare else {})))
 
+
+PAYMENT = {"username": "member", "amount": "1"}
 ENDPOINTS = [
     Endpoint("post", "auth/login", {"username": ACTOR, "password": PASSWORD}, (401, "invalid_credentials")),
     Endpoint("post", "auth/logout"),
@@ -45,7 +65,25 @@ ENDPOINTS = [
         {"invite": ALPHA_INVITE, "username": "intruder", "password": NEW_PASSWORD},
         (404, "invite_invalid"),
     ),
+    Endpoint("get", "user/accounts"),
+    Endpoint("post", "user/add_account", {"username": "member"}),
+    Endpoint("post", "user/remove_account", {"username": "member"}, prepare=linked),
+    Endpoint("post", "user/set_trustline", {"username": "member", "amount": "5"}, prepare=linked),
+    Endpoint("get", "user/trust_index"),
+    Endpoint("post", "user/trust_index", {"value": "0.5"}),
+    Endpoint("post", "user/local_payment", PAYMENT, prepare=linked),
+    Endpoint("post", "user/payment", PAYMENT, prepare=linked),
+    Endpoint("post", "user/payment/preview", PAYMENT, prepare=linked),
+    Endpoint("post", "user/receive_payment", PAYMENT),
+    Endpoint("get", "user/payments"),
+    Endpoint("get", "user/payments/<int:payment_id>", prepare=admin_paid),
+    *(
+        Endpoint("post", f"user/payments/<int:payment_id>/{action}", prepare=state)
+        for action, state in PAYMENT_STATES.items()
+    ),
+    Endpoint("get", "user/receipts"),
 ]
+PAYMENT_ENDPOINTS = [endpoint for endpoint in ENDPOINTS if "<int:payment_id>" in endpoint.path]
 
 
 def test_the_table_covers_every_endpoint():
@@ -55,6 +93,7 @@ def test_the_table_covers_every_endpoint():
 @pytest.fixture
 def sides(world):
     """The world, with an invite into alpha and beta's members on passwords alpha's members don't have."""
+    forget_all()  # routing graphs of earlier tests' communities never serve this one's
     InviteFactory(community=world.a.community, code=ALPHA_INVITE)
     for member in (world.b.admin, world.b.member):
         member.user.set_password(BETA_PASSWORD)
@@ -78,9 +117,11 @@ def signed_in(actor, how: str):
 def test_nothing_from_alpha_works_on_beta(sides, endpoint, role, how):
     actor = getattr(sides.a, role)
     client = signed_in(actor, how)
+    endpoint.prepared_url(sides.a)  # alpha is ready for the request too: it is refused for being on beta alone
+    url = endpoint.prepared_url(sides.b)
     before = db_snapshot()
 
-    response = getattr(client, endpoint.method)(api("beta", endpoint.path), body_for(endpoint, actor), format="json")
+    response = getattr(client, endpoint.method)(url, body_for(endpoint, actor), format="json")
 
     assert_error(response, *endpoint.refusal)
     assert db_snapshot() == before
@@ -91,7 +132,7 @@ def test_the_same_requests_work_on_alpha(sides, endpoint):
     """The matrix's requests are sound: refused on beta only because beta is not alpha."""
     actor = sides.a.admin
     response = getattr(token_client(actor), endpoint.method)(
-        api("alpha", endpoint.path), body_for(endpoint, actor), format="json"
+        endpoint.prepared_url(sides.a), body_for(endpoint, actor), format="json"
     )
 
     assert response.status_code in (200, 201, 204), response.content
@@ -118,3 +159,46 @@ def test_a_token_speaks_only_for_its_own_membership(sides):
     response = session_client(sides.a.member).get(api("beta", "auth/whoami"))
     assert response.status_code == 200
     assert response.json()["username"] == "traveller"
+
+
+@pytest.mark.parametrize("endpoint", PAYMENT_ENDPOINTS, ids=str)
+def test_a_payment_of_beta_is_not_found_through_alpha(sides, endpoint):
+    """Beta's payment id in alpha's URL, by an alpha admin who has a payment of that kind of their own."""
+    endpoint.prepare(sides.a)
+    beta_payment = endpoint.prepare(sides.b)
+    url = api("alpha", endpoint_path(endpoint.path, **beta_payment))
+    client = token_client(sides.a.admin)
+    before = db_snapshot()
+
+    response = getattr(client, endpoint.method)(url, format="json")
+
+    assert_error(response, 404, "payment_not_found")
+    assert db_snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code"),
+    [
+        ("user/add_account", {"username": "beta-only"}, "payee_not_found"),
+        ("user/set_trustline", {"username": "beta-only", "amount": "5"}, "trustline_not_found"),
+        ("user/remove_account", {"username": "beta-only"}, "trustline_not_found"),
+        ("user/payment", {"username": "beta-only", "amount": "1"}, "payee_not_found"),
+        ("user/local_payment", {"username": "beta-only", "amount": "1"}, "payee_not_found"),
+        ("user/payment/preview", {"username": "beta-only", "amount": "1"}, "payee_not_found"),
+        ("user/receive_payment", {"username": "beta-only", "amount": "1"}, "payer_not_found"),
+    ],
+)
+@pytest.mark.parametrize("with_server", [False, True], ids=["handle", "handle and beta's server"])
+def test_a_member_of_beta_is_unknown_in_alpha(sides, path, body, code, with_server):
+    """Neither by handle alone nor with beta's server: accounts of other communities are not federated yet."""
+    MemberFactory(community=sides.b.community, handle="beta-only")
+    beta_server = sides.b.community.address_domain
+    if with_server:
+        body = {**body, "server": beta_server}
+    client = token_client(sides.a.member)
+    before = db_snapshot()
+
+    error = assert_error(client.post(api("alpha", path), body, format="json"), 404, code)
+
+    assert (beta_server if with_server else "beta-only") in error["message"]
+    assert db_snapshot() == before

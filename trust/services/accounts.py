@@ -70,6 +70,8 @@ def _open_line(owner: Account, other: Account) -> Trustline:
 @transaction.atomic
 def trustline_set_limit(*, owner: Account, other: Account, limit: int) -> Trustline:
     """Set the credit ``owner`` extends to ``other``. Lowering it below what they owe only stops new credit."""
+    if Account.Kind.COMMONS in (owner.kind, other.kind):
+        raise Conflict("The commons trustline's limits are set by the community's admins.", code="commons_trustline")
     line = _open_line(owner, other)
     if owner.pk == line.low_id:
         line.limit_from_low = limit
@@ -99,13 +101,20 @@ def trustline_remove(*, owner: Account, other: Account) -> Trustline:
 
 
 @transaction.atomic
+def trustline_limits_set(*, line: Trustline, limit_from_low: int, limit_from_high: int) -> Trustline:
+    """An admin sets both limits of a trustline (members set only their own side, and never the commons')."""
+    line = Trustline.objects.select_for_update().get(pk=line.pk)
+    line.limit_from_low, line.limit_from_high = limit_from_low, limit_from_high
+    _touch(line)
+    return line
+
+
 def commons_limit_apply(*, line: Trustline) -> bool:
     """Set a member's commons trustline, both ways, to the community's commons limit; False if not a commons line."""
-    line = Trustline.objects.select_for_update().select_related("community", "low", "high").get(pk=line.pk)
     if Account.Kind.COMMONS not in (line.low.kind, line.high.kind):
         return False
-    line.limit_from_low = line.limit_from_high = line.community.commons_limit
-    _touch(line)
+    limit = line.community.commons_limit
+    trustline_limits_set(line=line, limit_from_low=limit, limit_from_high=limit)
     return True
 
 

@@ -26,6 +26,8 @@ def _check_text(memo: str, tag: str) -> None:
 def _check_parties(payer: Account, payee: Account) -> None:
     if payer.pk == payee.pk:
         raise InvalidInput("username", ["You cannot pay yourself."])
+    if payer.kind == Account.Kind.COMMONS:
+        raise InvalidInput("username", ["The commons pays only basic income; it cannot be asked to pay."])
 
 
 def payment_preview(*, payer: Account, payee: Account, amount: int) -> Plan:
@@ -88,6 +90,8 @@ def payment_change_status(*, payment: Payment, account: Account, action: str) ->
     role = "payer" if account.pk == payment.payer_id else "payee" if account.pk == payment.payee_id else None
     if role is None:
         raise PaymentNotFound("There is no such payment of yours.")
+    if payment.kind not in (Payment.Kind.PAYMENT, Payment.Kind.REQUEST):
+        raise _refuse(f"A {payment.get_kind_display()} has no status to change; it settles a payment or the commons.")
     handler = _ACTIONS.get((role, action))
     if handler is None:
         other = "payee" if role == "payer" else "payer"
@@ -153,10 +157,15 @@ def _payee_gives_back(payment_id: int, *, before: int, after: int, kind: str, me
     tax), in one transaction, so the mark and the money can never disagree."""
     original = Payment.objects.select_related("payer__community", "payee").get(pk=payment_id)
 
-    def claim() -> Payment:
-        payment = _locked(payment_id)
+    def check(payment: Payment) -> None:
         if payment.state != Payment.State.FINALIZED or payment.payee_status != before:
             raise _refuse(message)
+
+    check(original)  # before routing, so a refusal names the status, not a missing way back
+
+    def claim() -> Payment:
+        payment = _locked(payment_id)
+        check(payment)  # again under lock: a concurrent change may have come first
         payment.payee_status = after
         payment.save(update_fields=["payee_status"])
         return Payment(

@@ -138,6 +138,8 @@ def settle(payment: Payment, plan: Plan) -> Payment:
 
     payment.tax, payment.fees = plan.tax, plan.fees
     payment.state, payment.settled_at = Payment.State.FINALIZED, now
+    if payment.pk is None:
+        payment.created_at = now
     if not payment.hashlock:
         payment.preimage, payment.hashlock = new_hashlock()
     payment.save()
