@@ -19,7 +19,6 @@ from trust.pagination import PAGE_PARAMETERS, paginate
 from trust.serializers import AccountRowOutput, CounterpartInput, LimitField, MoneyField, PaymentInput, PaymentOutput
 from trust.services import accounts, payments
 
-PAYMENT_ACTIONS = ("dispute", "cancel", "decline", "accept", "refund")
 PayerNotFound = partial(NotFound, code="payer_not_found")
 
 
@@ -249,21 +248,23 @@ class ReceiptOutput(serializers.Serializer):
 
     id = serializers.IntegerField(source="pk")
     kind = serializers.CharField()
-    direction = serializers.SerializerMethodField()
-    counterpart = serializers.SerializerMethodField()
-    amount = serializers.SerializerMethodField()
+    direction = serializers.ChoiceField(choices=["sent", "received"])
+    counterpart = serializers.CharField()
+    amount = serializers.CharField(help_text="Negative when sent: the amount with its tax and fees")
     utc = serializers.DateTimeField(source="settled_at")
     memo = serializers.CharField()
 
-    def get_direction(self, payment: Payment) -> str:
-        return "sent" if payment.payer_id == self.context["account"].pk else "received"
-
-    def get_counterpart(self, payment: Payment) -> str:
-        return (payment.payee if self.get_direction(payment) == "sent" else payment.payer).name
-
-    def get_amount(self, payment: Payment) -> str:
-        sent = self.get_direction(payment) == "sent"
-        return format_amount(-(payment.amount + payment.tax + payment.fees) if sent else payment.amount)
+    def to_representation(self, payment: Payment) -> dict:
+        receipt = selectors.receipt_of(payment=payment, account=self.context["account"])
+        return {
+            "id": payment.pk,
+            "kind": payment.kind,
+            "direction": receipt["direction"],
+            "counterpart": receipt["counterpart"],
+            "amount": format_amount(receipt["amount"]),
+            "utc": serializers.DateTimeField().to_representation(payment.settled_at),
+            "memo": payment.memo,
+        }
 
 
 class ReceiptsApi(MemberApi):
@@ -278,7 +279,7 @@ class ReceiptsApi(MemberApi):
         summary="What I paid and received, newest settled first",
     )
     def get(self, request: Request) -> Response:
-        receipts = selectors.payments_of(account=self.account).filter(state=Payment.State.FINALIZED)
+        receipts = selectors.receipts_of(account=self.account)
         return paginate(
             request, receipts, ReceiptOutput, key="receipts", newest_by="settled_at", context={"account": self.account}
         )

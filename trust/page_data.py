@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from trust import selectors
 from trust.models import Account, Payment, Trustline
@@ -10,9 +10,6 @@ from trust.serializers import PaymentOutput
 
 # The picture of the trust graph stays readable (and its query small) in a large community.
 GRAPH_LINES = 300
-
-Status = Payment.PayerStatus
-PayeeStatus = Payment.PayeeStatus
 
 
 def payment_paths(payment: Payment) -> list[list[str]]:
@@ -24,35 +21,8 @@ def role_in(payment: Payment, account: Account) -> str:
     return "payer" if payment.payer_id == account.pk else "payee"
 
 
-def offered_actions(payment: Payment, account: Account) -> list[str]:
-    """The status changes worth a button for this account now.
-
-    Only a hint for the page: ``payment_change_status`` decides, and refuses the others.
-    """
-    payer = role_in(payment, account) == "payer"
-    if payment.state == Payment.State.PENDING:
-        return ["accept", "cancel"] if payer and payment.kind == Payment.Kind.REQUEST else ["cancel"]
-    if payment.state != Payment.State.FINALIZED:
-        return []
-    if payer:
-        return ["dispute"] if payment.payer_status == Status.ACCEPT else []
-    return {PayeeStatus.NOT_SET: ["accept", "decline"], PayeeStatus.ACCEPT: ["refund"]}.get(payment.payee_status, [])
-
-
-def receipts_of(*, account: Account) -> QuerySet[Payment]:
-    """Settled payments in or out of the account, newest first."""
-    return selectors.payments_of(account=account).filter(state=Payment.State.FINALIZED)
-
-
 def receipt_row(payment: Payment, account: Account) -> dict:
-    """A receipt seen from ``account``: what it paid out (tax and fees included) or received."""
-    sent = payment.payer_id == account.pk
-    return {
-        "payment": payment,
-        "direction": "sent" if sent else "received",
-        "counterpart": (payment.payee if sent else payment.payer).name,
-        "amount": -(payment.amount + payment.tax + payment.fees) if sent else payment.amount,
-    }
+    return {"payment": payment, **selectors.receipt_of(payment=payment, account=account)}
 
 
 def balance_history(*, account: Account) -> list[dict]:

@@ -72,6 +72,21 @@ def payment_of(*, account: Account, payment_id: int) -> Payment | None:
     return payments_of(account=account).filter(pk=payment_id).first()
 
 
+def receipts_of(*, account: Account) -> QuerySet[Payment]:
+    """Settled payments in or out of the account, newest first."""
+    return payments_of(account=account).filter(state=Payment.State.FINALIZED)
+
+
+def receipt_of(*, payment: Payment, account: Account) -> dict:
+    """A settled payment seen from ``account``: what it paid out (tax and fees included) or received."""
+    sent = payment.payer_id == account.pk
+    return {
+        "direction": "sent" if sent else "received",
+        "counterpart": (payment.payee if sent else payment.payer).name,
+        "amount": -(payment.amount + payment.tax + payment.fees) if sent else payment.amount,
+    }
+
+
 def legs_of(*, account: Account) -> QuerySet[PaymentLeg]:
     """Every movement of value in or out of the account, newest first: what it paid and received."""
     return (

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from trust import apis
+from trust.services.payments import ACTIONS
 
 app_name = "trust"
 
@@ -19,6 +20,6 @@ urlpatterns = [
     path("user/receipts", apis.ReceiptsApi.as_view(), name="receipts"),
     *(
         path(f"user/payments/<int:payment_id>/{action}", apis.PaymentActionApi.as_view(action=action), name=f"payment-{action}")
-        for action in apis.PAYMENT_ACTIONS
+        for action in ACTIONS
     ),
 ]

@@ -173,7 +173,7 @@ def _payment_rows(request: HttpRequest, page) -> list[dict]:
             "paths": page_data.payment_paths(payment),
             "actions": [
                 (action, _action_label(action, payment, request))
-                for action in page_data.offered_actions(payment, account)
+                for action in payments.payment_actions_open(payment=payment, account=account)
             ],
         }
         for payment in page
@@ -251,6 +251,6 @@ def payment_action(request: HttpRequest, payment_id: int, action: str) -> HttpRe
 
 @member_page
 def receipts(request: HttpRequest) -> HttpResponse:
-    page = _page_of(request, page_data.receipts_of(account=request.account))
+    page = _page_of(request, selectors.receipts_of(account=request.account))
     rows = [page_data.receipt_row(payment, request.account) for payment in page]
     return _page(request, "trust/receipts.html", {"page": page, "rows": rows})

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from trust import views
-from trust.apis import PAYMENT_ACTIONS
+from trust.services.payments import ACTIONS
 
 app_name = "money"
 
@@ -17,7 +17,7 @@ urlpatterns = [
     path("payments/<int:payment_id>/", views.payment_detail, name="payment"),
     *(
         path(f"payments/<int:payment_id>/{action}/", views.payment_action, {"action": action}, name=f"payment-{action}")
-        for action in PAYMENT_ACTIONS
+        for action in ACTIONS
     ),
     path("receipts/", views.receipts, name="receipts"),
 ]

@@ -14,6 +14,7 @@ from trust.services.settlement import new_hashlock, plan_and_settle, plan_for
 
 Status = Payment.PayerStatus
 PayeeStatus = Payment.PayeeStatus
+ACTIONS = ("dispute", "cancel", "decline", "accept", "refund")
 
 
 def _check_text(memo: str, tag: str) -> None:
@@ -201,6 +202,25 @@ _ACTIONS = {
     ("payee", "refund"): _payee_refund,
     ("payee", "cancel"): lambda pk: _cancel(pk, by="payee"),
 }
+
+
+def payment_actions_open(*, payment: Payment, account: Account) -> list[str]:
+    """The status changes ``account`` may try on ``payment`` now (what pages offer as buttons).
+
+    The same rules as the handlers above, read without locking; the handlers decide under lock.
+    """
+    if payment.kind not in (Payment.Kind.PAYMENT, Payment.Kind.REQUEST):
+        return []
+    payer = payment.payer_id == account.pk
+    if payment.state == Payment.State.PENDING:
+        if payment.payee_status != PayeeStatus.NOT_SET:
+            return []
+        return ["accept", "cancel"] if payer and payment.kind == Payment.Kind.REQUEST else ["cancel"]
+    if payment.state != Payment.State.FINALIZED:
+        return []
+    if payer:
+        return ["dispute"] if payment.payer_status == Status.ACCEPT else []
+    return {PayeeStatus.NOT_SET: ["accept", "decline"], PayeeStatus.ACCEPT: ["refund"]}.get(payment.payee_status, [])
 
 
 @transaction.atomic
