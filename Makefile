@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv migrate
+.PHONY: run test venv migrate bench-routing bench-settlement
 
 venv: $(VENV)/.installed
 
@@ -25,3 +25,10 @@ run: venv
 
 test: venv
 	$(PY) -m pytest
+
+# Benchmarks print their figures (see bench/README.md); BENCH_ARGS passes options, e.g. BENCH_ARGS="--seconds 10".
+bench-routing: venv
+	$(PY) bench/routing.py --ripple $(BENCH_ARGS)
+
+bench-settlement: venv
+	$(PY) bench/settlement.py $(BENCH_ARGS)

@@ -40,22 +40,30 @@ def shortest_path(
     if source == target or source not in out or target not in out:
         return None
     # Marking endpoints as already seen by the other side keeps no_relay accounts off the path.
-    parent = {source: source, **{node: node for node in no_relay if node not in (source, target)}}
-    child = {target: target, **{node: node for node in no_relay if node not in (source, target)}}
+    blocked = {node: node for node in no_relay if node not in (source, target)}
+    parent = {source: source, **blocked}
+    child = {target: target, **blocked}
+    # Only the hops of accounts that already send in ``delta`` need its overlay looked up.
+    senders = {u for u, _ in delta} if delta else ()
     forward, backward = [source], [target]
+    # A side's next level costs one step per trustline of its frontier, and a backward step about
+    # twice a forward one (it looks up the neighbour's own map): expanding the cheaper side first
+    # keeps a search from walking through a hub's thousands of lines when it need not. The forward
+    # cost is summed only when the frontier's size alone does not already decide.
+    backward_cost = len(out[target])
     depth = 0
     while forward and backward and depth < max_hops:
         _check_deadline(deadline)
         depth += 1
-        if len(forward) <= len(backward):
+        limit = 2 * backward_cost
+        if len(forward) <= limit and sum(len(out[u]) for u in forward) <= limit:
             following = []
             for u in forward:
-                for v, cap in out[u].items():
-                    if v in parent:
-                        continue
-                    if delta:
-                        cap += delta.get((u, v), 0)
-                    if cap < minimum:
+                hops = out[u].items()
+                if u in senders:
+                    hops = [(v, cap + delta.get((u, v), 0)) for v, cap in hops]
+                for v, cap in hops:
+                    if cap < minimum or v in parent:
                         continue
                     parent[v] = u
                     if v in child:
@@ -63,20 +71,20 @@ def shortest_path(
                     following.append(v)
             forward = following
         else:
-            preceding = []
+            preceding, backward_cost = [], 0
             for v in backward:
                 for u in out[v]:  # trustlines join both ways, so v's neighbours are its possible payers
                     if u in child:
                         continue
-                    cap = out[u][v]
-                    if delta:
-                        cap += delta.get((u, v), 0)
+                    row = out[u]
+                    cap = row[v] + delta.get((u, v), 0) if u in senders else row[v]
                     if cap < minimum:
                         continue
                     child[u] = v
                     if u in parent:
                         return _join(parent, child, u)
                     preceding.append(u)
+                    backward_cost += len(row)
             backward = preceding
     return None
 

@@ -1,0 +1,250 @@
+"""Settlement benchmark: routed payments per second on PostgreSQL against pgbench TPC-B on the same server.
+
+    .venv/bin/python bench/settlement.py [--clients 8 --seconds 30]
+
+Creates its own databases (``trustbank_bench_<random>`` and ``..._pgbench``) on the server of
+``DATABASE_URL`` (default postgres://postgres@127.0.0.1:5432/postgres) and drops them at the end.
+
+The community: payers p*, two layers of hubs a* and b*, payees q*. Payer i trusts hub a(i mod H),
+every a trusts every b, and b(k) trusts the payees with k = m mod H, so every payment runs
+payer -> a -> b -> payee over lines that many payments share (the H x H a-b lines above all), and
+pays a 1% tax to the commons over the payer's own commons line. Each client process sends
+one-unit payments between random payers and payees through ``payment_send`` until time is up.
+"""
+
+import argparse
+import multiprocessing
+import os
+import random
+import re
+import secrets
+import shutil
+import subprocess
+import threading
+import time
+from glob import glob
+from urllib.parse import urlsplit, urlunsplit
+
+from common import setup_django
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+SLUG = "bench"
+UNIT = 1_000_000
+WIDE = 1_000_000_000  # units of credit on every line: payments never run out of it
+TARGET = 0.5
+STARTUP_SECONDS = 120
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def admin_sql(url: str, *statements: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+# --- the community -------------------------------------------------------------------------------
+
+
+def credit_links(payers: int, hubs: int, payees: int) -> list[str]:
+    """``u v lower current upper`` lines: u can pay v WIDE units, v can pay u nothing."""
+    one_way = f"-{WIDE} 0 0"
+    lines = [f"p{i} a{i % hubs} {one_way}" for i in range(payers)]
+    lines += [f"a{j} b{k} {one_way}" for j in range(hubs) for k in range(hubs)]
+    lines += [f"b{m % hubs} q{m} {one_way}" for m in range(payees)]
+    return lines
+
+
+def build_community(*, payers: int, hubs: int, payees: int) -> None:
+    from decimal import Decimal
+
+    from bank.models import Community
+    from trust.importing import credit_links_parse, trust_graph_import
+
+    # Commons lines wide enough for every tax; the commons never relays, so they are no shortcut.
+    Community.objects.create(
+        slug=SLUG, name="Settlement bench", commons_limit=WIDE * UNIT, minimum_trust_index=Decimal("0.01")
+    )
+    trust_graph_import(slug=SLUG, links=credit_links_parse(credit_links(payers, hubs, payees)))
+
+
+def accounts(prefix: str) -> list:
+    from trust.models import Account
+
+    return list(
+        Account.objects.select_related("community", "member").filter(
+            community__slug=SLUG, member__handle__startswith=prefix
+        )
+    )
+
+
+# --- the clients ---------------------------------------------------------------------------------
+
+
+def client(number: int, seconds: float, start, results) -> None:
+    """One process: its own Django and connection, sending payments until ``seconds`` have passed."""
+    sent = refused = 0
+    failures: dict[str, int] = {}
+    try:
+        setup_django()
+        from trust.errors import RoutingError
+        from trust.routing.graph import graph_for
+        from trust.services.payments import payment_send
+
+        rng = random.Random(number)
+        payers, payees = accounts("p"), accounts("q")
+        graph_for(payers[0].community_id)  # load the graph before the clock starts
+    except BaseException:
+        start.abort()  # nobody waits for a client that will never come
+        raise
+    try:
+        start.wait(timeout=STARTUP_SECONDS)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                payment_send(payer=rng.choice(payers), payee=rng.choice(payees), amount=UNIT)
+                sent += 1
+            except RoutingError:  # the route changed under it twice: counted, not retried
+                refused += 1
+            except Exception as exc:  # noqa: BLE001 - a benchmark reports failures instead of dying
+                failures[type(exc).__name__] = failures.get(type(exc).__name__, 0) + 1
+    finally:
+        results.put((sent, refused, failures))
+
+
+def run_clients(clients: int, seconds: float) -> tuple[int, int, dict[str, int], float]:
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(clients + 1), context.Queue()
+    processes = [context.Process(target=client, args=(n, seconds, start, results)) for n in range(clients)]
+    for process in processes:
+        process.start()
+    try:
+        start.wait(timeout=STARTUP_SECONDS)
+    except threading.BrokenBarrierError:
+        raise SystemExit("a client process failed to start; see its traceback above") from None
+    began = time.monotonic()
+    counts = [results.get(timeout=seconds + STARTUP_SECONDS) for _ in processes]
+    elapsed = time.monotonic() - began
+    for process in processes:
+        process.join()
+    failures: dict[str, int] = {}
+    for _, _, each in counts:
+        for name, count in each.items():
+            failures[name] = failures.get(name, 0) + count
+    return sum(c[0] for c in counts), sum(c[1] for c in counts), failures, elapsed
+
+
+# --- one payment, looked at closely --------------------------------------------------------------
+
+
+def profile_payment(samples: int = 50) -> None:
+    """One client alone: wall time, this process's CPU time (Python) and SQL queries per payment."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from trust.services.payments import payment_send
+
+    payers, payees = accounts("p"), accounts("q")
+    rng = random.Random(0)
+    walls, cpus = [], []
+    for _ in range(samples):
+        with CaptureQueriesContext(connection) as captured:
+            wall, cpu = time.perf_counter(), time.process_time()
+            payment_send(payer=rng.choice(payers), payee=rng.choice(payees), amount=UNIT)
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+    wall, cpu = sorted(walls)[samples // 2], sorted(cpus)[samples // 2]
+    print(f"One payment, one client alone (median of {samples}): {wall * 1000:.1f} ms")
+    print(
+        f"  Python (this process's CPU) {cpu * 1000:.1f} ms, waiting on PostgreSQL {max(0.0, wall - cpu) * 1000:.1f} ms"
+    )
+    print(f"  {len(captured.captured_queries)} SQL statements:")
+    for query in captured.captured_queries:
+        print(f"    {shorten(query['sql'])}")
+
+
+def shorten(sql: str, width: int = 110) -> str:
+    sql = re.sub(r"\s+", " ", sql)
+    sql = re.sub(r"SELECT .*? FROM", "SELECT ... FROM", sql, count=1)
+    return sql if len(sql) <= width else sql[: width - 3] + "..."
+
+
+# --- pgbench -------------------------------------------------------------------------------------
+
+
+def pgbench_binary() -> str:
+    found = shutil.which("pgbench") or next(iter(sorted(glob("/usr/lib/postgresql/*/bin/pgbench"), reverse=True)), None)
+    if not found:
+        raise SystemExit("pgbench not found: install postgresql-client (or postgresql-contrib)")
+    return found
+
+
+def pgbench(url: str, *, clients: int, seconds: int) -> float:
+    """TPC-B-like transactions per second, pgbench's default script, on a scale-8 database."""
+    binary, conninfo = pgbench_binary(), url.replace("postgres://", "postgresql://", 1)
+    subprocess.run([binary, "-i", "-s", "8", "-q", conninfo], check=True, capture_output=True)
+    threads = min(clients, os.cpu_count() or 1)
+    done = subprocess.run(
+        [binary, "-c", str(clients), "-j", str(threads), "-T", str(seconds), conninfo],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    match = re.search(r"tps = ([\d.]+)", done.stdout)
+    if not match:
+        raise SystemExit(f"pgbench printed no tps:\n{done.stdout}\n{done.stderr}")
+    return float(match.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--payers", type=int, default=64)
+    parser.add_argument("--hubs", type=int, default=4, help="hubs per layer: the a-b lines number hubs x hubs")
+    parser.add_argument("--payees", type=int, default=64)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_URL)
+    args = parser.parse_args()
+    if not args.database_url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("the settlement benchmark needs PostgreSQL: set DATABASE_URL or --database-url")
+
+    name = f"trustbank_bench_{secrets.token_hex(4)}"
+    ours_url, pgbench_url = with_database(args.database_url, name), with_database(args.database_url, f"{name}_pgbench")
+    admin_sql(args.database_url, f'CREATE DATABASE "{name}"', f'CREATE DATABASE "{name}_pgbench"')
+    try:
+        setup_django(ours_url)  # children inherit DATABASE_URL from the environment
+        from django.core.management import call_command
+        from django.db import connections
+
+        call_command("migrate", verbosity=0)
+        build_community(payers=args.payers, hubs=args.hubs, payees=args.payees)
+        connections.close_all()
+        print(
+            f"Settlement benchmark: {args.clients} clients for {args.seconds} s; {args.payers} payers -> "
+            f"{args.hubs} a-hubs -> {args.hubs} b-hubs -> {args.payees} payees, 1% tax to the commons"
+        )
+        sent, refused, failures, elapsed = run_clients(args.clients, args.seconds)
+        rate = sent / elapsed
+        failed = "".join(f", {count} {name}" for name, count in sorted(failures.items()))
+        print(f"  ours:    {rate:8.1f} payments/s ({sent} settled, {refused} refused{failed}, in {elapsed:.1f} s)")
+        tps = pgbench(pgbench_url, clients=args.clients, seconds=args.seconds)
+        print(f"  pgbench: {tps:8.1f} TPC-B transactions/s (scale 8, {args.clients} clients, same server)")
+        verdict = "yes" if rate / tps >= TARGET else "NO"
+        print(f"  ratio:   {rate / tps:8.1%} (target {TARGET:.0%}: {verdict})")
+        profile_payment()
+        connections.close_all()
+    finally:
+        admin_sql(
+            args.database_url,
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+            f'DROP DATABASE IF EXISTS "{name}_pgbench" WITH (FORCE)',
+        )
+
+
+if __name__ == "__main__":
+    main()
