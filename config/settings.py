@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TRUSTBANK_VAR_DIR", str(BASE_DIR / "var")))
@@ -154,6 +154,8 @@ DEMO_SEEDERS = ["trust.demo.seed"]
 
 # Payments
 ROUTING_TIMEOUT_SECONDS = env_int("ROUTING_TIMEOUT_SECONDS", 10, minimum=1)
+# How far behind other processes' payments a process's routing graph may fall (settlement rechecks).
+GRAPH_SYNC_INTERVAL_SECONDS = env_float("GRAPH_SYNC_INTERVAL_SECONDS", 0.5, minimum=0)
 # Communities with at least this many trustlines are routed in Celery workers, which keep their graphs warm.
 ROUTE_IN_WORKER_ABOVE_TRUSTLINES = env_int("ROUTE_IN_WORKER_ABOVE_TRUSTLINES", 50_000, minimum=0)
 PAYMENT_REQUEST_LIFETIME_SECONDS = env_int("PAYMENT_REQUEST_LIFETIME_SECONDS", 24 * 3600, minimum=60)

@@ -80,3 +80,22 @@ def test_expired_requests_are_cancelled_by_the_task(worker):
 
     request.refresh_from_db()
     assert (request.state, request.cancel_reason) == ("cancelled", "expired")
+
+
+def test_routing_without_a_worker_is_a_clear_timeout(settings, monkeypatch):
+    """With no worker consuming the queue, the caller gets routing_timeout, not a server error."""
+    from celery.exceptions import TimeoutError as CeleryTimeoutError
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.ROUTE_IN_WORKER_ABOVE_TRUSTLINES = 0
+    community, alice, bob, carol = _chain()
+
+    class Unanswered:
+        def get(self, timeout):
+            raise CeleryTimeoutError("The operation timed out.")
+
+    monkeypatch.setattr(tasks.plan_route, "delay", lambda *args: Unanswered())
+    with pytest.raises(RoutingError) as refused:
+        payment_send(payer=alice, payee=carol, amount=1)
+    assert refused.value.code == "routing_timeout"
+    assert not Payment.objects.exists()

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from trust.models import Trustline, capacity
@@ -22,6 +23,7 @@ class TrustGraph:
     def __init__(self) -> None:
         self.out: dict[int, dict[int, int]] = {}
         self.synced_at: datetime | None = None
+        self.commons_id: int | None = None  # the community's commons never changes: looked up once
         self.lock = threading.RLock()
 
     @classmethod
@@ -50,13 +52,21 @@ class TrustGraph:
                 else:
                     self.drop_line(low, high)
 
-    def sync(self, community_id: int) -> None:
-        """Load the community's lines on first use, afterwards only the ones changed since the last sync."""
+    def sync(self, community_id: int, *, force: bool = False) -> None:
+        """Load the community's lines on first use, afterwards the ones changed since the last sync.
+
+        Between syncs at most ``GRAPH_SYNC_INTERVAL_SECONDS`` pass: a plan made on a graph that
+        much behind other processes' payments is caught by settlement and re-made from fresh rows.
+        """
         now = timezone.now()
-        lines = Trustline.objects.filter(community_id=community_id)
-        if self.synced_at is not None:
-            lines = lines.filter(updated_at__gte=self.synced_at - SYNC_OVERLAP)
-        self.apply_rows(lines.values_list(*LINE_FIELDS).iterator(chunk_size=20_000))
+        recent = self.synced_at is not None and (now - self.synced_at).total_seconds() < settings.GRAPH_SYNC_INTERVAL_SECONDS
+        if recent and not force:
+            return
+        lines = Trustline.objects.filter(community_id=community_id).values_list(*LINE_FIELDS)
+        if self.synced_at is None:
+            self.apply_rows(lines.iterator(chunk_size=20_000))  # a server-side cursor for the one big read
+        else:
+            self.apply_rows(list(lines.filter(updated_at__gte=self.synced_at - SYNC_OVERLAP)))
         self.synced_at = now
 
 
@@ -64,12 +74,12 @@ _graphs: dict[int, TrustGraph] = {}
 _registry_lock = threading.Lock()
 
 
-def graph_for(community_id: int) -> TrustGraph:
-    """This process's graph of the community, brought up to date."""
+def graph_for(community_id: int, *, fresh: bool = False) -> TrustGraph:
+    """This process's graph of the community, synced (``fresh``: now, even if it synced a moment ago)."""
     with _registry_lock:
         graph = _graphs.setdefault(community_id, TrustGraph())
     with graph.lock:
-        graph.sync(community_id)
+        graph.sync(community_id, force=fresh)
     return graph
 
 

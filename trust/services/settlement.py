@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from celery.exceptions import TimeoutError as CeleryTimeoutError
 from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from trust.errors import RoutingError
+from trust.errors import RoutingError, RoutingTimeout
 from trust.models import Account, Payment, PaymentLeg, Trustline
 from trust.routing.graph import graph_for, lines_changed
 from trust.routing.planner import Plan, plan_payment
@@ -63,9 +63,13 @@ def plan_for(payer: Account, payee: Account, amount: int, *, taxed: bool = True,
     if _routes_in_worker(payer.community_id):
         from trust.tasks import plan_route  # the task module imports this one
 
-        result = plan_route.delay(payer.pk, payee.pk, amount, taxed, direct_only).get(
-            timeout=settings.ROUTING_TIMEOUT_SECONDS + 30
-        )
+        try:
+            result = plan_route.delay(payer.pk, payee.pk, amount, taxed, direct_only).get(
+                timeout=settings.ROUTING_TIMEOUT_SECONDS + 30
+            )
+        except CeleryTimeoutError:
+            logger.error("no routing worker answered for community %s", payer.community_id)
+            raise RoutingTimeout("The routing service did not answer in time; please try again later.") from None
         if "error" in result:
             raise RoutingError(**result["error"])
         return Plan(**result["plan"])
@@ -84,22 +88,32 @@ def _routes_in_worker(community_id: int) -> bool:
 
 
 def plan_here(payer: Account, payee: Account, amount: int, *, taxed: bool = True, direct_only: bool = False) -> Plan:
+    """Plan on this process's graph; a refusal is confirmed on a freshly synced graph before it stands."""
     community = payer.community
-    commons = commons_of(community)
-    graph = graph_for(community.pk)
-    with graph.lock:
-        return plan_payment(
-            graph.out,
-            payer=payer.pk,
-            payee=payee.pk,
-            amount=amount,
-            max_hops=community.max_hops,
-            commons=commons.pk,
-            tax_ppm=trust_index_ppm(payer) if taxed else 0,
-            hop_fee_ppm=community.hop_fee_ppm if taxed else 0,
-            timeout=settings.ROUTING_TIMEOUT_SECONDS,
-            direct_only=direct_only,
-        )
+    for fresh in (False, True):
+        graph = graph_for(community.pk, fresh=fresh)
+        if graph.commons_id is None:
+            graph.commons_id = commons_of(community).pk
+        try:
+            with graph.lock:
+                return plan_payment(
+                    graph.out,
+                    payer=payer.pk,
+                    payee=payee.pk,
+                    amount=amount,
+                    max_hops=community.max_hops,
+                    commons=graph.commons_id,
+                    tax_ppm=trust_index_ppm(payer) if taxed else 0,
+                    hop_fee_ppm=community.hop_fee_ppm if taxed else 0,
+                    timeout=settings.ROUTING_TIMEOUT_SECONDS,
+                    direct_only=direct_only,
+                )
+        except RoutingTimeout:
+            raise  # searching again would only double the wait
+        except RoutingError:
+            if fresh:
+                raise
+    raise AssertionError("unreachable")
 
 
 def settle(payment: Payment, plan: Plan) -> Payment:
@@ -110,12 +124,7 @@ def settle(payment: Payment, plan: Plan) -> Payment:
     """
     movements = plan.movements()
     pairs = {tuple(sorted((u, v))) for _, _, _, u, v, _ in movements}
-    pair_filter = Q()
-    for low, high in pairs:
-        pair_filter |= Q(low_id=low, high_id=high)
-    lines = list(
-        Trustline.objects.select_for_update().filter(pair_filter, community_id=payment.community_id).order_by("pk")
-    )
+    lines = Trustline.objects.lock_pairs(community_id=payment.community_id, pairs=pairs)
     by_pair = {(line.low_id, line.high_id): line for line in lines}
     if len(by_pair) != len(pairs) or any(line.closed_at for line in lines):
         raise StaleRoute(lines)
@@ -134,7 +143,7 @@ def settle(payment: Payment, plan: Plan) -> Payment:
     for line in lines:
         line.move(line.low_id, net_from_low[line.pk])
         line.updated_at = now
-    Trustline.objects.bulk_update(lines, ["balance", "updated_at"])
+    Trustline.objects.shift_balances({line.pk: -net_from_low[line.pk] for line in lines}, at=now)
 
     payment.tax, payment.fees = plan.tax, plan.fees
     payment.state, payment.settled_at = Payment.State.FINALIZED, now
