@@ -12,7 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SETTINGS_VARIABLES = [
     "DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS",
-    "DATABASE_CONN_MAX_AGE", "LOGIN_ATTEMPTS_PER_ACCOUNT", "SECURE_HSTS_SECONDS",
+    "DATABASE_CONN_MAX_AGE", "LOGIN_ATTEMPTS_PER_ACCOUNT", "SECURE_HSTS_SECONDS", "GRAPH_SYNC_INTERVAL_SECONDS",
+    "ROUTING_TIMEOUT_SECONDS",
 ]
 
 
@@ -38,6 +39,8 @@ def load_settings(monkeypatch, tmp_path):
         ({"DEBUG": "true", "DATABASE_CONN_MAX_AGE": "sixty"}, "DATABASE_CONN_MAX_AGE"),
         ({"DEBUG": "true", "LOGIN_ATTEMPTS_PER_ACCOUNT": "0"}, "LOGIN_ATTEMPTS_PER_ACCOUNT"),
         ({"DEBUG": "true", "REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL"),
+        ({"DEBUG": "true", "GRAPH_SYNC_INTERVAL_SECONDS": "soon"}, "GRAPH_SYNC_INTERVAL_SECONDS"),
+        ({"DEBUG": "true", "ROUTING_TIMEOUT_SECONDS": "0"}, "ROUTING_TIMEOUT_SECONDS"),
         ({"DEBUG": "true", "DATABASE_URL": "nosuchdb://x/y"}, "DATABASE_URL"),
         ({"DEBUG": "false"}, "SECRET_KEY"),
         ({"DEBUG": "false", "SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE"),
