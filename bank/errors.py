@@ -57,3 +57,9 @@ class InvalidInput(ApplicationError):
 
     def __init__(self, field: str, messages: list[str]) -> None:
         super().__init__(f"{field}: {messages[0]}", fields={field: messages})
+
+    @classmethod
+    def from_model_validation(cls, exc) -> "InvalidInput":
+        """The first field a model's ``full_clean`` refused (``exc``: Django's ``ValidationError``)."""
+        field, messages = next(iter(exc.message_dict.items()))
+        return cls(field, messages)

@@ -86,8 +86,7 @@ def community_create(
     try:
         community.full_clean()
     except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise InvalidInput(field, messages) from None
+        raise InvalidInput.from_model_validation(exc) from None
     community.save()
     return member_create(community=community, handle=admin_handle, password=admin_password, role=Member.Role.ADMIN)
 

@@ -290,8 +290,7 @@ def _community(slug: str, *, create: bool) -> tuple[Community, bool]:
     try:
         community.full_clean()
     except ValidationError as exc:
-        name, messages = next(iter(exc.message_dict.items()))
-        raise InvalidInput(name, messages) from None
+        raise InvalidInput.from_model_validation(exc) from None
     community.save()
     return community, True
 
