@@ -73,7 +73,9 @@ def payment_request(*, payee: Account, payer: Account, amount: int, memo: str = 
 
 
 def _locked(payment_id: int) -> Payment:
-    return Payment.objects.select_for_update().select_related("payer", "payee").get(pk=payment_id)
+    # Lock the payment row only: locking the joined accounts too would queue behind (and deadlock with)
+    # settlements, whose foreign-key checks take KEY SHARE locks on those accounts.
+    return Payment.objects.select_for_update(of=("self",)).select_related("payer", "payee").get(pk=payment_id)
 
 
 def _refuse(message: str) -> Conflict:

@@ -25,6 +25,7 @@ T = TypeVar("T")
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction did nothing; run it again.
 RETRYABLE_SQLSTATES = {"40P01", "40001"}
 ATTEMPTS = 5
+PLAN_ATTEMPTS = 4
 
 
 class StaleRoute(Exception):
@@ -170,8 +171,12 @@ def settle(payment: Payment, plan: Plan) -> Payment:
 
 
 def plan_and_settle(make_payment: Callable[[], Payment], make_plan: Callable[[], Plan]) -> Payment:
-    """Plan, then settle in one durable transaction; a stale plan is re-made once from fresh rows."""
-    for attempt in (1, 2):
+    """Plan, then settle in one durable transaction; a stale plan is re-made from the fresh rows.
+
+    Each re-plan sees the lines that were found stale as they really are, so under contention a
+    few rounds converge; ``PLAN_ATTEMPTS`` bounds them.
+    """
+    for attempt in range(1, PLAN_ATTEMPTS + 1):
         plan = make_plan()
 
         def attempt_settlement() -> Payment:
@@ -181,8 +186,9 @@ def plan_and_settle(make_payment: Callable[[], Payment], make_plan: Callable[[],
         try:
             return with_retries(attempt_settlement)
         except StaleRoute as stale:
-            lines_changed(stale.lines[0].community_id if stale.lines else 0, stale.lines)
-            if attempt == 2:
+            if stale.lines:
+                lines_changed(stale.lines[0].community_id, stale.lines)
+            if attempt == PLAN_ATTEMPTS:
                 raise RoutingError(
                     "Balances changed while the payment was being routed; please try again.", code="route_changed"
                 ) from None
