@@ -13,7 +13,8 @@ from trust.models import Account, Payment, PaymentLeg, Trustline
 
 LineState = tuple[int, int, int]  # limit_from_low, limit_from_high, balance
 LEG_FIELDS = (
-    "payment_id", "purpose", "path", "hop", "sender_id", "receiver_id", "amount", "trustline__low_id", "trustline__high_id",
+    "payment_id", "purpose", "path", "hop", "sender_id", "receiver_id", "amount",
+    "trustline__low_id", "trustline__high_id",
 )
 
 
@@ -89,7 +90,8 @@ def assert_limits_kept(before: dict[int, LineState], after: dict[int, LineState]
     for pk, (limit_from_low, limit_from_high, balance) in after.items():
         old_balance = before.get(pk, (0, 0, 0))[2]
         # balance is what high owes low; -balance what low owes high.
-        for debt, limit, old_debt in ((balance, limit_from_low, old_balance), (-balance, limit_from_high, -old_balance)):
+        sides = ((balance, limit_from_low, old_balance), (-balance, limit_from_high, -old_balance))
+        for debt, limit, old_debt in sides:
             assert debt <= max(limit, old_debt), f"trustline {pk}: debt {debt} over limit {limit} (was {old_debt})"
 
 

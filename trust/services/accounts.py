@@ -84,9 +84,9 @@ def trustline_set_limit(*, owner: Account, other: Account, limit: int) -> Trustl
 @transaction.atomic
 def trustline_remove(*, owner: Account, other: Account) -> Trustline:
     """Close a trustline whose balance is settled; its history stays."""
-    line = _open_line(owner, other)
-    if other.kind == Account.Kind.COMMONS:
+    if Account.Kind.COMMONS in (owner.kind, other.kind):
         raise Conflict("The trustline with the commons belongs to your membership.", code="commons_trustline")
+    line = _open_line(owner, other)
     if line.balance:
         raise Conflict("The balance on this trustline is not zero; settle it first.", code="balance_not_zero")
     pending = Payment.objects.filter(state=Payment.State.PENDING).filter(
