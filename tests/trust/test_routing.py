@@ -1,20 +1,27 @@
 """Routing against an independent oracle: ``plan_payment`` on random small graphs agrees with networkx."""
 
+import time
+from unittest import mock
+
 import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trust.errors import InsufficientCapacity, NoTrustPath, TooManyHops
+from trust.routing import search
 from trust.routing.graph import TrustGraph
 from trust.routing.planner import Plan, plan_payment
-from trust.routing.search import decompose, push
+from trust.routing.search import SearchTimeout, decompose, max_flow, push
 
 LOOSE_HOPS = 30  # never binds on graphs of at most 8 nodes
+# max_flow's SCALED_AUGMENTATIONS: as shipped, 0 (Dinic finds the whole flow) and 1 (Dinic goes on
+# from a flow the scaled augmentations began).
+SWITCHES = [search.SCALED_AUGMENTATIONS, 0, 1]
 
 
 @st.composite
-def trust_graphs(draw, max_nodes: int = 8, max_limit: int = 40):
+def trust_graphs(draw, max_nodes: int = 8, limits=st.integers(0, 40)):
     """``(nodes, lines)``: random trustlines ``(low, high, limit_from_low, limit_from_high, balance)``.
 
     Balances may lie beyond a limit (a limit lowered after the debt), where capacity is clamped at zero.
@@ -25,8 +32,8 @@ def trust_graphs(draw, max_nodes: int = 8, max_limit: int = 40):
     chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs)))
     lines = []
     for low, high in chosen:
-        limit_from_low = draw(st.integers(0, max_limit))
-        limit_from_high = draw(st.integers(0, max_limit))
+        limit_from_low = draw(limits)
+        limit_from_high = draw(limits)
         balance = draw(st.integers(-limit_from_low - 5, limit_from_high + 5))
         lines.append((low, high, limit_from_low, limit_from_high, balance))
     return nodes, lines
@@ -69,9 +76,29 @@ def assert_feasible(out, plan: Plan, payer: int, payee: int, commons: int | None
             assert -moved <= out[high][low]
 
 
+def dinic_after(augmentations: int):
+    """max_flow hands over to Dinic after that many scaled augmentations (or earlier, by the scaling share)."""
+    return mock.patch.object(search, "SCALED_AUGMENTATIONS", augmentations)
+
+
+@pytest.mark.parametrize("switch", SWITCHES)
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graph=trust_graphs(), data=st.data())
-def test_plan_agrees_with_networkx_max_flow(graph, data):
+def test_plan_agrees_with_networkx_max_flow(switch, graph, data):
+    with dinic_after(switch):
+        check_against_networkx(graph, data)
+
+
+@pytest.mark.parametrize("switch", SWITCHES)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graph=trust_graphs(limits=st.one_of(st.integers(0, 5), st.integers(1_000, 40_000))), data=st.data())
+def test_plan_agrees_with_networkx_max_flow_on_wide_and_tiny_capacities(switch, graph, data):
+    """Wide lines that end in tiny ones: below the wide paths' thresholds, the scaling share hands over to Dinic."""
+    with dinic_after(switch):
+        check_against_networkx(graph, data, excess=st.integers(1, 10**9))
+
+
+def check_against_networkx(graph, data, *, excess=st.integers(1, 50)) -> None:
     nodes, lines = graph
     out = TrustGraph.from_lines(lines).out
     payer, payee = data.draw(st.sampled_from([(a, b) for a in nodes for b in nodes if a != b]))
@@ -88,7 +115,7 @@ def test_plan_agrees_with_networkx_max_flow(graph, data):
                     used[(u, v)] = used.get((u, v), 0) + share
             assert all(total <= out[u][v] for (u, v), total in used.items())
 
-    too_much = maximum + data.draw(st.integers(1, 50))
+    too_much = maximum + data.draw(excess)
     if connected:
         with pytest.raises(InsufficientCapacity) as refused:
             plan_payment(out, payer=payer, payee=payee, amount=too_much, max_hops=LOOSE_HOPS)
@@ -98,10 +125,16 @@ def test_plan_agrees_with_networkx_max_flow(graph, data):
             plan_payment(out, payer=payer, payee=payee, amount=too_much, max_hops=LOOSE_HOPS)
 
 
+@pytest.mark.parametrize("switch", SWITCHES)
 @settings(max_examples=300, deadline=None)
 @given(graph=trust_graphs(max_nodes=7), data=st.data())
-def test_levy_to_the_commons_fits_together_with_the_payment(graph, data):
+def test_levy_to_the_commons_fits_together_with_the_payment(switch, graph, data):
     """Whatever the plan, payment and tax together never overdraw a trustline."""
+    with dinic_after(switch):
+        check_levy_fits(graph, data)
+
+
+def check_levy_fits(graph, data) -> None:
     nodes, lines = graph
     out = TrustGraph.from_lines(lines).out
     if len(nodes) < 3:
@@ -208,3 +241,49 @@ def test_decompose_splits_a_flow_that_fans_out():
     push(delta, [1, 2, 4], 3)
     push(delta, [1, 3, 4], 2)
     assert sorted(decompose(delta, 1, 4)) == [([1, 2, 4], 3), ([1, 3, 4], 2)]
+
+
+def cancelling_graph() -> dict[int, dict[int, int]]:
+    """The fewest-hop path 1-2-3-9 takes the one line (2, 3) both other routes need, in opposite directions.
+
+    The maximum flow of 2 is 1-2-5-6-9 and 1-7-8-3-9; after the first augmentation it is only reached
+    by the 7-hop path 1-7-8-3-2-5-6-9, which pays 3 -> 2 back over the line and so cancels 2 -> 3.
+    """
+    lines = chain(1, 2, 3, 9, cap=1) + chain(2, 5, 6, 9, cap=1) + chain(1, 7, 8, 3, cap=1)
+    return TrustGraph.from_lines(lines).out
+
+
+@pytest.mark.parametrize("switch", SWITCHES)
+def test_max_flow_cancels_flow_over_a_reverse_hop(switch):
+    out = cancelling_graph()
+    assert out[3][2] == 0  # nothing can go 3 -> 2 but what a flow 2 -> 3 gives back
+    delta: dict[tuple[int, int], int] = {}
+    with dinic_after(switch):
+        assert max_flow(out, 1, 9, amount=5, max_hops=LOOSE_HOPS, delta=delta) == 2
+    assert delta.get((2, 3), 0) == 0
+    assert sorted(decompose(delta, 1, 9)) == [([1, 2, 5, 6, 9], 1), ([1, 7, 8, 3, 9], 1)]
+
+
+@pytest.mark.parametrize("switch", SWITCHES)
+def test_max_flow_augments_within_the_hop_limit(switch):
+    with dinic_after(switch):
+        delta: dict[tuple[int, int], int] = {}
+        assert max_flow(cancelling_graph(), 1, 9, amount=5, max_hops=6, delta=delta) == 1  # the 7-hop path is out
+        assert decompose(delta, 1, 9) == [([1, 2, 3, 9], 1)]
+
+
+@pytest.mark.parametrize("switch", SWITCHES)
+def test_max_flow_never_relays_through_no_relay_accounts(switch):
+    # 1 -> 4 -> 9 carries 100 but 4 is the commons; only 1 -> 2 -> 9 is left.
+    out = TrustGraph.from_lines(chain(1, 4, 9, cap=100) + chain(1, 2, 9, cap=3)).out
+    with dinic_after(switch):
+        assert max_flow(out, 1, 9, amount=50, max_hops=LOOSE_HOPS, delta={}, no_relay=frozenset({4})) == 3
+        # As an end, though, it pays and is paid.
+        assert max_flow(out, 1, 4, amount=50, max_hops=LOOSE_HOPS, delta={}, no_relay=frozenset({4})) == 50
+        assert max_flow(out, 4, 9, amount=50, max_hops=LOOSE_HOPS, delta={}, no_relay=frozenset({4})) == 50
+
+
+def test_dinic_gives_up_at_the_deadline():
+    out = cancelling_graph()
+    with dinic_after(0), pytest.raises(SearchTimeout):
+        max_flow(out, 1, 9, amount=5, max_hops=LOOSE_HOPS, delta={}, deadline=time.monotonic() - 1)
