@@ -5,6 +5,8 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from bank import auth, selectors, services
@@ -12,6 +14,7 @@ from bank.errors import ApplicationError
 from bank.api_helpers import client_address
 from bank.exception_handler import error_page
 from bank.forms import ChooseCommunityForm, LoginForm, RegisterForm
+from bank.pages import safe_next, sign_in_redirect
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -19,8 +22,10 @@ def landing(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     form = ChooseCommunityForm(request.GET or None)
     if form.is_valid():
-        return redirect("community:login", community_slug=form.cleaned_data["community"])
-    return render(request, "bank/landing.html", {"form": form})
+        login_url = reverse("community:login", args=[form.cleaned_data["community"]])
+        target = safe_next(request)
+        return redirect(f"{login_url}?{urlencode({'next': target})}" if target else login_url)
+    return render(request, "bank/landing.html", {"form": form, "next": safe_next(request)})
 
 
 @login_required
@@ -39,7 +44,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def community_home(request: HttpRequest) -> HttpResponse:
     member = selectors.membership_for_user(user=request.user, community=request.community)
     if member is None:
-        return redirect("community:login", community_slug=request.community.slug)
+        return sign_in_redirect(request)
     return render(request, "bank/community_home.html", {"member": member})
 
 
@@ -58,8 +63,9 @@ def community_login(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             login(request, member.user)
-            return redirect("community:home", community_slug=community.slug)
-    return render(request, "bank/login.html", {"form": form}, status=400 if form.errors else 200)
+            return redirect(safe_next(request) or reverse("community:home", args=[community.slug]))
+    context = {"form": form, "next": safe_next(request)}
+    return render(request, "bank/login.html", context, status=400 if form.errors else 200)
 
 
 def community_register(request: HttpRequest) -> HttpResponse:

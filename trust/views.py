@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from bank import selectors as bank_selectors
+from bank.pages import sign_in_redirect
 from bank.errors import ApplicationError
 from trust import forms, page_data, selectors
 from trust.models import Payment
@@ -40,7 +41,7 @@ def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         member = bank_selectors.membership_for_user(user=request.user, community=request.community)
         if member is None:
-            return redirect("community:login", community_slug=request.community.slug)
+            return sign_in_redirect(request)
         request.member = member
         request.account = selectors.account_of(member=member)
         return view(request, *args, **kwargs)

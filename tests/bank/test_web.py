@@ -81,7 +81,7 @@ def test_anonymous_dashboard_redirects_to_sign_in(client, db):
 def test_anonymous_community_home_redirects_to_its_login(client, world):
     response = client.get("/c/alpha/")
     assert response.status_code == 302
-    assert response.url == "/c/alpha/login/"
+    assert response.url == "/c/alpha/login/?next=/c/alpha/"
 
 
 def test_dashboard_with_no_membership_says_so(client, db):
@@ -315,7 +315,7 @@ def test_member_of_alpha_opening_beta_is_sent_to_betas_login(client, world):
     response = client.get("/c/beta/")
 
     assert response.status_code == 302
-    assert response.url == "/c/beta/login/"
+    assert response.url == "/c/beta/login/?next=/c/beta/"
     login_page = client.get(response.url).content.decode()
     assert "Sign in to Community BETA" in login_page
     assert "bertha" not in login_page
@@ -326,7 +326,7 @@ def test_deactivated_membership_loses_the_community_home(client, world):
     client.force_login(world.a.inactive.user)
     response = client.get("/c/alpha/")
     assert response.status_code == 302
-    assert response.url == "/c/alpha/login/"
+    assert response.url == "/c/alpha/login/?next=/c/alpha/"
 
 
 # --- signing out ------------------------------------------------------------------------------
@@ -358,3 +358,24 @@ def test_pages_of_a_signed_in_person_offer_sign_out_by_post(client, world):
     html = client.get("/dashboard/").content.decode()
     assert '<form method="post" action="/logout/"' in html
     assert "csrfmiddlewaretoken" in html
+
+
+def test_signing_in_returns_to_the_page_asked_for(client, world):
+    asked = client.get("/c/alpha/payments/?before=5")
+    assert asked.url == "/c/alpha/login/?next=/c/alpha/payments/%3Fbefore%3D5"
+
+    response = sign_in(client, world.a.member, extra_next="/c/alpha/payments/?before=5")
+
+    assert response.url == "/c/alpha/payments/?before=5"
+
+
+def test_a_next_page_elsewhere_is_ignored(client, world):
+    response = sign_in(client, world.a.member, extra_next="https://evil.example/")
+
+    assert response.url == "/c/alpha/"
+
+
+def test_the_landing_page_carries_next_to_the_community_sign_in(client, world):
+    response = client.get("/", {"community": "alpha", "next": "/dashboard/"})
+
+    assert response.url == "/c/alpha/login/?next=%2Fdashboard%2F"

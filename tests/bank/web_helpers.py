@@ -8,11 +8,12 @@ from tests.factories import PASSWORD
 VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
 
 
-def sign_in(client: Client, member, password: str = PASSWORD, **extra):
-    """Post the community's sign-in form as ``member``; returns the response (302 on success)."""
-    return client.post(
-        f"/c/{member.community.slug}/login/", {"username": member.handle, "password": password}, **extra
-    )
+def sign_in(client: Client, member, password: str = PASSWORD, *, extra_next: str | None = None, **extra):
+    """Post the community's sign-in form as ``member`` (with a ``next`` page, if given); 302 on success."""
+    data = {"username": member.handle, "password": password}
+    if extra_next is not None:
+        data["next"] = extra_next
+    return client.post(f"/c/{member.community.slug}/login/", data, **extra)
 
 
 def signed_in_user_id(client: Client) -> int | None:

@@ -96,20 +96,20 @@ def test_page_renders_for_a_member_with_viewport_and_navigation(world, page):
 def test_anonymous_visitor_goes_to_the_community_sign_in(client, world, page):
     response = client.get(f"/c/alpha/{page}")
     assert response.status_code == 302
-    assert response.url == "/c/alpha/login/"
+    assert response.url == f"/c/alpha/login/?next=/c/alpha/{page}"
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_member_of_another_community_goes_to_its_sign_in(world, page):
     response = signed_in(world.b.member).get(f"/c/alpha/{page}")
     assert response.status_code == 302
-    assert response.url == "/c/alpha/login/"
+    assert response.url == f"/c/alpha/login/?next=/c/alpha/{page}"
 
 
 def test_deactivated_member_goes_to_the_sign_in(world):
     response = signed_in(world.a.inactive).get("/c/alpha/money/")
     assert response.status_code == 302
-    assert response.url == "/c/alpha/login/"
+    assert response.url == "/c/alpha/login/?next=/c/alpha/money/"
 
 
 def test_member_of_another_community_can_neither_read_nor_change_its_money(world):
