@@ -102,14 +102,22 @@ def payment_change_status(*, payment: Payment, account: Account, action: str) ->
     return handler(payment.pk)
 
 
-def _payer_dispute(payment_id: int) -> Payment:
+def _mark(payment_id: int, *, field: str, before: int, after: int, message: str) -> Payment:
+    """Move one status of a settled payment from ``before`` to ``after``; no money moves."""
     with transaction.atomic():
         payment = _locked(payment_id)
-        if payment.state != Payment.State.FINALIZED or payment.payer_status != Status.ACCEPT:
-            raise _refuse("Only a settled payment you accepted can be disputed.")
-        payment.payer_status = Status.DISPUTE
-        payment.save(update_fields=["payer_status"])
+        if payment.state != Payment.State.FINALIZED or getattr(payment, field) != before:
+            raise _refuse(message)
+        setattr(payment, field, after)
+        payment.save(update_fields=[field])
         return payment
+
+
+def _payer_dispute(payment_id: int) -> Payment:
+    return _mark(
+        payment_id, field="payer_status", before=Status.ACCEPT, after=Status.DISPUTE,
+        message="Only a settled payment you accepted can be disputed.",
+    )
 
 
 def _cancel(payment_id: int, *, by: str) -> Payment:
@@ -146,13 +154,10 @@ def _payer_accept(payment_id: int) -> Payment:
 
 
 def _payee_accept(payment_id: int) -> Payment:
-    with transaction.atomic():
-        payment = _locked(payment_id)
-        if payment.state != Payment.State.FINALIZED or payment.payee_status != PayeeStatus.NOT_SET:
-            raise _refuse("Only a settled payment you have not answered yet can be accepted.")
-        payment.payee_status = PayeeStatus.ACCEPT
-        payment.save(update_fields=["payee_status"])
-        return payment
+    return _mark(
+        payment_id, field="payee_status", before=PayeeStatus.NOT_SET, after=PayeeStatus.ACCEPT,
+        message="Only a settled payment you have not answered yet can be accepted.",
+    )
 
 
 def _payee_gives_back(payment_id: int, *, before: int, after: int, kind: str, message: str) -> Payment:
