@@ -56,6 +56,11 @@ class Community(models.Model):
         # Host headers are case-insensitive; stored domains are lowercase so lookups are exact.
         self.domain = (self.domain or "").strip().lower() or None
 
+    def login_name(self, handle: str) -> str:
+        """The instance username of a login made for a member joining without one (unique: handles
+        are unique per community, and may not contain '@')."""
+        return f"{handle}@{self.slug}"
+
     @property
     def address_domain(self) -> str:
         return self.domain or f"{self.slug}.{settings.INSTANCE_DOMAIN}"

@@ -36,9 +36,8 @@ def _check_handle(handle: str, *, field: str = "username") -> str:
 
 
 def _new_login(*, community: Community, handle: str, password: str) -> AbstractBaseUser:
-    """A login for a person joining without one. Its username is the member's address in the
-    community (``handle@slug``), which is unique because handles are unique per community."""
-    user = User(username=f"{handle}@{community.slug}")
+    """A login for a person joining without one, named by ``Community.login_name``."""
+    user = User(username=community.login_name(handle))
     password_validate(password, field="password", user=user)
     user.set_password(password)
     user.save()

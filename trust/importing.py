@@ -208,7 +208,7 @@ def _unusable_password() -> str:
 
 def _check_handles_free(community: Community, handles: Iterable[str]) -> None:
     taken = set(Member.objects.filter(community=community).values_list("handle", flat=True))
-    suffix = f"@{community.slug}"
+    suffix = community.login_name("")  # every login made for this community's members ends so
     taken |= {
         name.removesuffix(suffix)
         for name in User.objects.filter(username__endswith=suffix).values_list("username", flat=True)
@@ -227,7 +227,7 @@ def members_join_bulk(*, community: Community, handles: list[str], batch_size: i
     The caller checks that the handles are valid and free.
     """
     users = User.objects.bulk_create(
-        (User(username=f"{handle}@{community.slug}", password=_unusable_password()) for handle in handles),
+        (User(username=community.login_name(handle), password=_unusable_password()) for handle in handles),
         batch_size=batch_size,
     )
     members = Member.objects.bulk_create(
