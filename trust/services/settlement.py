@@ -14,10 +14,11 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from trust.errors import RoutingError, RoutingTimeout
-from trust.models import Account, Payment, PaymentLeg, Trustline
+from trust.models import Account, Payment, Trustline
 from trust.routing.graph import graph_for, lines_changed
 from trust.routing.planner import Plan, plan_payment
 from trust.services.accounts import commons_of, trust_index_ppm
+from trust.services.moving import StaleRoute, move
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -26,13 +27,6 @@ T = TypeVar("T")
 RETRYABLE_SQLSTATES = {"40P01", "40001"}
 ATTEMPTS = 5
 PLAN_ATTEMPTS = 4
-
-
-class StaleRoute(Exception):
-    """A planned hop no longer has the capacity the graph promised; carries the fresh rows."""
-
-    def __init__(self, lines: list[Trustline]) -> None:
-        self.lines = lines
 
 
 def new_hashlock() -> tuple[str, str]:
@@ -120,54 +114,25 @@ def plan_here(payer: Account, payee: Account, amount: int, *, taxed: bool = True
 def settle(payment: Payment, plan: Plan) -> Payment:
     """Move the plan's legs, rechecking every trustline under lock; saves ``payment`` finalized.
 
-    Trustlines are locked in primary-key order, so concurrent payments over shared lines queue
-    instead of deadlocking. Raises ``StaleRoute`` (changing nothing) when a hop lacks capacity.
+    Raises ``StaleRoute`` (changing nothing) when a leg lacks capacity.
     """
-    movements = plan.movements()
-    pairs = {tuple(sorted((u, v))) for _, _, _, u, v, _ in movements}
-    lines = Trustline.objects.lock_pairs(community_id=payment.community_id, pairs=pairs)
-    by_pair = {(line.low_id, line.high_id): line for line in lines}
-    if len(by_pair) != len(pairs) or any(line.closed_at for line in lines):
-        raise StaleRoute(lines)
-
-    net_from_low: dict[int, int] = {}  # per line, what moves from low to high in all
-    for _, _, _, sender, receiver, amount in movements:
-        line = by_pair[tuple(sorted((sender, receiver)))]
-        net_from_low[line.pk] = net_from_low.get(line.pk, 0) + (amount if sender == line.low_id else -amount)
-    for line in lines:
-        net = net_from_low[line.pk]
-        sender = line.low_id if net >= 0 else line.high_id
-        if line.capacity_from(sender) < abs(net):
-            raise StaleRoute(lines)
-
     now = timezone.now()
-    for line in lines:
-        line.move(line.low_id, net_from_low[line.pk])
-        line.updated_at = now
-    Trustline.objects.shift_balances({line.pk: -net_from_low[line.pk] for line in lines}, at=now)
-
     payment.tax, payment.fees = plan.tax, plan.fees
     payment.state, payment.settled_at = Payment.State.FINALIZED, now
     if payment.pk is None:
         payment.created_at = now
     if not payment.hashlock:
         payment.preimage, payment.hashlock = new_hashlock()
-    payment.save()
-    PaymentLeg.objects.bulk_create(
-        PaymentLeg(
-            payment=payment,
-            trustline=by_pair[tuple(sorted((sender, receiver)))],
-            sender_id=sender,
-            receiver_id=receiver,
-            amount=amount,
-            purpose=purpose,
-            path=path,
-            hop=hop,
-        )
-        for purpose, path, hop, sender, receiver, amount in movements
-    )
+    lines = move(payment, plan.movements(), at=now)
     transaction.on_commit(lambda: lines_changed(payment.community_id, lines))
     return payment
+
+
+def _refresh_graph(stale: StaleRoute) -> None:
+    """Show this process's graph the lines a plan found stale, as they are now."""
+    lows, highs = zip(*stale.pairs)
+    candidates = Trustline.objects.filter(community_id=stale.community_id, low_id__in=lows, high_id__in=highs)
+    lines_changed(stale.community_id, [line for line in candidates if (line.low_id, line.high_id) in stale.pairs])
 
 
 def plan_and_settle(make_payment: Callable[[], Payment], make_plan: Callable[[], Plan]) -> Payment:
@@ -186,8 +151,7 @@ def plan_and_settle(make_payment: Callable[[], Payment], make_plan: Callable[[],
         try:
             return with_retries(attempt_settlement)
         except StaleRoute as stale:
-            if stale.lines:
-                lines_changed(stale.lines[0].community_id, stale.lines)
+            _refresh_graph(stale)
             if attempt == PLAN_ATTEMPTS:
                 raise RoutingError(
                     "Balances changed while the payment was being routed; please try again.", code="route_changed"
