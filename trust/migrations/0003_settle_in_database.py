@@ -7,9 +7,10 @@ the two to agreement. Other databases settle with the same steps from Python.
 from django.db import migrations
 
 SETTLE = r"""
+-- numeric: a limit of the largest amount plus a debt owed back goes beyond bigint.
 CREATE OR REPLACE FUNCTION trust_capacity(limit_from_receiver bigint, owed_by_receiver bigint)
-RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT greatest(0, limit_from_receiver + owed_by_receiver) $$;
+RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT greatest(0, limit_from_receiver::numeric + owed_by_receiver) $$;
 
 -- Move every leg of a payment and record it, or change nothing and raise SQLSTATE TB001 (stale route).
 --   p_payment:     a new payment's columns as JSON (no id), or NULL to record legs on p_payment_id
