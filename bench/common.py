@@ -16,6 +16,8 @@ def setup_django(database_url: str | None = None) -> None:
         sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("SECRET_KEY", "benchmark-only-not-a-secret")
+    os.environ.setdefault("SERVER_KEY", "be" * 32)  # benchmark only
+    os.environ.setdefault("LEDGER_KEY", "1b" * 32)  # benchmark only
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     import django

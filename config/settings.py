@@ -1,6 +1,7 @@
 """Trustbank settings, read from the environment (see README, "Configuration")."""
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
@@ -14,22 +15,39 @@ VAR_DIR = Path(env_str("TRUSTBANK_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DEBUG", False)
 
 
-def _secret_key() -> str:
-    key = env_str("SECRET_KEY")
-    if key:
-        return key
+def _secret(name: str, generate: Callable[[], str]) -> str:
+    """A secret from the environment (or ``NAME_FILE``); in development, one generated per checkout."""
+    value = env_str(name)
+    if value:
+        return value
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE)")
-    # Development only: one random key per checkout, kept so sessions survive restarts.
-    key_file = VAR_DIR / "secret_key"
+        raise ImproperlyConfigured(f"{name} is required when DEBUG is off (set {name} or {name}_FILE)")
+    # Development only: kept in var/ so sessions, signatures and the ledger survive restarts.
+    key_file = VAR_DIR / name.lower()
     if not key_file.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.write_text(generate())
         key_file.chmod(0o600)
     return key_file.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+def _key(name: str) -> bytes:
+    """A 32-byte key given as 64 hex digits."""
+    value = _secret(name, lambda: secrets.token_hex(32))
+    try:
+        key = bytes.fromhex(value)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise ImproperlyConfigured(f"{name} must be 64 hex digits (32 random bytes, e.g. `openssl rand -hex 32`)")
+    return key
+
+
+SECRET_KEY = _secret("SECRET_KEY", lambda: secrets.token_urlsafe(50))
+# The server's Ed25519 signing key (receipts, peers; other keys derive from it by HKDF) and the
+# master secret of the communities' ledger keys. See docs/design-notes.md, "Keys".
+SERVER_KEY = _key("SERVER_KEY")
+LEDGER_KEY = _key("LEDGER_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

@@ -4,6 +4,8 @@ import os
 import uuid
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+os.environ.setdefault("SERVER_KEY", "5e" * 32)  # tests only
+os.environ.setdefault("LEDGER_KEY", "1e" * 32)  # tests only
 
 from config.settings import *  # noqa: E402,F403
 from config.settings import _database  # noqa: E402

@@ -13,8 +13,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 SETTINGS_VARIABLES = [
     "DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS",
     "DATABASE_CONN_MAX_AGE", "LOGIN_ATTEMPTS_PER_ACCOUNT", "SECURE_HSTS_SECONDS", "GRAPH_SYNC_INTERVAL_SECONDS",
-    "ROUTING_TIMEOUT_SECONDS",
+    "ROUTING_TIMEOUT_SECONDS", "SERVER_KEY", "SERVER_KEY_FILE", "LEDGER_KEY", "LEDGER_KEY_FILE",
 ]
+KEYS = {"SERVER_KEY": "ab" * 32, "LEDGER_KEY": "cd" * 32}
 
 
 @pytest.fixture
@@ -44,7 +45,11 @@ def load_settings(monkeypatch, tmp_path):
         ({"DEBUG": "true", "DATABASE_URL": "nosuchdb://x/y"}, "DATABASE_URL"),
         ({"DEBUG": "false"}, "SECRET_KEY"),
         ({"DEBUG": "false", "SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE"),
-        ({"DEBUG": "false", "SECRET_KEY": "s" * 50, "SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS"),
+        ({"DEBUG": "false", "SECRET_KEY": "s" * 50, **KEYS, "SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS"),
+        ({"DEBUG": "false", "SECRET_KEY": "s" * 50}, "SERVER_KEY"),
+        ({"DEBUG": "false", "SECRET_KEY": "s" * 50, "SERVER_KEY": "ab" * 32}, "LEDGER_KEY"),
+        ({"DEBUG": "true", "SERVER_KEY": "not hex"}, "SERVER_KEY"),
+        ({"DEBUG": "true", "LEDGER_KEY": "ab" * 16}, "LEDGER_KEY"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_naming_it(load_settings, env, named):
@@ -53,7 +58,7 @@ def test_a_malformed_variable_stops_start_up_naming_it(load_settings, env, named
 
 
 def test_production_settings_are_secure(load_settings):
-    config = load_settings(DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="bank.example.org, www.example.org")
+    config = load_settings(DEBUG="false", SECRET_KEY="x" * 50, **KEYS, ALLOWED_HOSTS="bank.example.org, www.example.org")
     assert config["ALLOWED_HOSTS"] == ["bank.example.org", "www.example.org"]
     assert config["SESSION_COOKIE_SECURE"] and config["CSRF_COOKIE_SECURE"]
     assert config["SECURE_HSTS_SECONDS"] >= 31_536_000
@@ -63,7 +68,7 @@ def test_production_settings_are_secure(load_settings):
 def test_secret_key_can_come_from_a_file(load_settings, tmp_path):
     secret = tmp_path / "secret"
     secret.write_text("from-a-mounted-secret\n")
-    assert load_settings(SECRET_KEY_FILE=str(secret))["SECRET_KEY"] == "from-a-mounted-secret"
+    assert load_settings(SECRET_KEY_FILE=str(secret), **KEYS)["SECRET_KEY"] == "from-a-mounted-secret"
 
 
 def test_development_generates_and_keeps_a_secret_key(load_settings, tmp_path):
@@ -71,6 +76,21 @@ def test_development_generates_and_keeps_a_secret_key(load_settings, tmp_path):
     assert len(first) >= 50
     assert load_settings(DEBUG="true")["SECRET_KEY"] == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_development_generates_and_keeps_the_server_and_ledger_keys(load_settings, tmp_path):
+    first = load_settings(DEBUG="true")
+    assert len(first["SERVER_KEY"]) == len(first["LEDGER_KEY"]) == 32
+    assert first["SERVER_KEY"] != first["LEDGER_KEY"]
+    again = load_settings(DEBUG="true")
+    assert (again["SERVER_KEY"], again["LEDGER_KEY"]) == (first["SERVER_KEY"], first["LEDGER_KEY"])
+    assert (tmp_path / "ledger_key").stat().st_mode & 0o077 == 0
+
+
+def test_keys_can_come_from_files(load_settings, tmp_path):
+    (tmp_path / "server.key").write_text("ab" * 32 + "\n")
+    config = load_settings(SERVER_KEY_FILE=str(tmp_path / "server.key"), DEBUG="true")
+    assert config["SERVER_KEY"] == bytes.fromhex("ab" * 32)
 
 
 def test_embedded_defaults_without_redis(load_settings, tmp_path):
@@ -85,6 +105,7 @@ def test_production_services_from_urls(load_settings):
     config = load_settings(
         DEBUG="false",
         SECRET_KEY="x" * 50,
+        **KEYS,
         DATABASE_URL="postgres://bank:pw@db.internal:5432/trustbank",
         REDIS_URL="redis://cache.internal:6379/1",
     )

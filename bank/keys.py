@@ -1,0 +1,51 @@
+"""The server's keys: its Ed25519 signing key, and keys derived from it for one purpose each.
+
+``settings.SERVER_KEY`` (32 bytes) is the Ed25519 private key; every other server secret (the
+ledger head MAC, app-token secrets, sealed member keys) is HKDF-SHA256 of it with its own
+``purpose``, so one configured secret serves them all and no two purposes share a key.
+"""
+
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+
+@lru_cache(maxsize=4)
+def _signing_key(secret: bytes) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(secret)
+
+
+def server_signing_key() -> Ed25519PrivateKey:
+    return _signing_key(settings.SERVER_KEY)
+
+
+def server_public_key_hex() -> str:
+    """The server's Ed25519 public key, raw, as hex (what receipts are verified against)."""
+    public = server_signing_key().public_key()
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+
+
+def server_sign(data: bytes) -> bytes:
+    return server_signing_key().sign(data)
+
+
+def ed25519_verify(public_key_hex: str, signature: bytes, data: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).verify(signature, data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+@lru_cache(maxsize=64)
+def _derived(secret: bytes, purpose: str, length: int) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=f"trustbank:{purpose}".encode()).derive(secret)
+
+
+def derived_key(purpose: str, length: int = 32) -> bytes:
+    """A key for one purpose only (e.g. ``"ledger-head-mac"``), derived from the server key."""
+    return _derived(settings.SERVER_KEY, purpose, length)
