@@ -7,9 +7,8 @@ ledger head MAC, app-token secrets, sealed member keys) is HKDF-SHA256 of it wit
 
 from functools import lru_cache
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
@@ -31,14 +30,6 @@ def server_public_key_hex() -> str:
 
 def server_sign(data: bytes) -> bytes:
     return server_signing_key().sign(data)
-
-
-def ed25519_verify(public_key_hex: str, signature: bytes, data: bytes) -> bool:
-    try:
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).verify(signature, data)
-    except (InvalidSignature, ValueError):
-        return False
-    return True
 
 
 @lru_cache(maxsize=64)

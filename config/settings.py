@@ -166,6 +166,8 @@ LOGIN_ATTEMPTS_PER_ACCOUNT = env_int("LOGIN_ATTEMPTS_PER_ACCOUNT", 10, minimum=1
 LOGIN_ATTEMPTS_PER_ADDRESS = env_int("LOGIN_ATTEMPTS_PER_ADDRESS", 50, minimum=1)
 LOGIN_ATTEMPT_WINDOW_SECONDS = env_int("LOGIN_ATTEMPT_WINDOW_SECONDS", 300, minimum=1)
 INVITE_LIFETIME_HOURS = env_int("INVITE_LIFETIME_HOURS", 7 * 24, minimum=1)
+# App-token requests: how far a request's timestamp may be from now (and so how long signatures are remembered).
+APP_TOKEN_WINDOW_SECONDS = env_int("APP_TOKEN_WINDOW_SECONDS", 300, minimum=1)
 
 # Called by `manage.py seed_demo` with the demo community, so each app adds its part of the demo.
 DEMO_SEEDERS = ["trust.demo.seed"]
@@ -177,6 +179,8 @@ GRAPH_SYNC_INTERVAL_SECONDS = env_float("GRAPH_SYNC_INTERVAL_SECONDS", 0.5, mini
 # Communities with at least this many trustlines are routed in Celery workers, which keep their graphs warm.
 ROUTE_IN_WORKER_ABOVE_TRUSTLINES = env_int("ROUTE_IN_WORKER_ABOVE_TRUSTLINES", 50_000, minimum=0)
 PAYMENT_REQUEST_LIFETIME_SECONDS = env_int("PAYMENT_REQUEST_LIFETIME_SECONDS", 24 * 3600, minimum=60)
+# A community's live ledger segment is archived (closed) once it holds this many entries.
+LEDGER_ARCHIVE_LENGTH = env_int("LEDGER_ARCHIVE_LENGTH", 100_000, minimum=2)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -198,6 +202,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "bank.authentication.MemberTokenAuthentication",
+        "bank.authentication.AppTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["bank.permissions.IsCommunityMember"],

@@ -3,3 +3,13 @@ from django.apps import AppConfig
 
 class LedgerConfig(AppConfig):
     name = "ledger"
+    verbose_name = "Ledger"
+
+    def ready(self) -> None:
+        from bank.signals import member_joined
+        from ledger.handlers import give_signing_key
+        from ledger.services.append import record_payment
+        from trust.signals import money_moved
+
+        money_moved.connect(record_payment, dispatch_uid="ledger.record_payment")
+        member_joined.connect(give_signing_key, dispatch_uid="ledger.give_signing_key")

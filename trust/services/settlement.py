@@ -19,6 +19,7 @@ from trust.routing.graph import graph_for, lines_changed
 from trust.routing.planner import Plan, plan_payment
 from trust.services.accounts import commons_of, trust_index_ppm
 from trust.services.moving import StaleRoute, move
+from trust.signals import money_moved
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -123,7 +124,9 @@ def settle(payment: Payment, plan: Plan) -> Payment:
         payment.created_at = now
     if not payment.hashlock:
         payment.preimage, payment.hashlock = new_hashlock()
-    lines = move(payment, plan.movements(), at=now)
+    movements = plan.movements()
+    lines = move(payment, movements, at=now)
+    money_moved.send(sender=Payment, payment=payment, movements=movements, at=now)
     transaction.on_commit(lambda: lines_changed(payment.community_id, lines))
     return payment
 

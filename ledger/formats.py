@@ -1,0 +1,120 @@
+"""The pipe formats of the books, in one place: entries, public records, receipts, states.
+
+Pure functions of strings (no Django), so ``ledger.offline`` verifies downloads with them too.
+
+    entry    TYPE|UTC|SOURCE|DESTINATION|AMOUNT|LEDGER_HASH|RECEIPT_ID|RECEIPT_HASH
+    record   TYPE|UTC|RECEIPT_ID|AMOUNT|LEDGER_HASH|RECEIPT_HASH
+    receipt  UTC|SOURCE|DESTINATION|AMOUNT|LEDGER_HASH|RECEIPT_ID   (LEDGER_HASH: the chain before it)
+
+``LEDGER_HASH = SHA256(previous LEDGER_HASH || entry without its LEDGER_HASH field)``; the first
+entry chains to ``GENESIS``. ``RECEIPT_HASH = SHA256(receipt "\\n" member_signature "\\n"
+server_signature)`` with the signatures in hex. AMOUNT has 6 decimal places.
+"""
+
+import hashlib
+from datetime import datetime, timezone
+from typing import NamedTuple
+
+GENESIS = "0" * 64
+MICRO = 1_000_000
+
+
+class Entry(NamedTuple):
+    type: str
+    utc: str
+    source: str
+    destination: str
+    amount: str
+    ledger_hash: str
+    receipt_id: int
+    receipt_hash: str
+
+    def line(self) -> str:
+        return "|".join(map(str, self))
+
+    def record(self) -> str:
+        return f"{self.type}|{self.utc}|{self.receipt_id}|{self.amount}|{self.ledger_hash}|{self.receipt_hash}"
+
+    def receipt(self, previous_hash: str) -> str:
+        return f"{self.utc}|{self.source}|{self.destination}|{self.amount}|{previous_hash}|{self.receipt_id}"
+
+
+def parse_entry(line: str) -> Entry:
+    """An entry from its line; raises ValueError when it is not one."""
+    fields = line.split("|")
+    if len(fields) != 8:
+        raise ValueError(f"an entry has 8 fields, this has {len(fields)}")
+    return Entry(*fields[:6], int(fields[6]), fields[7])
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def amount_text(micro: int) -> str:
+    sign = "-" if micro < 0 else ""
+    whole, fraction = divmod(abs(micro), MICRO)
+    return f"{sign}{whole}.{fraction:06d}"
+
+
+def amount_micro(text: str) -> int:
+    sign = -1 if text.startswith("-") else 1
+    whole, _, fraction = text.lstrip("-").partition(".")
+    if len(fraction) != 6 or not (whole + fraction).isdigit():
+        raise ValueError(f"not an amount with 6 places: {text!r}")
+    return sign * (int(whole) * MICRO + int(fraction))
+
+
+def chain_hash(previous_hash: str, type_: str, utc: str, source: str, destination: str, amount: str,
+               receipt_id: int, receipt_hash: str) -> str:
+    core = f"{type_}|{utc}|{source}|{destination}|{amount}|{receipt_id}|{receipt_hash}"
+    return hashlib.sha256(bytes.fromhex(previous_hash) + core.encode()).hexdigest()
+
+
+def receipt_hash(receipt: str, member_signature: bytes, server_signature: bytes) -> str:
+    signed = f"{receipt}\n{member_signature.hex()}\n{server_signature.hex()}"
+    return hashlib.sha256(signed.encode()).hexdigest()
+
+
+def server_signed_bytes(receipt: str, member_signature: bytes) -> bytes:
+    """What the server signs: the receipt as the member signed it, with the member's signature."""
+    return receipt.encode() + b"\n" + member_signature
+
+
+# --- states: the balance of every trustline, as archives snapshot it ------------------------------
+
+State = dict[tuple[str, str], int]  # (first, second) in name order -> what second owes first
+
+
+def state_move(state: State, source: str, destination: str, amount: int) -> None:
+    """Replay one movement: ``source`` pays ``destination`` over their line."""
+    if source < destination:
+        state[(source, destination)] = state.get((source, destination), 0) - amount
+    else:
+        state[(destination, source)] = state.get((destination, source), 0) + amount
+
+
+def state_text(state: State) -> str:
+    """``FIRST~SECOND:AMOUNT,...`` in name order, lines at zero left out."""
+    return ",".join(f"{a}~{b}:{amount_text(v)}" for (a, b), v in sorted(state.items()) if v)
+
+
+def parse_state(text: str) -> State:
+    state: State = {}
+    for item in filter(None, text.split(",")):
+        pair, _, amount = item.rpartition(":")
+        first, _, second = pair.partition("~")
+        state[(first, second)] = amount_micro(amount)
+    return state
+
+
+def merkle_root(leaves: list[bytes]) -> str:
+    """SHA-256 merkle root over leaf hashes (the last of an odd level is paired with itself)."""
+    if not leaves:
+        return GENESIS
+    level = leaves
+    while len(level) > 1:
+        if len(level) % 2:
+            level = [*level, level[-1]]
+        level = [hashlib.sha256(level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)]
+    return level[0].hex()

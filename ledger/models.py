@@ -1,0 +1,145 @@
+"""The books of a community: a hash chain of sealed entries with their public records and receipts."""
+
+from django.db import models
+from django.db.models import Q
+
+from bank.models import Community, Member
+from trust.models import Account, Payment
+
+
+class AccountKey(models.Model):
+    """An account's receipt-signing key (ECDSA P-256), its private half sealed by the server."""
+
+    account = models.OneToOneField(Account, on_delete=models.PROTECT, primary_key=True, related_name="signing_key")
+    public_key = models.CharField(max_length=66, help_text="Compressed P-256 point, hex")
+    sealed_private_key = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class SealingKey(models.Model):
+    """The public half of a writer's ephemeral X25519 key; entries it sealed open with the ledger key."""
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
+    ephemeral_public_key = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Head(models.Model):
+    """Where a community's chain stands; appends lock this row. ``mac`` is the server's HMAC over it."""
+
+    community = models.OneToOneField(Community, on_delete=models.PROTECT, primary_key=True, related_name="ledger_head")
+    next_receipt_id = models.BigIntegerField(default=0)
+    ledger_hash = models.CharField(max_length=64)
+    segment = models.PositiveIntegerField(default=0, help_text="The live segment; archives close earlier ones")
+    live_length = models.PositiveIntegerField(default=0, help_text="Entries in the live segment")
+    mac = models.CharField(max_length=64)
+
+
+class Entry(models.Model):
+    """One entry of the chain: its public record in the clear, the full entry sealed.
+
+    ``source``/``destination``/``payment`` say whose receipts these are (the trust tables hold the
+    same facts in the clear); the audit checks them against the sealed entry.
+    """
+
+    class Type(models.TextChoices):
+        PAYMENT = "payment"
+        TAX = "tax", "tax and fees"
+        INCOME = "income", "basic income"
+        RETURN = "return", "declined payment returned"
+        REFUND = "refund"
+        ARCHIVE = "archive"
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
+    receipt_id = models.BigIntegerField()
+    segment = models.PositiveIntegerField()
+    record = models.TextField(help_text="TYPE|UTC|RECEIPT_ID|AMOUNT|LEDGER_HASH|RECEIPT_HASH")
+    sealed = models.BinaryField()
+    sealing_key = models.ForeignKey(SealingKey, on_delete=models.PROTECT, related_name="+")
+    source = models.ForeignKey(Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    destination = models.ForeignKey(Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    member_signature = models.BinaryField(blank=True)
+    server_signature = models.BinaryField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "entries"
+        constraints = [models.UniqueConstraint(fields=["community", "receipt_id"], name="one_entry_per_receipt_id")]
+        indexes = [
+            models.Index(fields=["source", "-receipt_id"]),
+            models.Index(fields=["destination", "-receipt_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"receipt {self.receipt_id}"
+
+
+class Archive(models.Model):
+    """A closed segment: its last hash, merkle root and state snapshot (sealed), and its hash."""
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
+    segment = models.PositiveIntegerField()
+    first_receipt_id = models.BigIntegerField()
+    last_receipt_id = models.BigIntegerField()
+    ledger_hash = models.CharField(max_length=64, help_text="The chain at the segment's last entry")
+    merkle_root = models.CharField(max_length=64)
+    sealed_state = models.BinaryField(help_text="FIRST~SECOND:AMOUNT,... after the segment, sealed")
+    sealing_key = models.ForeignKey(SealingKey, on_delete=models.PROTECT, related_name="+")
+    archive_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["community", "segment"], name="one_archive_per_segment")]
+
+
+class Ticket(models.Model):
+    """A motion (audit or resolve) that runs once a second member seconds it."""
+
+    class Kind(models.TextChoices):
+        AUDIT = "audit"
+        RESOLVE = "resolve"
+
+    class State(models.TextChoices):
+        AWAITING_SECOND = "awaiting_second"
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=32, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.AWAITING_SECOND)
+    requested_by = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    seconded_by = models.ForeignKey(Member, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    conflict = models.ForeignKey("Conflict", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    option = models.CharField(max_length=32, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done")
+    entries_checked = models.BigIntegerField(default=0)
+    report = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="audit", conflict__isnull=True) | Q(kind="resolve", conflict__isnull=False),
+                name="resolve_tickets_name_a_conflict",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.number}"
+
+
+class Conflict(models.Model):
+    """Something verification found wrong, with the ways it can be resolved."""
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
+    found_by = models.ForeignKey(Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="conflicts")
+    receipt_id = models.BigIntegerField(null=True, blank=True, help_text="The entry it concerns, if one")
+    code = models.CharField(max_length=32)
+    description = models.TextField()
+    options = models.JSONField(default=list, help_text='[{"id": ..., "description": ...}]')
+    resolved_by = models.ForeignKey(Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)

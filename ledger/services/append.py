@@ -1,0 +1,117 @@
+"""Appending to a community's chain, in the transaction that moves the money."""
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+
+from bank.errors import ApplicationError
+from bank.keys import derived_key, server_sign
+from ledger import crypto, formats
+from ledger.models import Entry, Head
+from ledger.services.keys import account_names, sealer, signing_keys
+from trust.models import Payment, PaymentLeg
+
+PAYMENT_TYPES = {Payment.Kind.REQUEST: Entry.Type.PAYMENT}
+
+
+class LedgerHeadInvalid(ApplicationError):
+    status = 503
+    code = "ledger_head_invalid"
+
+
+@dataclass(frozen=True)
+class Movement:
+    """What one entry records. An archive entry has no accounts; its receipt hash is the archive's hash."""
+
+    type: str
+    source: int | None
+    destination: int | None
+    amount: int
+    receipt_hash: str | None = None
+
+
+def head_mac(community_id: int, next_receipt_id: int, ledger_hash: str, segment: int, live_length: int) -> str:
+    message = f"{community_id}|{next_receipt_id}|{ledger_hash}|{segment}|{live_length}".encode()
+    return hmac.new(derived_key("ledger-head"), message, hashlib.sha256).hexdigest()
+
+
+def locked_head(community_id: int) -> Head:
+    """The community's chain head, locked, its MAC checked (a new chain starts at the genesis hash)."""
+    head = Head.objects.select_for_update().filter(community_id=community_id).first()
+    if head is None:
+        mac = head_mac(community_id, 0, formats.GENESIS, 0, 0)
+        Head.objects.bulk_create(
+            [Head(community_id=community_id, ledger_hash=formats.GENESIS, mac=mac)], ignore_conflicts=True
+        )
+        head = Head.objects.select_for_update().get(community_id=community_id)
+    expected = head_mac(community_id, head.next_receipt_id, head.ledger_hash, head.segment, head.live_length)
+    if not hmac.compare_digest(expected, head.mac):
+        raise LedgerHeadInvalid("The ledger's head fails its check; an admin must audit the ledger before it takes entries.")
+    return head
+
+
+def head_save(head: Head) -> None:
+    head.mac = head_mac(head.community_id, head.next_receipt_id, head.ledger_hash, head.segment, head.live_length)
+    head.save()
+
+
+def append(community_id: int, movements: list[Movement], *, at: datetime, payment_id: int | None = None) -> list[Entry]:
+    """Chain, sign, seal and store one entry per movement. Call inside the money's transaction."""
+    accounts = {m.source for m in movements} | {m.destination for m in movements}
+    accounts.discard(None)
+    names = account_names(accounts)
+    keys = signing_keys({m.source for m in movements if m.receipt_hash is None})
+    sealing_key_id, cipher = sealer(community_id)
+    utc = formats.utc_text(at)
+
+    head = locked_head(community_id)
+    previous, receipt_id = head.ledger_hash, head.next_receipt_id
+    entries = []
+    for movement in movements:
+        source, destination = names.get(movement.source, ""), names.get(movement.destination, "")
+        amount = formats.amount_text(movement.amount)
+        member_signature = server_signature = b""
+        receipt_hash = movement.receipt_hash
+        if receipt_hash is None:
+            receipt = f"{utc}|{source}|{destination}|{amount}|{previous}|{receipt_id}"
+            member_signature = crypto.ecdsa_sign(keys[movement.source], receipt.encode())
+            server_signature = server_sign(formats.server_signed_bytes(receipt, member_signature))
+            receipt_hash = formats.receipt_hash(receipt, member_signature, server_signature)
+        ledger_hash = formats.chain_hash(previous, movement.type, utc, source, destination, amount, receipt_id, receipt_hash)
+        entry = formats.Entry(movement.type, utc, source, destination, amount, ledger_hash, receipt_id, receipt_hash)
+        entries.append(
+            Entry(
+                community_id=community_id, receipt_id=receipt_id, segment=head.segment, record=entry.record(),
+                sealed=crypto.seal(cipher, entry.line().encode(), crypto.position(community_id, receipt_id)),
+                sealing_key_id=sealing_key_id, source_id=movement.source, destination_id=movement.destination,
+                payment_id=payment_id, member_signature=member_signature, server_signature=server_signature,
+            )
+        )
+        previous, receipt_id = ledger_hash, receipt_id + 1
+    Entry.objects.bulk_create(entries)
+    head.ledger_hash, head.next_receipt_id = previous, receipt_id
+    head.live_length += len(entries)
+    head_save(head)
+    if head.live_length >= settings.LEDGER_ARCHIVE_LENGTH:
+        from ledger.tasks import archive_live_segment  # the task module imports the services
+
+        transaction.on_commit(lambda: archive_live_segment.delay(community_id))
+    return entries
+
+
+def record_payment(*, payment: Payment, movements: list[tuple], at: datetime, **_) -> None:
+    """``trust.signals.money_moved`` receiver: one entry per leg (tax and fees as ``tax``)."""
+    payment_type = PAYMENT_TYPES.get(payment.kind, payment.kind)
+    append(
+        payment.community_id,
+        [
+            Movement(Entry.Type.TAX if purpose == PaymentLeg.Purpose.TAX else payment_type, sender, receiver, amount)
+            for purpose, _, _, sender, receiver, amount in movements
+        ],
+        at=at,
+        payment_id=payment.pk,
+    )

@@ -1,0 +1,11 @@
+"""Celery entry points of the ledger."""
+
+from celery import shared_task
+
+from ledger.services import archive
+
+
+@shared_task
+def archive_live_segment(community_id: int) -> int | None:
+    """Close the community's live segment if it is long enough; returns the archived segment."""
+    return archive.archive_if_due(community_id=community_id)

@@ -1,0 +1,7 @@
+"""Signals through which apps above ``trust`` follow the money without ``trust`` importing them."""
+
+from django.dispatch import Signal
+
+# Sent inside the settlement's transaction once a payment's legs have moved, with ``payment``,
+# ``movements`` (``Plan.movements()`` tuples) and ``at``; a receiver that raises undoes the payment.
+money_moved = Signal()
