@@ -9,9 +9,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("c/<slug:community_slug>/api/", include("bank.urls")),
+    path("c/<slug:community_slug>/api/", include("ledger.urls")),  # before trust: it serves user/receipts
     path("c/<slug:community_slug>/api/", include("trust.urls")),
     path("c/<slug:community_slug>/", include("bank.web_urls")),
     path("c/<slug:community_slug>/", include("trust.web_urls")),
+    path("c/<slug:community_slug>/", include("ledger.web_urls")),
     path("", views.landing, name="landing"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("logout/", views.logout_view, name="logout"),

@@ -13,7 +13,7 @@ from bank.api_helpers import InputSerializer, TextField
 from bank.errors import ApplicationError, NotFound
 from trust import selectors
 from trust.errors import PayeeNotFound, PaymentNotFound, TrustlineNotFound
-from trust.models import Account, Payment
+from trust.models import Account
 from trust.money import format_amount
 from trust.pagination import PAGE_PARAMETERS, paginate
 from trust.serializers import AccountRowOutput, CounterpartInput, LimitField, MoneyField, PaymentInput, PaymentOutput
@@ -241,45 +241,3 @@ class PaymentActionApi(MemberApi):
         payment = _my_payment(self.account, payment_id)
         payments.payment_change_status(payment=payment, account=self.account, action=self.action)
         return Response(PaymentOutput(_my_payment(self.account, payment_id)).data)
-
-
-class ReceiptOutput(serializers.Serializer):
-    """A settled payment seen from the signed-in account: what it paid out (tax and fees included) or received."""
-
-    id = serializers.IntegerField(source="pk")
-    kind = serializers.CharField()
-    direction = serializers.ChoiceField(choices=["sent", "received"])
-    counterpart = serializers.CharField()
-    amount = serializers.CharField(help_text="Negative when sent: the amount with its tax and fees")
-    utc = serializers.DateTimeField(source="settled_at")
-    memo = serializers.CharField()
-
-    def to_representation(self, payment: Payment) -> dict:
-        receipt = selectors.receipt_of(payment=payment, account=self.context["account"])
-        return {
-            "id": payment.pk,
-            "kind": payment.kind,
-            "direction": receipt["direction"],
-            "counterpart": receipt["counterpart"],
-            "amount": format_amount(receipt["amount"]),
-            "utc": serializers.DateTimeField().to_representation(payment.settled_at),
-            "memo": payment.memo,
-        }
-
-
-class ReceiptsApi(MemberApi):
-    class Output(serializers.Serializer):
-        receipts = ReceiptOutput(many=True)
-        next = serializers.URLField(allow_null=True)
-
-    @extend_schema(
-        responses=Output,
-        parameters=PAGE_PARAMETERS,
-        operation_id="c_api_user_receipts_list",
-        summary="What I paid and received, newest settled first",
-    )
-    def get(self, request: Request) -> Response:
-        receipts = selectors.receipts_of(account=self.account)
-        return paginate(
-            request, receipts, ReceiptOutput, key="receipts", newest_by="settled_at", context={"account": self.account}
-        )

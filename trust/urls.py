@@ -17,7 +17,6 @@ urlpatterns = [
     path("user/receive_payment", apis.ReceivePaymentApi.as_view(), name="receive-payment"),
     path("user/payments", apis.PaymentsApi.as_view(), name="payments"),
     path("user/payments/<int:payment_id>", apis.PaymentDetailApi.as_view(), name="payment-detail"),
-    path("user/receipts", apis.ReceiptsApi.as_view(), name="receipts"),
     *(
         path(f"user/payments/<int:payment_id>/{action}", apis.PaymentActionApi.as_view(action=action), name=f"payment-{action}")
         for action in ACTIONS

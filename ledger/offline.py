@@ -1,0 +1,145 @@
+"""Verify downloaded receipts against downloaded public records, with no server and no Django.
+
+    python -m ledger.offline receipts.json records.txt
+
+``receipts.json`` is ``/c/<slug>/receipts.json`` (or ``{receipts: [...]}`` pages of ``user/receipts``),
+``records.txt`` is ``/c/<slug>/public/records.txt``. Per receipt it checks both signatures, that the
+receipt's hash is the RECEIPT_HASH of its record (line ``receipt_id + 1``), that the record's amount and
+time are the receipt's, and that the receipt's LEDGER_HASH is the previous record's (GENESIS for 0);
+and that the records run from receipt 0 without a gap. Exit code 0 when everything verifies.
+
+Needs only the standard library, ``cryptography``, ``ledger.formats`` and ``ledger.signatures``.
+"""
+
+import json
+import sys
+from typing import NamedTuple
+
+from ledger import formats, signatures
+
+
+class Record(NamedTuple):
+    type: str
+    utc: str
+    receipt_id: int
+    amount: str
+    ledger_hash: str
+    receipt_hash: str
+
+
+class Receipt(NamedTuple):
+    utc: str
+    source: str
+    destination: str
+    amount: str
+    ledger_hash: str
+    receipt_id: int
+
+
+def _fields(text: str, count: int, what: str) -> list[str]:
+    fields = text.split("|")
+    if len(fields) != count:
+        raise ValueError(f"a {what} has {count} fields, this has {len(fields)}")
+    return fields
+
+
+def _receipt_id(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"not a receipt id: {text!r}")
+    return int(text)
+
+
+def parse_record(line: str) -> Record:
+    """A public record from its line; raises ValueError when it is not one."""
+    fields = _fields(line, 6, "record")
+    return Record(fields[0], fields[1], _receipt_id(fields[2]), *fields[3:])
+
+
+def parse_receipt(text: str) -> Receipt:
+    """A receipt from its text; raises ValueError when it is not one."""
+    fields = _fields(text, 6, "receipt")
+    formats.amount_micro(fields[3])
+    return Receipt(*fields[:5], _receipt_id(fields[5]))
+
+
+def receipt_problem(
+    text: str, member_signature: bytes, server_signature: bytes, *, member_key: str, server_key: str,
+    record: Record | None, previous: Record | None,
+) -> str | None:
+    """Why a receipt does not hold against its record and the one before it (None when it holds)."""
+    try:
+        receipt = parse_receipt(text)
+    except ValueError as exc:
+        return f"malformed receipt: {exc}"
+    if record is None or record.receipt_id != receipt.receipt_id:
+        return "no public record for this receipt"
+    if not signatures.member_signature_valid(member_key, member_signature, text.encode()):
+        return "member signature invalid"
+    if not signatures.server_signature_valid(server_key, server_signature, formats.server_signed_bytes(text, member_signature)):
+        return "server signature invalid"
+    if formats.receipt_hash(text, member_signature, server_signature) != record.receipt_hash:
+        return "receipt hash differs from the public record"
+    if (record.amount, record.utc) != (receipt.amount, receipt.utc):
+        return "amount or time differs from the public record"
+    expected = previous.ledger_hash if previous is not None else formats.GENESIS
+    if receipt.ledger_hash != expected or (previous is None) != (receipt.receipt_id == 0):
+        return "ledger hash differs from the previous public record"
+    return None
+
+
+def chain_problem(records: list[Record]) -> str | None:
+    """The records must be receipts 0..n in order, nothing missing or repeated."""
+    for position, record in enumerate(records):
+        if record.receipt_id != position:
+            return f"records are not continuous: line {position + 1} is receipt {record.receipt_id}"
+    return None
+
+
+def verify(document: dict, record_lines: list[str]) -> tuple[list[tuple[object, str | None]], str | None]:
+    """``([(receipt_id, problem or None), ...], problem of the records file or None)``."""
+    try:
+        records = [parse_record(line) for line in record_lines if line]
+    except ValueError as exc:
+        return [], f"malformed records: {exc}"
+    chain = chain_problem(records)
+    results = []
+    for item in document.get("receipts", []):
+        receipt_id = item.get("receipt_id")
+        try:
+            member_signature = bytes.fromhex(item["member_signature"])
+            server_signature = bytes.fromhex(item["server_signature"])
+            server_key = item.get("server_public_key") or document["server_public_key"]
+            position = int(item["receipt_id"])
+            problem = receipt_problem(
+                item["text"], member_signature, server_signature, member_key=item["member_public_key"],
+                server_key=server_key, record=records[position] if 0 <= position < len(records) else None,
+                previous=records[position - 1] if 0 < position <= len(records) else None,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            problem = f"malformed receipt: {exc!r}"
+        results.append((receipt_id, problem))
+    return results, chain
+
+
+def report(results: list[tuple[object, str | None]], chain: str | None, out=sys.stdout) -> int:
+    """Print one line per receipt and a summary; the exit code (0 when all verify)."""
+    lines = [f"receipt {receipt_id}: {problem or 'OK'}" for receipt_id, problem in results]
+    if chain:
+        lines.append(f"records: {chain}")
+    bad = sum(1 for _, problem in results if problem)
+    lines.append(f"{len(results) - bad} of {len(results)} receipts verified" + ("; records file invalid" if chain else ""))
+    out.write("".join(f"{line}\n" for line in lines))
+    return 1 if bad or chain else 0
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m ledger.offline receipts.json records.txt", file=sys.stderr)
+        return 2
+    with open(argv[0], encoding="utf-8") as receipts, open(argv[1], encoding="utf-8") as records:
+        document, lines = json.load(receipts), records.read().splitlines()
+    return report(*verify(document, lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,144 @@
+"""Motions on the books: audits and resolutions that run only once a second member seconds them,
+and contests of receipts and public records.
+
+A ticket is requested (``awaiting_second``), seconded by another active member of the same
+community (``queued``; the task is enqueued after commit), claimed by one worker (``running``) and
+finished (``done`` or ``failed``). Conflicts found carry the ways they may be resolved.
+"""
+
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from bank.errors import Conflict as ConflictError
+from bank.errors import Forbidden, InvalidInput, NotFound
+from bank.models import Member
+from ledger import verification
+from ledger.models import Conflict, Entry, Ticket
+
+RESTORE_RECORD = {"id": "restore_record", "description": "Rewrite the public record from the sealed entry."}
+ACKNOWLEDGE = {"id": "acknowledge", "description": "Record the conflict as reviewed; nothing is changed."}
+RESTORABLE = {"record_mismatch"}
+
+
+def conflict_options(code: str) -> list[dict]:
+    return [RESTORE_RECORD, ACKNOWLEDGE] if code in RESTORABLE else [ACKNOWLEDGE]
+
+
+def _conflicts_save(community_id: int, findings: list[verification.Finding], ticket: Ticket | None = None) -> list[Conflict]:
+    return Conflict.objects.bulk_create(
+        Conflict(
+            community_id=community_id, found_by=ticket, receipt_id=f.receipt_id, code=f.code,
+            description=f.description if f.segment is None else f"[segment {f.segment}] {f.description}",
+            options=conflict_options(f.code),
+        )
+        for f in findings
+    )
+
+
+def _ticket_create(member: Member, kind: str, **fields) -> Ticket:
+    return Ticket.objects.create(
+        community_id=member.community_id, number=secrets.token_urlsafe(12), kind=kind, requested_by=member, **fields
+    )
+
+
+def audit_request(*, member: Member) -> Ticket:
+    """A motion to audit the community's books; it runs once another member seconds it."""
+    return _ticket_create(member, Ticket.Kind.AUDIT)
+
+
+def resolve_request(*, member: Member, conflict_id: int, option_id: str) -> Ticket:
+    conflict = Conflict.objects.filter(pk=conflict_id, community_id=member.community_id).first()
+    if conflict is None:
+        raise NotFound("There is no such conflict in this community.", code="conflict_not_found")
+    if conflict.resolved_by_id is not None:
+        raise ConflictError("This conflict is already resolved.", code="conflict_resolved")
+    if option_id not in {option["id"] for option in conflict.options}:
+        raise InvalidInput("option_id", [f"Not an option of this conflict: {option_id!r}."])
+    return _ticket_create(member, Ticket.Kind.RESOLVE, conflict=conflict, option=option_id)
+
+
+def ticket_second(*, member: Member, number: str) -> Ticket:
+    """Second another member's ticket; the motion then runs (after commit) in a Celery task."""
+    from ledger.tasks import run_ticket  # the task module imports the services
+
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().filter(community_id=member.community_id, number=number).first()
+        if ticket is None or not member.is_active:
+            raise NotFound("There is no such ticket in this community.", code="ticket_not_found")
+        if ticket.requested_by_id == member.pk:
+            raise Forbidden("A motion needs a second member: you cannot second your own ticket.", code="own_ticket")
+        if ticket.state != Ticket.State.AWAITING_SECOND:
+            raise ConflictError("This ticket is already seconded.", code="already_seconded")
+        ticket.seconded_by, ticket.state = member, Ticket.State.QUEUED
+        ticket.save(update_fields=["seconded_by", "state"])
+        transaction.on_commit(lambda: run_ticket.delay(ticket.pk))
+    return ticket
+
+
+def ticket_run(*, ticket_id: int) -> None:
+    """Run a queued ticket once: claimed with a conditional update so two workers never both run it."""
+    if not Ticket.objects.filter(pk=ticket_id, state=Ticket.State.QUEUED).update(state=Ticket.State.RUNNING):
+        return
+    ticket = Ticket.objects.select_related("conflict").get(pk=ticket_id)
+    try:
+        report = _audit_run(ticket) if ticket.kind == Ticket.Kind.AUDIT else _resolve_run(ticket)
+    except Exception as exc:
+        Ticket.objects.filter(pk=ticket_id).update(state=Ticket.State.FAILED, report=repr(exc), finished_at=timezone.now())
+        raise
+    Ticket.objects.filter(pk=ticket_id).update(
+        state=Ticket.State.DONE, progress=100, report=report, finished_at=timezone.now()
+    )
+
+
+def _audit_run(ticket: Ticket) -> str:
+    def progress(checked: int, percent: int) -> None:
+        # Outside any transaction: the admin page and the API see it while the audit runs.
+        Ticket.objects.filter(pk=ticket.pk).update(entries_checked=checked, progress=min(percent, 99))
+
+    findings = verification.audit(ticket.community_id, progress=progress)
+    with transaction.atomic():
+        _conflicts_save(ticket.community_id, findings, ticket)
+    checked = Ticket.objects.values_list("entries_checked", flat=True).get(pk=ticket.pk)
+    return f"{checked} entries checked, {len(findings)} conflict(s) found."
+
+
+@transaction.atomic
+def _resolve_run(ticket: Ticket) -> str:
+    conflict = Conflict.objects.select_for_update().get(pk=ticket.conflict_id)
+    if conflict.resolved_by_id is not None:
+        return "The conflict was already resolved; nothing done."
+    report = f"Conflict {conflict.pk} acknowledged; nothing changed."
+    if ticket.option == RESTORE_RECORD["id"]:
+        report = _record_restore(ticket.community_id, conflict.receipt_id)
+    conflict.resolved_by = ticket
+    conflict.save(update_fields=["resolved_by"])
+    return report
+
+
+def _record_restore(community_id: int, receipt_id: int) -> str:
+    entry = Entry.objects.select_for_update().get(community_id=community_id, receipt_id=receipt_id)
+    opened = verification.opened_entry(community_id, receipt_id, entry.sealed, entry.sealing_key_id)
+    if opened is None:
+        raise ConflictError("The sealed entry does not open; its record cannot be restored from it.", code="entry_sealed_invalid")
+    entry.record = opened.record()
+    entry.save(update_fields=["record"])
+    return f"Public record of receipt {receipt_id} restored from its sealed entry."
+
+
+def contest(*, member: Member, receipt: verification.Receipt, other: verification.Receipt | int) -> list[Conflict]:
+    """Check a receipt against another receipt or a public record (line n is receipt n - 1)."""
+    community_id = member.community_id
+    findings = verification.receipt_check(community_id, receipt)
+    if isinstance(other, int):
+        if other < 1:
+            raise InvalidInput("other", ["Public record lines are numbered from 1."])
+        findings += verification.record_check(community_id, other - 1)
+    else:
+        findings += verification.receipt_check(community_id, other)
+        if receipt.receipt_id == other.receipt_id is not None and receipt != other:
+            findings.append(verification.Finding(
+                "receipts_disagree", "Two receipts with the same receipt id differ.", receipt.receipt_id))
+    with transaction.atomic():
+        return _conflicts_save(community_id, findings)

@@ -1,0 +1,33 @@
+"""Downloads for verifying offline: the public records (anyone) and a member's signed receipts."""
+
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.http import require_GET
+
+from bank import selectors as bank_selectors
+from bank.keys import server_public_key_hex
+from bank.pages import sign_in_redirect
+from ledger import selectors
+from trust import selectors as trust_selectors
+
+
+@require_GET
+def records_txt(request: HttpRequest) -> StreamingHttpResponse:
+    lines = (f"{record}\n" for record in selectors.records_lines(community=request.community))
+    return StreamingHttpResponse(lines, content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+def receipts_json(request: HttpRequest) -> HttpResponse:
+    """All my receipts in one document, the input of ``python -m ledger.offline``."""
+    member = bank_selectors.membership_for_user(user=request.user, community=request.community)
+    if member is None:
+        return sign_in_redirect(request)
+    account = trust_selectors.account_of(member=member)
+    document = {
+        "community": request.community.slug,
+        "server_public_key": server_public_key_hex(),
+        "receipts": selectors.receipts_all(account=account),
+    }
+    response = JsonResponse(document)
+    response["Content-Disposition"] = f'attachment; filename="receipts-{request.community.slug}.json"'
+    return response
