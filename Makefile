@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv migrate bench-routing bench-settlement
+.PHONY: run test venv migrate bench-routing bench-settlement bench-ledger
 
 venv: $(VENV)/.installed
 
@@ -32,3 +32,6 @@ bench-routing: venv
 
 bench-settlement: venv
 	$(PY) bench/settlement.py $(BENCH_ARGS)
+
+bench-ledger: venv
+	$(PY) bench/ledger.py $(BENCH_ARGS)
