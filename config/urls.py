@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("c/<slug:community_slug>/api/", include("bank.urls")),
     path("c/<slug:community_slug>/api/", include("ledger.urls")),  # before trust: it serves user/receipts
+    path("c/<slug:community_slug>/api/ledger/", include("ledger.motion_urls")),
     path("c/<slug:community_slug>/api/", include("trust.urls")),
     path("c/<slug:community_slug>/", include("bank.web_urls")),
     path("c/<slug:community_slug>/", include("trust.web_urls")),

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from ledger import motion_apis
+
+app_name = "ledger-motions"
+
+urlpatterns = [
+    path("audit", motion_apis.AuditApi.as_view(), name="audit"),
+    path("resolve", motion_apis.ResolveApi.as_view(), name="resolve"),
+    path("second", motion_apis.SecondApi.as_view(), name="second"),
+    path("contest", motion_apis.ContestApi.as_view(), name="contest"),
+    path("tickets/<str:number>", motion_apis.TicketApi.as_view(), name="ticket"),
+]
