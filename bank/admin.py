@@ -4,9 +4,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from bank import selectors, services
+from bank import app_tokens, selectors, services
 from bank.errors import ApplicationError
-from bank.models import Community, Invite, Member
+from bank.models import AppToken, Community, Invite, Member
 
 
 class CommunityScopedAdmin(admin.ModelAdmin):
@@ -125,3 +125,26 @@ class InviteAdmin(CommunityScopedAdmin):
         if invite.used_at:
             return f"used by {invite.used_by.handle}" if invite.used_by else "used"
         return "expired" if invite.expires_at <= timezone.now() else "open"
+
+
+@admin.register(AppToken)
+class AppTokenAdmin(CommunityScopedAdmin):
+    """Members' app tokens, read-only but for revoking them; their secrets are nowhere to be seen."""
+
+    community_lookup = "member__community__in"
+    list_display = ["name", "token", "member", "scopes", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("member__community", admin.RelatedOnlyFieldListFilter), ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["member__community"]
+    search_fields = ["name", "token", "member__handle"]
+    actions = ["revoke"]
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected app tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[AppToken]) -> None:
+        for app_token in queryset:
+            app_tokens.app_token_revoke(app_token=app_token)
+        self.message_user(
+            request, f"{len(queryset)} app token(s) revoked; they stop working at once.", messages.SUCCESS
+        )

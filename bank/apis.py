@@ -1,17 +1,17 @@
-"""The community API's auth/, admin/ and invite/ endpoints (Resilience seed names)."""
+"""The community API's auth/, admin/ and invite/ endpoints (Resilience seed names), and user/app_tokens."""
 
 from django.contrib.auth import logout, update_session_auth_hash
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bank import auth, selectors, services
+from bank import app_tokens, auth, selectors, services
 from bank.api_helpers import InputSerializer, PasswordField, TextField, client_address
 from bank.errors import NotFound
-from bank.models import AuthToken, Member
+from bank.models import AppToken, AuthToken, Member
 from bank.permissions import IsCommunityAdmin
 
 HANDLE_FIELD = {"max_length": 32}
@@ -198,3 +198,69 @@ class RegisterApi(APIView):
             password=data.validated_data["password"],
         )
         return Response(MemberOutput(member).data, status=status.HTTP_201_CREATED)
+
+
+class AppTokenOutput(serializers.Serializer):
+    token = serializers.CharField()
+    name = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.CharField())
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField()
+
+
+class AppTokensApi(APIView):
+    """My app tokens. App tokens themselves are refused here (``bank.permissions.APP_TOKENS_NEVER``)."""
+
+    class Input(InputSerializer):
+        name = TextField(max_length=64)
+        scopes = serializers.ListField(
+            child=serializers.ChoiceField(choices=AppToken.Scope.choices),
+            allow_empty=False,
+            max_length=len(AppToken.Scope),
+        )
+
+    class Output(serializers.Serializer):
+        app_tokens = AppTokenOutput(many=True)
+
+    class CreatedOutput(serializers.Serializer):
+        token = serializers.CharField()
+        secret = serializers.CharField()
+        name = serializers.CharField()
+        scopes = serializers.ListField(child=serializers.CharField())
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(responses=Output, summary="My app tokens (never their secrets)")
+    def get(self, request: Request) -> Response:
+        return Response(self.Output({"app_tokens": app_tokens.app_tokens_of(member=request.member)}).data)
+
+    @extend_schema(
+        request=Input, responses={201: CreatedOutput}, summary="Issue an app token; its secret is shown only now"
+    )
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        app_token, secret = app_tokens.app_token_create(member=request.member, **data.validated_data)
+        output = {
+            "token": app_token.token,
+            "secret": secret,
+            "name": app_token.name,
+            "scopes": app_token.scopes,
+            "created_at": app_token.created_at,
+        }
+        return Response(self.CreatedOutput(output).data, status=status.HTTP_201_CREATED)
+
+
+class AppTokenRevokeApi(APIView):
+    @extend_schema(
+        request=None,
+        responses=AppTokenOutput,
+        parameters=[OpenApiParameter("token", str, OpenApiParameter.PATH)],
+        summary="Revoke one of my app tokens, at once",
+    )
+    def post(self, request: Request, token: str) -> Response:
+        InputSerializer(data=request.data).is_valid(raise_exception=True)
+        app_token = app_tokens.app_token_get(member=request.member, token=token)
+        if app_token is None:
+            raise NotFound("You have no app token with this id.", code="app_token_not_found")
+        return Response(AppTokenOutput(app_tokens.app_token_revoke(app_token=app_token)).data)

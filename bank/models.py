@@ -143,3 +143,32 @@ class AuthToken(models.Model):
 
     def __str__(self) -> str:
         return f"Token of {self.member} ({self.key_digest[:8]})"
+
+
+class AppToken(models.Model):
+    """A third-party app's token for one membership (the Tilde client API), limited to its scopes.
+
+    ``token`` is a public id. Its secret is not stored: it is derived from the server key and the
+    token (``bank.app_tokens.app_token_secret``), so nothing in the database can sign a request.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read"
+        PAY = "pay"
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="app_tokens")
+    name = models.CharField(max_length=64, help_text="The app's name, as the member gave it.")
+    token = models.CharField(max_length=32, unique=True, editable=False)
+    scopes = models.JSONField(default=list, help_text='Some of "read" and "pay".')
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token})"
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes

@@ -15,4 +15,6 @@ urlpatterns = [
     path("admin/list_users", apis.ListUsersApi.as_view(), name="list-users"),
     path("admin/create_invite", apis.CreateInviteApi.as_view(), name="create-invite"),
     path("invite/register", apis.RegisterApi.as_view(), name="register"),
+    path("user/app_tokens", apis.AppTokensApi.as_view(), name="app-tokens"),
+    path("user/app_tokens/<str:token>/revoke", apis.AppTokenRevokeApi.as_view(), name="app-token-revoke"),
 ]
