@@ -1,6 +1,7 @@
 """Audits and resolutions run only when a second member of the same community seconds them."""
 
 import pytest
+from django.urls import reverse
 
 from bank.models import Member
 from ledger.models import Conflict, Entry, Ticket
@@ -159,3 +160,50 @@ def test_contest_rejects_bad_input(setup, other):
     _, receipt = true_receipt(community)
     response = api(a, "contest", {"receipt": receipt_json(receipt), "other": other})
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_input"
+
+
+# --- Django admin -------------------------------------------------------------------------------
+
+def admin_action(client, model: str, action: str, *objects):
+    return client.post(reverse(f"admin:ledger_{model}_changelist"),
+                       {"action": action, "_selected_action": [str(obj.pk) for obj in objects]}, follow=True)
+
+
+def test_an_admin_requests_seconds_and_watches_an_audit_in_django_admin(setup, client, django_capture_on_commit_callbacks):
+    community, a, b = setup
+    Member.objects.filter(pk=a.pk).update(role=Member.Role.ADMIN)
+    client.force_login(a.user)
+    tamper_record(community, 0)
+
+    admin_action(client, "head", "request_audit", community.ledger_head)
+    own = Ticket.objects.get(community=community, requested_by=a)
+    assert own.state == "awaiting_second"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_action(client, "ticket", "second", own)
+    assert "cannot second your own ticket" in response.content.decode()
+    assert Ticket.objects.get(pk=own.pk).state == "awaiting_second"
+
+    number = api(b, "audit", {}).json()["ticket"]
+    ticket = Ticket.objects.get(number=number)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_action(client, "ticket", "second", ticket)
+    ticket.refresh_from_db()
+    assert ticket.state == "done" and ticket.seconded_by == a
+    checked = Entry.objects.filter(community=community).count()
+    changelist = client.get(reverse("admin:ledger_ticket_changelist")).content.decode()
+    assert "100%" in changelist and f">{checked}<" in changelist
+    page = client.get(reverse("admin:ledger_ticket_change", args=[ticket.pk])).content.decode()
+    assert "100%" in page and "record_mismatch" in page
+
+    conflict = Conflict.objects.get(found_by=ticket)
+    admin_action(client, "conflict", "resolve_restore", conflict)
+    resolve = Ticket.objects.get(conflict=conflict)
+    assert (resolve.kind, resolve.option, resolve.state) == ("resolve", "restore_record", "awaiting_second")
+
+
+def test_admins_of_another_community_do_not_see_its_tickets(setup, client, world):
+    community, a, b = setup
+    motions.audit_request(member=a)
+    client.force_login(world.a.admin.user)
+    response = client.get(reverse("admin:ledger_ticket_changelist"))
+    assert response.status_code == 200 and "0 tickets" in response.content.decode()
