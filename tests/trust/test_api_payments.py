@@ -499,7 +499,7 @@ def test_someone_elses_payment_is_not_found(people, action):
 # user/receipts
 
 
-def test_receipts_show_what_each_side_paid_and_received_newest_settled_first(people):
+def test_receipts_show_each_leg_each_side_paid_and_received_newest_first(people):
     request = people.dave.post("user/receive_payment", {"username": "alice", "amount": "3"}).json()
     first = pay(people.alice, "dave", "12.5", memo="rent")
     people.alice.post(f"user/payments/{request['id']}/accept")  # asked for before the rent, paid after it
@@ -507,47 +507,41 @@ def test_receipts_show_what_each_side_paid_and_received_newest_settled_first(peo
     receipts = people.alice.get("user/receipts").json()
 
     assert receipts["next"] is None
-    assert [subset(r, "id", "kind", "direction", "counterpart", "amount", "memo") for r in receipts["receipts"]] == [
-        {
-            "id": request["id"],
-            "kind": "request",
-            "direction": "sent",
-            "counterpart": "dave",
-            "amount": "-3.300000",
-            "memo": "",
-        },
-        {
-            "id": first["id"],
-            "kind": "payment",
-            "direction": "sent",
-            "counterpart": "dave",
-            "amount": "-13.750000",
-            "memo": "rent",
-        },
+    keys = ("payment", "type", "direction", "counterpart", "amount")
+    # The ledger's receipts are legs: Alice pays Bob (the first hop) and the commons (tax and fees).
+    assert [subset(r, *keys) for r in receipts["receipts"]] == [
+        {"payment": request["id"], "type": "tax", "direction": "out", "counterpart": "commons", "amount": "0.300000"},
+        {"payment": request["id"], "type": "payment", "direction": "out", "counterpart": "bob", "amount": "3.000000"},
+        {"payment": first["id"], "type": "tax", "direction": "out", "counterpart": "commons", "amount": "1.250000"},
+        {"payment": first["id"], "type": "payment", "direction": "out", "counterpart": "bob", "amount": "12.500000"},
     ]
-    assert [(r["direction"], r["amount"]) for r in people.dave.get("user/receipts").json()["receipts"]] == [
-        ("received", "3.000000"),
-        ("received", "12.500000"),
+    ids = [r["receipt_id"] for r in receipts["receipts"]]
+    assert ids == sorted(ids, reverse=True)
+    assert [(r["payment"], r["direction"], r["amount"]) for r in people.dave.get("user/receipts").json()["receipts"]] == [
+        (request["id"], "in", "3.000000"),
+        (first["id"], "in", "12.500000"),
     ]
-    assert people.bob.get("user/receipts").json() == {"receipts": [], "next": None}
+    # Bob only carried the payments on: a leg in from Alice and a leg out to Carol for each.
+    bob = people.bob.get("user/receipts").json()["receipts"]
+    assert [(r["direction"], r["counterpart"]) for r in bob] == [("out", "carol"), ("in", "alice")] * 2
 
 
 def test_receipts_come_a_page_at_a_time(people):
     request = people.dave.post("user/receive_payment", {"username": "alice", "amount": "3"}).json()
     ids = [pay(people.alice, "dave", "1")["id"] for _ in range(2)]
     people.alice.post(f"user/payments/{request['id']}/accept")
-    expected = [request["id"], ids[1], ids[0]]
+    expected = [request["id"]] * 2 + [ids[1]] * 2 + [ids[0]] * 2  # a payment leg and a tax leg each
 
     seen, page = [], people.alice.get("user/receipts", {"limit": 1}).json()
     while True:
-        seen += [r["id"] for r in page["receipts"]]
+        seen += [r["payment"] for r in page["receipts"]]
         if not page["next"]:
             break
         page = people.alice.client.get(page["next"]).json()
 
     assert seen == expected
-    # A cursor must be one of the list's own entries.
-    assert_error(people.bob.get("user/receipts", {"before": ids[0]}), 400, "invalid_input", field="before")
+    oldest = people.bob.get("user/receipts", {"before": 1}).json()  # receipt 0: Alice's first hop, to Bob
+    assert [(r["receipt_id"], r["direction"], r["counterpart"]) for r in oldest["receipts"]] == [(0, "in", "alice")]
 
 
 # Routing refusals: each names its cause and changes nothing
