@@ -118,3 +118,10 @@ def test_the_management_command_verifies_against_a_file_or_the_database(books, d
 def test_receipts_json_needs_a_signed_in_member(books, client):
     response = client.get("/c/river/receipts.json")
     assert response.status_code == 302 and "/login" in response["Location"]
+
+
+def test_the_receipts_page_links_both_downloads(books):
+    alice = Client()
+    assert alice.login(username=books.alice.member.user.username, password=PASSWORD)
+    page = alice.get("/c/river/receipts/").content.decode()
+    assert 'href="/c/river/receipts.json"' in page and 'href="/c/river/public/records.txt"' in page
