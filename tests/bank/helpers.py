@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from bank.app_tokens import app_token_create
 from bank.models import AuthToken, Community, Invite, Member
 from tests.factories import PASSWORD
 from tests.trust.helpers import account, mutual_credit
@@ -185,3 +186,9 @@ PAYMENT_STATES = {
     "accept": admin_is_asked,
     "refund": admin_accepted,
 }
+
+
+def app_token_made(side) -> dict:
+    """The admin has an app token (for user/app_tokens/<token>/revoke)."""
+    app_token, _ = app_token_create(member=side.admin, name="App", scopes=["read"])
+    return {"token": app_token.token}

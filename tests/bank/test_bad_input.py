@@ -13,6 +13,7 @@ from tests.bank.helpers import (
     PAYMENT_STATES,
     api,
     api_endpoints,
+    app_token_made,
     assert_error,
     db_snapshot,
     endpoint_path,
@@ -69,12 +70,14 @@ BODY_ENDPOINTS = [
     BodyEndpoint("user/payment", PAYMENT, "admin", optional=PAYMENT_OPTIONAL, prepare=linked),
     BodyEndpoint("user/payment/preview", PAYMENT, "admin", optional=PAYMENT_OPTIONAL, prepare=linked),
     BodyEndpoint("user/receive_payment", PAYMENT, "admin", optional=PAYMENT_OPTIONAL),
+    BodyEndpoint("user/app_tokens", {"name": "Budget app", "scopes": ["read", "pay"]}, "member"),
 ]
 # Endpoints that take no body, and who calls them (with what the call acts on).
 NO_BODY_ENDPOINTS = {
     "auth/logout": ("member", None),
     "admin/create_invite": ("admin", None),
     **{f"user/payments/<int:payment_id>/{action}": ("admin", state) for action, state in PAYMENT_STATES.items()},
+    "user/app_tokens/<str:token>/revoke": ("admin", app_token_made),
 }
 
 # Every field takes a string; which strings it refuses depends on its kind.
@@ -120,8 +123,22 @@ BAD_VALUES = {
     },
     "memo": {**NOT_STRINGS, **OVERSIZED, "256 bytes": "\u00e9" * 128},  # 128 characters, 2 bytes each
     "tag": {**NOT_STRINGS, **OVERSIZED, "49 bytes": "\u00e9" * 24 + "x"},
+    # A list of scopes; an unknown scope in it is named by its place ("scopes.0"), tested in test_app_tokens.
+    "scopes": {
+        **{kind: value for kind, value in NOT_STRINGS.items() if kind != "list"},
+        "text": "read",
+        "empty": [],
+        "too many": ["read", "pay", "read"],
+    },
 }
-FIELD_KINDS = {"server": "optional text", "amount": "amount", "value": "rate", "memo": "memo", "tag": "tag"}
+FIELD_KINDS = {
+    "server": "optional text",
+    "amount": "amount",
+    "value": "rate",
+    "memo": "memo",
+    "tag": "tag",
+    "scopes": "scopes",
+}
 
 
 def bad_values(endpoint: BodyEndpoint, name: str) -> dict:

@@ -15,6 +15,7 @@ from tests.bank.helpers import (
     admin_paid,
     api,
     api_endpoints,
+    app_token_made,
     assert_error,
     db_snapshot,
     endpoint_path,
@@ -82,6 +83,9 @@ ENDPOINTS = [
         for action, state in PAYMENT_STATES.items()
     ),
     Endpoint("get", "user/receipts"),
+    Endpoint("get", "user/app_tokens"),
+    Endpoint("post", "user/app_tokens", {"name": "App", "scopes": ["read", "pay"]}),
+    Endpoint("post", "user/app_tokens/<str:token>/revoke", prepare=app_token_made),
 ]
 PAYMENT_ENDPOINTS = [endpoint for endpoint in ENDPOINTS if "<int:payment_id>" in endpoint.path]
 
