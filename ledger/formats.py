@@ -109,7 +109,10 @@ def parse_state(text: str) -> State:
 
 
 def merkle_root(leaves: list[bytes]) -> str:
-    """SHA-256 merkle root over leaf hashes (the last of an odd level is paired with itself)."""
+    """SHA-256 merkle root over leaf hashes (the last of an odd level is paired with itself).
+
+    An archive's leaves are its entries' ledger hashes: each already commits to its entry's line.
+    """
     if not leaves:
         return GENESIS
     level = leaves

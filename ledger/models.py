@@ -1,6 +1,6 @@
 """The books of a community: a hash chain of sealed entries with their public records and receipts."""
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 
 from bank.models import Community, Member
@@ -24,6 +24,30 @@ class SealingKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
 
+class HeadQuerySet(models.QuerySet):
+    """Appends are the ledger's hot path: the head is read and written with plain statements."""
+
+    FIELDS = ("next_receipt_id", "ledger_hash", "segment", "live_length", "mac")
+
+    def lock(self, community_id: int) -> "Head | None":
+        table, lock = connection.ops.quote_name(self.model._meta.db_table), ""
+        if connection.features.has_select_for_update:
+            lock = " FOR UPDATE"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(self.FIELDS)} FROM {table} WHERE community_id = %s{lock}", [community_id])
+            row = cursor.fetchone()
+        return None if row is None else self.model(community_id=community_id, **dict(zip(self.FIELDS, row)))
+
+    def store(self, head: "Head") -> None:
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        assignments = ", ".join(f"{name} = %s" for name in self.FIELDS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} WHERE community_id = %s",
+                [*(getattr(head, name) for name in self.FIELDS), head.community_id],
+            )
+
+
 class Head(models.Model):
     """Where a community's chain stands; appends lock this row. ``mac`` is the server's HMAC over it."""
 
@@ -33,6 +57,20 @@ class Head(models.Model):
     segment = models.PositiveIntegerField(default=0, help_text="The live segment; archives close earlier ones")
     live_length = models.PositiveIntegerField(default=0, help_text="Entries in the live segment")
     mac = models.CharField(max_length=64)
+
+    objects = HeadQuerySet.as_manager()
+
+
+class EntryQuerySet(models.QuerySet):
+    def append_rows(self, entries: list["Entry"]) -> None:
+        """Insert new entries in one plain statement (``bulk_create`` compiles more than it sends)."""
+        fields = [f for f in self.model._meta.concrete_fields if not f.primary_key]
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        values = [getattr(entry, f.attname) for entry in entries for f in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(entries))}", values)
 
 
 class Entry(models.Model):
@@ -61,6 +99,8 @@ class Entry(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     member_signature = models.BinaryField(blank=True)
     server_signature = models.BinaryField(blank=True)
+
+    objects = EntryQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "entries"

@@ -7,7 +7,6 @@ the chain head and the agreement of the replayed balances with the trustlines. S
 verified here (too slow for millions of entries): ``receipt_check`` does that for one receipt.
 """
 
-import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -144,7 +143,7 @@ def _check_entry(walk: _Walk, row: tuple, ciphers: dict, names: dict, archives: 
     if segment != walk.segment:
         add("segment_mismatch", f"Filed under segment {segment}, belongs to {walk.segment}.", receipt_id=receipt_id)
     if walk.leaves is not None:
-        walk.leaves.append(hashlib.sha256((line or entry.line()).encode()).digest())
+        walk.leaves.append(bytes.fromhex(entry.ledger_hash))
     walk.previous = entry.ledger_hash
 
 

@@ -41,13 +41,13 @@ def head_mac(community_id: int, next_receipt_id: int, ledger_hash: str, segment:
 
 def locked_head(community_id: int) -> Head:
     """The community's chain head, locked, its MAC checked (a new chain starts at the genesis hash)."""
-    head = Head.objects.select_for_update().filter(community_id=community_id).first()
+    head = Head.objects.lock(community_id)
     if head is None:
         mac = head_mac(community_id, 0, formats.GENESIS, 0, 0)
         Head.objects.bulk_create(
             [Head(community_id=community_id, ledger_hash=formats.GENESIS, mac=mac)], ignore_conflicts=True
         )
-        head = Head.objects.select_for_update().get(community_id=community_id)
+        head = Head.objects.lock(community_id)
     expected = head_mac(community_id, head.next_receipt_id, head.ledger_hash, head.segment, head.live_length)
     if not hmac.compare_digest(expected, head.mac):
         raise LedgerHeadInvalid("The ledger's head fails its check; an admin must audit the ledger before it takes entries.")
@@ -56,7 +56,7 @@ def locked_head(community_id: int) -> Head:
 
 def head_save(head: Head) -> None:
     head.mac = head_mac(head.community_id, head.next_receipt_id, head.ledger_hash, head.segment, head.live_length)
-    head.save()
+    Head.objects.store(head)
 
 
 def append(community_id: int, movements: list[Movement], *, at: datetime, payment_id: int | None = None) -> list[Entry]:
@@ -92,7 +92,7 @@ def append(community_id: int, movements: list[Movement], *, at: datetime, paymen
             )
         )
         previous, receipt_id = ledger_hash, receipt_id + 1
-    Entry.objects.bulk_create(entries)
+    Entry.objects.append_rows(entries)
     head.ledger_hash, head.next_receipt_id = previous, receipt_id
     head.live_length += len(entries)
     head_save(head)

@@ -72,7 +72,7 @@ def _archive(head: Head) -> int:
     ciphers = openers(community_id)
     lines = segment_lines(community_id, segment, ciphers)
     state = formats.state_text(state_after(community_id, segment, ciphers))
-    root = formats.merkle_root([hashlib.sha256(line.encode()).digest() for line in lines])
+    root = formats.merkle_root([bytes.fromhex(formats.parse_entry(line).ledger_hash) for line in lines])
     first, last = head.next_receipt_id - len(lines), head.next_receipt_id - 1
     digest = archive_hash(segment=segment, first=first, last=last, ledger_hash=head.ledger_hash, merkle_root=root, state=state)
     sealing_key_id, cipher = sealer(community_id)
