@@ -63,27 +63,35 @@ def build_chain(*, entries: int, batch: int, seed: int) -> int:
 
 
 def bare_cost(community_id: int) -> tuple[float, int]:
-    """Seconds for one SHA-256 of each entry's line and one AES-GCM open of each sealed entry."""
+    """Seconds for the hashing and decrypting the audit does, alone: per entry one AES-GCM open of
+    its sealed bytes and one SHA-256 of each input the audit hashes (the chain link, and for
+    entries with a receipt the receipt with its signatures), every input prepared beforehand."""
     import hashlib
 
-    from ledger import crypto
+    from ledger import crypto, formats
     from ledger.models import Entry
     from ledger.services.archive import openers
 
     ciphers = openers(community_id)
-    rows = [
-        (ciphers[key], bytes(sealed), crypto.position(community_id, receipt_id))
-        for receipt_id, key, sealed in Entry.objects.filter(community_id=community_id)
-        .order_by("receipt_id").values_list("receipt_id", "sealing_key_id", "sealed").iterator(5000)
-    ]
-    lines = [crypto.unseal(cipher, sealed, associated) for cipher, sealed, associated in rows]  # not timed
+    sealed, hashed, previous = [], [], formats.GENESIS
+    rows = Entry.objects.filter(community_id=community_id).stream(
+        ("receipt_id", "sealing_key_id", "sealed", "member_signature", "server_signature")
+    )
+    for receipt_id, key, entry_sealed, member_signature, server_signature in rows:  # not timed
+        opening = (ciphers[key], bytes(entry_sealed), crypto.position(community_id, receipt_id))
+        entry = formats.parse_entry(crypto.unseal(*opening).decode())
+        sealed.append(opening)
+        hashed.append(formats.chain_input(previous, *entry[:5], *entry[6:]))
+        if entry.type != Entry.Type.ARCHIVE:
+            hashed.append(formats.receipt_input(entry.receipt(previous), member_signature, server_signature))
+        previous = entry.ledger_hash
     sha256, unseal = hashlib.sha256, crypto.unseal
     began = time.perf_counter()
-    for line in lines:
-        sha256(line).digest()
-    for cipher, sealed, associated in rows:
-        unseal(cipher, sealed, associated)
-    return time.perf_counter() - began, len(rows)
+    for data in hashed:
+        sha256(data).digest()
+    for cipher, data, associated in sealed:
+        unseal(cipher, data, associated)
+    return time.perf_counter() - began, len(sealed)
 
 
 def payments_in_ledger(count: int) -> tuple[float, float, int]:
@@ -173,7 +181,7 @@ def main() -> None:
             print(f"    {finding}")
 
         baseline, count = bare_cost(community_id)
-        print(f"  baseline: {baseline:8.1f} s ({us(baseline, count)} per entry): SHA-256 of each line + AES-GCM open")
+        print(f"  baseline: {baseline:8.1f} s ({us(baseline, count)} per entry): the same SHA-256 inputs and AES-GCM opens alone")
         ratio = audited / baseline
         print(f"  ratio:    {ratio:8.1f}× (target ≤ {TARGET:.0f}×: {'yes' if ratio <= TARGET else 'NO'})")
 

@@ -58,22 +58,31 @@ def amount_text(micro: int) -> str:
 
 
 def amount_micro(text: str) -> int:
-    sign = -1 if text.startswith("-") else 1
-    whole, _, fraction = text.lstrip("-").partition(".")
-    if len(fraction) != 6 or not (whole + fraction).isdigit():
+    """The micro-units of an amount with exactly 6 places ("-12.500000" -> -12500000)."""
+    digits = text[1:] if text[:1] == "-" else text
+    if digits[-7:-6] != "." or not (digits[:1].isdigit() and digits.isascii() and digits.replace(".", "", 1).isdigit()):
         raise ValueError(f"not an amount with 6 places: {text!r}")
-    return sign * (int(whole) * MICRO + int(fraction))
+    return int(text.replace(".", "", 1))
 
 
-def chain_hash(previous_hash: str, type_: str, utc: str, source: str, destination: str, amount: str,
-               receipt_id: int, receipt_hash: str) -> str:
-    core = f"{type_}|{utc}|{source}|{destination}|{amount}|{receipt_id}|{receipt_hash}"
-    return hashlib.sha256(bytes.fromhex(previous_hash) + core.encode()).hexdigest()
+def chain_input(previous_hash: str, type_: str, utc: str, source: str, destination: str, amount: str,
+                receipt_id: int | str, receipt_hash: str) -> bytes:
+    """What an entry's LEDGER_HASH is the SHA-256 of."""
+    return bytes.fromhex(previous_hash) + f"{type_}|{utc}|{source}|{destination}|{amount}|{receipt_id}|{receipt_hash}".encode()
+
+
+def chain_hash(*entry_fields) -> str:
+    """``chain_hash(previous_hash, type, utc, source, destination, amount, receipt_id, receipt_hash)``."""
+    return hashlib.sha256(chain_input(*entry_fields)).hexdigest()
+
+
+def receipt_input(receipt: str, member_signature: bytes, server_signature: bytes) -> bytes:
+    """What RECEIPT_HASH is the SHA-256 of: the receipt and its two signatures in hex."""
+    return f"{receipt}\n{member_signature.hex()}\n{server_signature.hex()}".encode()
 
 
 def receipt_hash(receipt: str, member_signature: bytes, server_signature: bytes) -> str:
-    signed = f"{receipt}\n{member_signature.hex()}\n{server_signature.hex()}"
-    return hashlib.sha256(signed.encode()).hexdigest()
+    return hashlib.sha256(receipt_input(receipt, member_signature, server_signature)).hexdigest()
 
 
 def server_signed_bytes(receipt: str, member_signature: bytes) -> bytes:

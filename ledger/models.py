@@ -1,6 +1,8 @@
 """The books of a community: a hash chain of sealed entries with their public records and receipts."""
 
-from django.db import connection, models
+from collections.abc import Iterator
+
+from django.db import connection, models, transaction
 from django.db.models import Q
 
 from bank.models import Community, Member
@@ -39,13 +41,16 @@ class HeadQuerySet(models.QuerySet):
         return None if row is None else self.model(community_id=community_id, **dict(zip(self.FIELDS, row)))
 
     def store(self, head: "Head") -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(*self.store_statement(head))
+
+    def store_statement(self, head: "Head") -> tuple[str, list]:
         table = connection.ops.quote_name(self.model._meta.db_table)
         assignments = ", ".join(f"{name} = %s" for name in self.FIELDS)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET {assignments} WHERE community_id = %s",
-                [*(getattr(head, name) for name in self.FIELDS), head.community_id],
-            )
+        return (
+            f"UPDATE {table} SET {assignments} WHERE community_id = %s",
+            [*(getattr(head, name) for name in self.FIELDS), head.community_id],
+        )
 
 
 class Head(models.Model):
@@ -62,15 +67,39 @@ class Head(models.Model):
 
 
 class EntryQuerySet(models.QuerySet):
-    def append_rows(self, entries: list["Entry"]) -> None:
-        """Insert new entries in one plain statement (``bulk_create`` compiles more than it sends)."""
+    def stream(self, columns: tuple[str, ...], chunk: int = 5000) -> Iterator[tuple]:
+        """This queryset's rows as tuples of ``columns`` in receipt order, for walks over whole chains.
+
+        On PostgreSQL a server-side cursor in binary format (bytea and integers arrive without text
+        parsing: the audit's reads cost a third less); elsewhere the ORM's iterator.
+        """
+        ordered = self.order_by("receipt_id")
+        if connection.vendor != "postgresql":
+            yield from ordered.values_list(*columns).iterator(chunk_size=chunk)
+            return
+        sql, params = ordered.values_list(*columns).query.sql_with_params()
+        connection.ensure_connection()
+        with transaction.atomic(), connection.connection.cursor(name=f"stream_{id(self)}", binary=True) as cursor:
+            cursor.itersize = chunk
+            cursor.execute(sql, params)
+            yield from cursor
+
+    def append_rows(self, entries: list["Entry"], *, head: Head) -> None:
+        """Insert new entries and store the head they moved, in plain statements (``bulk_create``
+        compiles more than it sends); on PostgreSQL in one statement, one round trip under the lock."""
         fields = [f for f in self.model._meta.concrete_fields if not f.primary_key]
         table = connection.ops.quote_name(self.model._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        insert = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(entries))}"
         values = [getattr(entry, f.attname) for entry in entries for f in fields]
+        update, head_values = Head.objects.store_statement(head)
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(entries))}", values)
+            if connection.vendor == "postgresql":
+                cursor.execute(f"WITH moved_head AS ({update}) {insert}", [*head_values, *values])
+            else:
+                cursor.execute(insert, values)
+                cursor.execute(update, head_values)
 
 
 class Entry(models.Model):

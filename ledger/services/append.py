@@ -54,8 +54,12 @@ def locked_head(community_id: int) -> Head:
     return head
 
 
-def head_save(head: Head) -> None:
+def head_sign(head: Head) -> None:
     head.mac = head_mac(head.community_id, head.next_receipt_id, head.ledger_hash, head.segment, head.live_length)
+
+
+def head_save(head: Head) -> None:
+    head_sign(head)
     Head.objects.store(head)
 
 
@@ -92,10 +96,10 @@ def append(community_id: int, movements: list[Movement], *, at: datetime, paymen
             )
         )
         previous, receipt_id = ledger_hash, receipt_id + 1
-    Entry.objects.append_rows(entries)
     head.ledger_hash, head.next_receipt_id = previous, receipt_id
     head.live_length += len(entries)
-    head_save(head)
+    head_sign(head)
+    Entry.objects.append_rows(entries, head=head)
     if head.live_length >= settings.LEDGER_ARCHIVE_LENGTH:
         from ledger.tasks import archive_live_segment  # the task module imports the services
 
