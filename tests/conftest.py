@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from ledger.services import keys as ledger_keys
 from tests.factories import PASSWORD, CommunityFactory, MemberFactory
 from tests.services import services_required
 
@@ -39,6 +40,8 @@ def _service_markers(request: pytest.FixtureRequest) -> None:
 def _fresh_cache() -> None:
     """Throttle counters and other cached state never leak from one test into the next."""
     cache.clear()
+    # Keys the ledger keeps in memory once their rows commit: a test's rows are rolled back.
+    ledger_keys.forget()
 
 
 @pytest.fixture
