@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from bank.api_helpers import InputSerializer, TextField
 from bank.errors import ApplicationError, InvalidInput
 from ledger import selectors
-from ledger.offline import parse_record
+from ledger.formats import parse_record
 from trust import selectors as trust_selectors
 from trust.pagination import DEFAULT_PAGE, MAX_PAGE
 from trust.serializers import AccountRowOutput

@@ -41,10 +41,52 @@ class Entry(NamedTuple):
 
 def parse_entry(line: str) -> Entry:
     """An entry from its line; raises ValueError when it is not one."""
-    fields = line.split("|")
-    if len(fields) != 8:
-        raise ValueError(f"an entry has 8 fields, this has {len(fields)}")
-    return Entry(*fields[:6], int(fields[6]), fields[7])
+    fields = _fields(line, 8, "entry")
+    return Entry(*fields[:6], _receipt_id(fields[6]), fields[7])
+
+
+class Record(NamedTuple):
+    type: str
+    utc: str
+    receipt_id: int
+    amount: str
+    ledger_hash: str
+    receipt_hash: str
+
+
+class Receipt(NamedTuple):
+    utc: str
+    source: str
+    destination: str
+    amount: str
+    ledger_hash: str
+    receipt_id: int
+
+
+def _fields(text: str, count: int, what: str) -> list[str]:
+    fields = text.split("|")
+    if len(fields) != count:
+        raise ValueError(f"a {what} has {count} fields, this has {len(fields)}")
+    return fields
+
+
+def _receipt_id(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"not a receipt id: {text!r}")
+    return int(text)
+
+
+def parse_record(line: str) -> Record:
+    """A public record from its line; raises ValueError when it is not one."""
+    fields = _fields(line, 6, "record")
+    return Record(fields[0], fields[1], _receipt_id(fields[2]), *fields[3:])
+
+
+def parse_receipt(text: str) -> Receipt:
+    """A receipt from its text; raises ValueError when it is not one."""
+    fields = _fields(text, 6, "receipt")
+    amount_micro(fields[3])
+    return Receipt(*fields[:5], _receipt_id(fields[5]))
 
 
 def utc_text(moment: datetime) -> str:

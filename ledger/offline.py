@@ -13,62 +13,17 @@ Needs only the standard library, ``cryptography``, ``ledger.formats`` and ``ledg
 
 import json
 import sys
-from typing import NamedTuple
 
 from ledger import formats, signatures
 
 
-class Record(NamedTuple):
-    type: str
-    utc: str
-    receipt_id: int
-    amount: str
-    ledger_hash: str
-    receipt_hash: str
-
-
-class Receipt(NamedTuple):
-    utc: str
-    source: str
-    destination: str
-    amount: str
-    ledger_hash: str
-    receipt_id: int
-
-
-def _fields(text: str, count: int, what: str) -> list[str]:
-    fields = text.split("|")
-    if len(fields) != count:
-        raise ValueError(f"a {what} has {count} fields, this has {len(fields)}")
-    return fields
-
-
-def _receipt_id(text: str) -> int:
-    if not (text.isascii() and text.isdigit()):
-        raise ValueError(f"not a receipt id: {text!r}")
-    return int(text)
-
-
-def parse_record(line: str) -> Record:
-    """A public record from its line; raises ValueError when it is not one."""
-    fields = _fields(line, 6, "record")
-    return Record(fields[0], fields[1], _receipt_id(fields[2]), *fields[3:])
-
-
-def parse_receipt(text: str) -> Receipt:
-    """A receipt from its text; raises ValueError when it is not one."""
-    fields = _fields(text, 6, "receipt")
-    formats.amount_micro(fields[3])
-    return Receipt(*fields[:5], _receipt_id(fields[5]))
-
-
 def receipt_problem(
     text: str, member_signature: bytes, server_signature: bytes, *, member_key: str, server_key: str,
-    record: Record | None, previous: Record | None,
+    record: formats.Record | None, previous: formats.Record | None,
 ) -> str | None:
     """Why a receipt does not hold against its record and the one before it (None when it holds)."""
     try:
-        receipt = parse_receipt(text)
+        receipt = formats.parse_receipt(text)
     except ValueError as exc:
         return f"malformed receipt: {exc}"
     if record is None or record.receipt_id != receipt.receipt_id:
@@ -87,7 +42,7 @@ def receipt_problem(
     return None
 
 
-def chain_problem(records: list[Record]) -> str | None:
+def chain_problem(records: list[formats.Record]) -> str | None:
     """The records must be receipts 0..n in order, nothing missing or repeated."""
     for position, record in enumerate(records):
         if record.receipt_id != position:
@@ -98,7 +53,7 @@ def chain_problem(records: list[Record]) -> str | None:
 def verify(document: dict, record_lines: list[str]) -> tuple[list[tuple[object, str | None]], str | None]:
     """``([(receipt_id, problem or None), ...], problem of the records file or None)``."""
     try:
-        records = [parse_record(line) for line in record_lines if line]
+        records = [formats.parse_record(line) for line in record_lines if line]
     except ValueError as exc:
         return [], f"malformed records: {exc}"
     chain = chain_problem(records)

@@ -8,7 +8,8 @@ from bank.keys import server_public_key_hex
 from bank.models import Community
 from ledger import formats
 from ledger.models import Entry
-from ledger.offline import parse_receipt, parse_record, receipt_problem
+from ledger.formats import parse_receipt, parse_record
+from ledger.offline import receipt_problem
 from ledger.replay import ledger_state
 from ledger.services.keys import account_names, public_keys
 from trust import selectors as trust_selectors
