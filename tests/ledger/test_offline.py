@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from ledger import offline
+from ledger import formats, offline
 from tests.factories import PASSWORD
 from tests.ledger.test_receipts import books  # noqa: F401 (the fixture)
 
@@ -91,7 +91,7 @@ def test_a_gap_in_the_records_fails(books, downloads):
 
 def test_a_receipt_checked_against_the_wrong_previous_record_fails(books, downloads):
     receipts_file, records_file = downloads
-    records = [offline.parse_record(line) for line in records_file.read_text().splitlines()]
+    records = [formats.parse_record(line) for line in records_file.read_text().splitlines()]
     item = next(r for r in json.loads(receipts_file.read_text())["receipts"] if r["receipt_id"] > 0)
     problem = offline.receipt_problem(
         item["text"], bytes.fromhex(item["member_signature"]), bytes.fromhex(item["server_signature"]),
