@@ -36,7 +36,11 @@ class Entry(NamedTuple):
         return f"{self.type}|{self.utc}|{self.receipt_id}|{self.amount}|{self.ledger_hash}|{self.receipt_hash}"
 
     def receipt(self, previous_hash: str) -> str:
-        return f"{self.utc}|{self.source}|{self.destination}|{self.amount}|{previous_hash}|{self.receipt_id}"
+        return receipt_text(self.utc, self.source, self.destination, self.amount, previous_hash, self.receipt_id)
+
+
+def receipt_text(utc: str, source: str, destination: str, amount: str, previous_hash: str, receipt_id: int | str) -> str:
+    return f"{utc}|{source}|{destination}|{amount}|{previous_hash}|{receipt_id}"
 
 
 def parse_entry(line: str) -> Entry:

@@ -7,8 +7,9 @@ from ledger.services.keys import account_names
 from trust.models import Trustline
 
 
-def ledger_state(community_id: int) -> formats.State:
-    """Balances from the last archive's state and the live segment (archived entries are not re-read)."""
+def ledger_state(community_id: int, *, account_id: int | None = None) -> formats.State:
+    """Balances from the last archive's state and the live segment (archived entries are not re-read);
+    with ``account_id``, only that account's lines are right (only its live entries are read)."""
     ciphers = openers(community_id)
     head = Head.objects.filter(community_id=community_id).first()
     if head is None:
@@ -17,7 +18,7 @@ def ledger_state(community_id: int) -> formats.State:
     last = Archive.objects.filter(community_id=community_id, segment=head.segment - 1).first()
     if last is not None:
         state = formats.parse_state(open_state(last, ciphers).decode())
-    for line in segment_lines(community_id, head.segment, ciphers):
+    for line in segment_lines(community_id, head.segment, ciphers, account_id=account_id):
         entry = formats.parse_entry(line)
         if entry.source:
             formats.state_move(state, entry.source, entry.destination, formats.amount_micro(entry.amount))

@@ -46,8 +46,8 @@ def _receipts(entries: list[Entry], *, account: Account | None = None) -> list[d
     for entry in entries:
         record = parse_record(entry.record)
         before = parse_record(previous[entry.receipt_id - 1]).ledger_hash if entry.receipt_id else formats.GENESIS
-        text = "|".join(
-            map(str, (record.utc, names[entry.source_id], names[entry.destination_id], record.amount, before, record.receipt_id))
+        text = formats.receipt_text(
+            record.utc, names[entry.source_id], names[entry.destination_id], record.amount, before, record.receipt_id
         )
         out = account is None or entry.source_id == account.pk
         receipts.append({
@@ -92,7 +92,7 @@ def balance_rows(*, account: Account) -> list[dict]:
     """``trust.selectors.account_rows`` with each balance as the ledger tells it."""
     me = account_names({account.pk})[account.pk]
     slug = account.community.slug
-    state = ledger_state(account.community_id)
+    state = ledger_state(account.community_id, account_id=account.pk)
     rows = trust_selectors.account_rows(account=account)
     for row in rows:
         other = f"{row['username']}@{slug}"

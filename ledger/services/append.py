@@ -81,7 +81,7 @@ def append(community_id: int, movements: list[Movement], *, at: datetime, paymen
         member_signature = server_signature = b""
         receipt_hash = movement.receipt_hash
         if receipt_hash is None:
-            receipt = f"{utc}|{source}|{destination}|{amount}|{previous}|{receipt_id}"
+            receipt = formats.receipt_text(utc, source, destination, amount, previous, receipt_id)
             member_signature = crypto.ecdsa_sign(keys[movement.source], receipt.encode())
             server_signature = server_sign(formats.server_signed_bytes(receipt, member_signature))
             receipt_hash = formats.receipt_hash(receipt, member_signature, server_signature)

@@ -4,6 +4,7 @@ import hashlib
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ledger import crypto, formats
@@ -24,9 +25,12 @@ def openers(community_id: int) -> dict[int, "crypto.AESGCM"]:
     }
 
 
-def segment_lines(community_id: int, segment: int, ciphers: dict) -> list[str]:
-    """The segment's entry lines in order, opened (raises ``InvalidTag`` on a changed entry)."""
+def segment_lines(community_id: int, segment: int, ciphers: dict, *, account_id: int | None = None) -> list[str]:
+    """The segment's entry lines in order (only ``account_id``'s, when given), opened (raises
+    ``InvalidTag`` on a changed entry)."""
     rows = Entry.objects.filter(community_id=community_id, segment=segment).order_by("receipt_id")
+    if account_id is not None:
+        rows = rows.filter(Q(source_id=account_id) | Q(destination_id=account_id))
     return [
         crypto.unseal(ciphers[key], bytes(sealed), crypto.position(community_id, receipt_id)).decode()
         for receipt_id, key, sealed in rows.values_list("receipt_id", "sealing_key_id", "sealed").iterator(2000)
