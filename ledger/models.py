@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.db.models import Q
 
 from bank.models import Community, Member
@@ -79,7 +79,10 @@ class EntryQuerySet(models.QuerySet):
             return
         sql, params = ordered.values_list(*columns).query.sql_with_params()
         connection.ensure_connection()
-        with transaction.atomic(), connection.connection.cursor(name=f"stream_{id(self)}", binary=True) as cursor:
+        # Outside a transaction the cursor is held past its own (as Django's iterator does), so the
+        # caller's other statements, such as an audit's progress, commit while it streams.
+        hold = not connection.in_atomic_block
+        with connection.connection.cursor(name=f"stream_{id(self)}", binary=True, withhold=hold) as cursor:
             cursor.itersize = chunk
             cursor.execute(sql, params)
             yield from cursor
