@@ -1,6 +1,7 @@
 """Small helpers the API tests share: URLs, error assertions, database snapshots, clients, money states."""
 
 import re
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -8,6 +9,9 @@ from rest_framework.test import APIClient
 
 from bank.app_tokens import app_token_create
 from bank.models import AuthToken, Community, Invite, Member
+from ledger import selectors as ledger_selectors
+from ledger.models import Conflict, Entry, Head, Ticket
+from ledger.services import motions
 from tests.factories import PASSWORD
 from tests.trust.helpers import account, mutual_credit
 from trust.models import Account, Payment, PaymentLeg, Trustline
@@ -62,11 +66,15 @@ SNAPSHOT_MODELS = {
     "trustlines": Trustline,
     "payments": Payment,
     "legs": PaymentLeg,
+    "ledger heads": Head,
+    "ledger entries": Entry,
+    "tickets": Ticket,
+    "conflicts": Conflict,
 }
 
 
 def db_snapshot() -> dict:
-    """Everything the API can change: communities, logins, memberships, invites, tokens, and the money."""
+    """Everything the API can change: communities, logins, memberships, invites, tokens, the money and the books."""
     return {name: list(model.objects.order_by("pk").values()) for name, model in SNAPSHOT_MODELS.items()}
 
 
@@ -137,8 +145,20 @@ def endpoint_path(route: str, **kwargs) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda match: str(kwargs[match.group(1)]), route)
 
 
-# Money states the user/ endpoints' tables start from, on one side of the world (its admin and member).
-# Each returns the URL parameters of the endpoint it prepares.
+@dataclass(frozen=True)
+class Prepared:
+    """A body value that only exists once the endpoint's ``prepare`` has run: its answer's ``name``."""
+
+    name: str
+
+
+def filled(body: dict, values: dict) -> dict:
+    """``body`` with each Prepared value replaced by the prepared one."""
+    return {key: values[value.name] if isinstance(value, Prepared) else value for key, value in body.items()}
+
+
+# Money and ledger states the endpoints' tables start from, on one side of the world (its admin and
+# member). Each returns the URL parameters of the endpoint it prepares and the values its body takes.
 
 
 def linked(side) -> dict:
@@ -192,3 +212,26 @@ def app_token_made(side) -> dict:
     """The admin has an app token (for user/app_tokens/<token>/revoke)."""
     app_token, _ = app_token_create(member=side.admin, name="App", scopes=["read"])
     return {"token": app_token.token}
+
+
+def receipt_held(side) -> dict:
+    """The admin has paid the member 1: its newest signed receipt, and the line of that receipt's public record."""
+    admin_paid(side)
+    [receipt] = ledger_selectors.receipts_page(account=account(side.admin), before=None, limit=1)
+    signed = {key: receipt[key] for key in ("text", "member_signature", "server_signature")}
+    return {"receipt": signed, "line": receipt["receipt_id"] + 1}  # line n is receipt n - 1
+
+
+def ticket_requested(side) -> dict:
+    """The member has moved an audit: a ticket the admin may second."""
+    return {"number": motions.audit_request(member=side.member).number}
+
+
+def conflict_found(side) -> dict:
+    """A contest found two receipts that differ: a conflict to resolve (it may be acknowledged)."""
+    code = "receipts_disagree"
+    conflict = Conflict.objects.create(
+        community=side.community, code=code, description="Two receipts with the same receipt id differ.",
+        options=motions.conflict_options(code),
+    )
+    return {"conflict_id": conflict.pk}

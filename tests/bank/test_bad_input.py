@@ -1,8 +1,10 @@
 """Bad requests: every one gets the API's error shape and the right status, and changes nothing."""
 
 import json
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pytest
 from django.conf import settings
@@ -11,13 +13,18 @@ from rest_framework.test import APIClient
 from tests.bank.helpers import (
     NEW_PASSWORD,
     PAYMENT_STATES,
+    Prepared,
     api,
     api_endpoints,
     app_token_made,
     assert_error,
+    conflict_found,
     db_snapshot,
     endpoint_path,
+    filled,
     linked,
+    receipt_held,
+    ticket_requested,
 )
 from tests.conftest import token_client
 from tests.factories import PASSWORD, InviteFactory
@@ -34,7 +41,10 @@ class BodyEndpoint:
     caller: str | None  # who is signed in: "member", "admin" or nobody
     optional: tuple[str, ...] = ()  # fields that may be left out
     kinds: dict = field(default_factory=dict)  # a field's kind of value, where not the one FIELD_KINDS gives
-    prepare: Callable | None = None  # sets up what the body acts on, on alpha's side of the world
+    # Sets up what the body acts on, on alpha's side of the world; returns the body's Prepared values.
+    prepare: Callable | None = None
+    # The code every bad body gets. Only invalid_input names the fields at fault.
+    refusal: str = "invalid_input"
 
     def __str__(self) -> str:
         return self.path
@@ -47,6 +57,7 @@ class BodyEndpoint:
 COUNTERPART = {"username": "member", "server": ALPHA_SERVER}
 PAYMENT = {**COUNTERPART, "amount": "1.5", "memo": "Lunch \u2615", "tag": "food"}
 PAYMENT_OPTIONAL = ("server", "memo", "tag")
+RECEIPT = {"receipt": Prepared("receipt")}
 
 BODY_ENDPOINTS = [
     BodyEndpoint("auth/login", {"username": "member", "password": PASSWORD}, None),
@@ -71,13 +82,26 @@ BODY_ENDPOINTS = [
     BodyEndpoint("user/payment/preview", PAYMENT, "admin", optional=PAYMENT_OPTIONAL, prepare=linked),
     BodyEndpoint("user/receive_payment", PAYMENT, "admin", optional=PAYMENT_OPTIONAL),
     BodyEndpoint("user/app_tokens", {"name": "Budget app", "scopes": ["read", "pay"]}, "member"),
+    BodyEndpoint("ledger/verify", RECEIPT, "member", prepare=receipt_held, refusal="receipt_malformed"),
+    BodyEndpoint("ledger/contest", {**RECEIPT, "other": Prepared("line")}, "member", prepare=receipt_held),
+    BodyEndpoint(
+        "ledger/resolve",
+        {"conflict_id": Prepared("conflict_id"), "option_id": "acknowledge"},
+        "member",
+        kinds={"option_id": "option"},
+        prepare=conflict_found,
+    ),
+    BodyEndpoint("ledger/second", {"ticket": Prepared("number")}, "admin", prepare=ticket_requested),
 ]
+# Endpoints whose bad bodies are refused with invalid_input, naming the fields at fault.
+NAMING_ENDPOINTS = [endpoint for endpoint in BODY_ENDPOINTS if endpoint.refusal == "invalid_input"]
 # Endpoints that take no body, and who calls them (with what the call acts on).
 NO_BODY_ENDPOINTS = {
     "auth/logout": ("member", None),
     "admin/create_invite": ("admin", None),
     **{f"user/payments/<int:payment_id>/{action}": ("admin", state) for action, state in PAYMENT_STATES.items()},
     "user/app_tokens/<str:token>/revoke": ("admin", app_token_made),
+    "ledger/audit": ("member", None),
 }
 
 # Every field takes a string; which strings it refuses depends on its kind.
@@ -130,6 +154,30 @@ BAD_VALUES = {
         "empty": [],
         "too many": ["read", "pay", "read"],
     },
+    # A conflict's id: DRF's whole numbers (12 or "12").
+    "id": {
+        **{kind: value for kind, value in NOT_STRINGS.items() if kind != "number"},
+        **OVERSIZED,
+        "blank": "",
+        "word": "twelve",
+        "fraction": "1.5",
+    },
+    # One of the conflict's options: restore_record is not one of a receipts_disagree conflict's.
+    "option": {**NOT_STRINGS, **OVERSIZED, "blank": "", "not an option": "restore_record", "too long": "x" * 33},
+    # {text, member_signature, server_signature}; what is wrong inside one is named by its path, tested below.
+    "receipt": {
+        **{kind: value for kind, value in NOT_STRINGS.items() if kind != "object"},
+        "text": "2031-01-01T00:00:00Z|admin@alpha|member@alpha|1.000000",
+        "blank": "",
+    },
+    # Another receipt, or the line of a public record: lines are numbered from 1.
+    "receipt or line": {
+        **{kind: value for kind, value in NOT_STRINGS.items() if kind not in ("number", "object")},
+        "zero": 0,
+        "negative": -3,
+        "line as text": "12",
+        "blank": "",
+    },
 }
 FIELD_KINDS = {
     "server": "optional text",
@@ -138,23 +186,73 @@ FIELD_KINDS = {
     "memo": "memo",
     "tag": "tag",
     "scopes": "scopes",
+    "conflict_id": "id",
+    "receipt": "receipt",
+    "other": "receipt or line",
 }
 
 
+def kind_of(endpoint: BodyEndpoint, name: str) -> str:
+    return endpoint.kinds.get(name) or FIELD_KINDS.get(name, "text")
+
+
 def bad_values(endpoint: BodyEndpoint, name: str) -> dict:
-    return BAD_VALUES[endpoint.kinds.get(name) or FIELD_KINDS.get(name, "text")]
+    return BAD_VALUES[kind_of(endpoint, name)]
+
+
+# What may be wrong inside a receipt, part by part.
+BAD_RECEIPT_PARTS = {
+    "text": {"number": 12, "null": None, "blank": "", "oversized": "x" * 10_000},
+    **{
+        signature: {"number": 12, "null": None, "blank": "", "not hex": "zz", "oversized": "ab" * 1000}
+        for signature in ("member_signature", "server_signature")
+    },
+}
+
+
+def broken_receipts(receipt: dict) -> dict[str, tuple[str, dict]]:
+    """``receipt`` broken in each way, by name, with the part at fault: missing, a bad value, unknown."""
+    broken = {f"{part}-missing": (part, {k: v for k, v in receipt.items() if k != part}) for part in BAD_RECEIPT_PARTS}
+    for part, values in BAD_RECEIPT_PARTS.items():
+        broken |= {f"{part}-{kind}": (part, {**receipt, part: value}) for kind, value in values.items()}
+    return broken | {"unknown part": ("is_admin", {**receipt, "is_admin": True})}
+
+
+def bad_bodies(endpoint: BodyEndpoint, body: dict) -> dict[str, object]:
+    """The bad bodies the tests below send field by field, all in one table (``body`` being the valid one)."""
+    bodies = {f"{name}-missing": {k: v for k, v in body.items() if k != name} for name in endpoint.required}
+    for name in body:
+        bodies |= {f"{name}-{kind}": {**body, name: value} for kind, value in bad_values(endpoint, name).items()}
+        if kind_of(endpoint, name) == "receipt":
+            bodies |= {f"{name}.{how}": {**body, name: bad} for how, (_, bad) in broken_receipts(body[name]).items()}
+    return bodies | {"unknown field": {**body, "is_admin": True}, "empty object": {}, "array": [], "number": 5}
 
 
 REQUIRED_FIELDS = [
     pytest.param(endpoint, name, id=f"{endpoint.path}.{name}")
-    for endpoint in BODY_ENDPOINTS
+    for endpoint in NAMING_ENDPOINTS
     for name in endpoint.required
 ]
 BAD_FIELD_VALUES = [
     pytest.param(endpoint, name, value, id=f"{endpoint.path}.{name}-{kind}")
-    for endpoint in BODY_ENDPOINTS
+    for endpoint in NAMING_ENDPOINTS
     for name in endpoint.body
     for kind, value in bad_values(endpoint, name).items()
+]
+# Receipts in a body (or as the other of a contest) with something wrong inside them.
+BROKEN_RECEIPTS = [
+    pytest.param(endpoint, name, how, id=f"{endpoint.path}.{name}.{how}")
+    for endpoint in NAMING_ENDPOINTS
+    for name in endpoint.body
+    if kind_of(endpoint, name) in ("receipt", "receipt or line")
+    for how in broken_receipts({})
+]
+# Endpoints with a refusal of their own, and the names of their bad bodies (names only: any values do).
+OWN_REFUSALS = [
+    pytest.param(endpoint, how, id=f"{endpoint.path}-{how}")
+    for endpoint in BODY_ENDPOINTS
+    if endpoint not in NAMING_ENDPOINTS
+    for how in bad_bodies(endpoint, filled(endpoint.body, defaultdict(dict)))
 ]
 
 
@@ -170,18 +268,23 @@ def test_the_table_covers_every_endpoint_that_takes_input():
     assert posts == set(inputs) | set(NO_BODY_ENDPOINTS)
 
 
+class Call(NamedTuple):
+    client: APIClient  # signed in as the endpoint needs
+    body: dict  # the endpoint's body, with its prepared values
+
+
 @pytest.fixture
 def caller(world):
-    """Returns a client for an endpoint, signed in as it needs, once the world is set up."""
+    """Returns the call of an endpoint, once the world and what the endpoint acts on are set up."""
     InviteFactory(community=world.a.community, code=INVITE)
     forget_all()  # routing graphs of earlier tests' communities never serve this one's
 
-    def client_for(endpoint: BodyEndpoint) -> APIClient:
-        if endpoint.prepare:
-            endpoint.prepare(world.a)
-        return token_client(getattr(world.a, endpoint.caller)) if endpoint.caller else APIClient()
+    def call_for(endpoint: BodyEndpoint) -> Call:
+        values = endpoint.prepare(world.a) if endpoint.prepare else {}
+        client = token_client(getattr(world.a, endpoint.caller)) if endpoint.caller else APIClient()
+        return Call(client, filled(endpoint.body, values))
 
-    return client_for
+    return call_for
 
 
 def post(client: APIClient, endpoint: BodyEndpoint, body=None, **kwargs):
@@ -200,47 +303,70 @@ def assert_refused(client, endpoint, body, status, code, *, field=None, **kwargs
 @pytest.mark.parametrize("endpoint", BODY_ENDPOINTS, ids=str)
 def test_the_valid_bodies_are_accepted(caller, endpoint):
     """The tables' bodies are sound: the refusals below are down to what each test breaks."""
-    response = post(caller(endpoint), endpoint, endpoint.body)
+    call = caller(endpoint)
+    response = post(call.client, endpoint, call.body)
 
     assert response.status_code in (200, 201, 204), response.content
 
 
 @pytest.mark.parametrize("endpoint", [e for e in BODY_ENDPOINTS if e.optional], ids=str)
 def test_the_optional_fields_may_be_left_out(caller, endpoint):
-    body = {name: endpoint.body[name] for name in endpoint.required}
+    call = caller(endpoint)
+    body = {name: call.body[name] for name in endpoint.required}
 
-    response = post(caller(endpoint), endpoint, body)
+    response = post(call.client, endpoint, body)
 
     assert response.status_code in (200, 201, 204), response.content
 
 
 @pytest.mark.parametrize(("endpoint", "field"), REQUIRED_FIELDS)
 def test_a_missing_field_is_named(caller, endpoint, field):
-    body = {name: value for name, value in endpoint.body.items() if name != field}
+    call = caller(endpoint)
+    body = {name: value for name, value in call.body.items() if name != field}
 
-    error = assert_refused(caller(endpoint), endpoint, body, 400, "invalid_input", field=field)
+    error = assert_refused(call.client, endpoint, body, 400, "invalid_input", field=field)
     assert error["fields"] == {field: ["This field is required."]}
 
 
 @pytest.mark.parametrize(("endpoint", "field", "value"), BAD_FIELD_VALUES)
 def test_a_bad_value_is_named(caller, endpoint, field, value):
-    body = {**endpoint.body, field: value}
+    call = caller(endpoint)
+    body = {**call.body, field: value}
 
-    error = assert_refused(caller(endpoint), endpoint, body, 400, "invalid_input", field=field)
+    error = assert_refused(call.client, endpoint, body, 400, "invalid_input", field=field)
     assert list(error["fields"]) == [field]
 
 
-@pytest.mark.parametrize("endpoint", BODY_ENDPOINTS, ids=str)
-def test_an_unknown_field_is_named(caller, endpoint):
-    body = {**endpoint.body, "is_admin": True}
+@pytest.mark.parametrize(("endpoint", "field", "how"), BROKEN_RECEIPTS)
+def test_what_is_wrong_inside_a_receipt_is_named_by_its_path(caller, endpoint, field, how):
+    call = caller(endpoint)
+    part, receipt = broken_receipts(call.body["receipt"])[how]
+    path = f"{field}.{part}"
 
-    error = assert_refused(caller(endpoint), endpoint, body, 400, "invalid_input", field="is_admin")
+    error = assert_refused(call.client, endpoint, {**call.body, field: receipt}, 400, "invalid_input", field=path)
+    assert list(error["fields"]) == [path]
+
+
+@pytest.mark.parametrize(("endpoint", "how"), OWN_REFUSALS)
+def test_an_endpoint_with_a_refusal_of_its_own_refuses_every_bad_body_with_it(caller, endpoint, how):
+    """ledger/verify answers every bad body with receipt_malformed (naming no field), a receipt it cannot read."""
+    call = caller(endpoint)
+
+    assert_refused(call.client, endpoint, bad_bodies(endpoint, call.body)[how], 400, endpoint.refusal)
+
+
+@pytest.mark.parametrize("endpoint", NAMING_ENDPOINTS, ids=str)
+def test_an_unknown_field_is_named(caller, endpoint):
+    call = caller(endpoint)
+    body = {**call.body, "is_admin": True}
+
+    error = assert_refused(call.client, endpoint, body, 400, "invalid_input", field="is_admin")
     assert list(error["fields"]) == ["is_admin"]
 
 
-@pytest.mark.parametrize("endpoint", BODY_ENDPOINTS, ids=str)
+@pytest.mark.parametrize("endpoint", NAMING_ENDPOINTS, ids=str)
 def test_an_empty_object_names_every_field(caller, endpoint):
-    error = assert_refused(caller(endpoint), endpoint, {}, 400, "invalid_input")
+    error = assert_refused(caller(endpoint).client, endpoint, {}, 400, "invalid_input")
 
     assert set(error["fields"]) == set(endpoint.required)
 
@@ -252,16 +378,16 @@ def test_an_empty_object_names_every_field(caller, endpoint):
 )
 @pytest.mark.parametrize("endpoint", BODY_ENDPOINTS, ids=str)
 def test_malformed_json_is_refused(caller, endpoint, raw):
-    assert_refused(caller(endpoint), endpoint, raw, 400, "malformed_request", content_type="application/json")
+    assert_refused(caller(endpoint).client, endpoint, raw, 400, "malformed_request", content_type="application/json")
 
 
 @pytest.mark.parametrize(
     "raw", ["[]", "[{}]", "null", "5", '"member"'], ids=["array", "array of objects", "null", "number", "string"]
 )
-@pytest.mark.parametrize("endpoint", BODY_ENDPOINTS, ids=str)
+@pytest.mark.parametrize("endpoint", NAMING_ENDPOINTS, ids=str)
 def test_json_that_is_not_an_object_is_refused(caller, endpoint, raw):
     error = assert_refused(
-        caller(endpoint), endpoint, raw, 400, "invalid_input", field="body", content_type="application/json"
+        caller(endpoint).client, endpoint, raw, 400, "invalid_input", field="body", content_type="application/json"
     )
     assert list(error["fields"]) == ["body"]
 
@@ -277,16 +403,18 @@ def test_json_that_is_not_an_object_is_refused(caller, endpoint, raw):
 )
 @pytest.mark.parametrize("endpoint", BODY_ENDPOINTS, ids=str)
 def test_a_body_that_is_not_json_is_refused(caller, endpoint, content_type, encode):
-    body = encode(endpoint.body)
+    call = caller(endpoint)
+    body = encode(call.body)
 
-    assert_refused(caller(endpoint), endpoint, body, 415, "unsupported_media_type", content_type=content_type)
+    assert_refused(call.client, endpoint, body, 415, "unsupported_media_type", content_type=content_type)
 
 
 def test_a_multipart_body_is_refused(caller):
     endpoint = BODY_ENDPOINTS[0]
     before = db_snapshot()
 
-    response = caller(endpoint).post(api("alpha", endpoint.path), endpoint.body, format="multipart")
+    call = caller(endpoint)
+    response = call.client.post(api("alpha", endpoint.path), call.body, format="multipart")
 
     assert_error(response, 415, "unsupported_media_type")
     assert db_snapshot() == before

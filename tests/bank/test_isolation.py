@@ -1,7 +1,8 @@
 """Tenant isolation: nothing signed in to community A works on community B.
 
 ENDPOINTS is the table of every community API endpoint; test_the_table_covers_every_endpoint
-fails when an endpoint is added under /c/<slug>/api/ without a row here.
+fails when an endpoint is added under /c/<slug>/api/ without a row here. Public endpoints answer
+anyone, about the community asked only.
 """
 
 from collections.abc import Callable
@@ -12,16 +13,23 @@ import pytest
 from tests.bank.helpers import (
     NEW_PASSWORD,
     PAYMENT_STATES,
+    Prepared,
     admin_paid,
     api,
     api_endpoints,
     app_token_made,
     assert_error,
+    conflict_found,
     db_snapshot,
     endpoint_path,
+    filled,
     linked,
+    receipt_held,
     session_client,
+    ticket_requested,
 )
+from ledger import selectors as ledger_selectors
+from ledger.formats import parse_record
 from tests.conftest import token_client
 from tests.factories import PASSWORD, InviteFactory, MemberFactory
 from trust.routing.graph import forget_all
@@ -38,18 +46,24 @@ class Endpoint:
     body: dict | None = None
     # The endpoints that need no authentication refuse with their own error; all others say not_a_member.
     refusal: tuple[int, str] = (403, "not_a_member")
-    # Sets up what the request acts on in a community (both are set up); returns the URL's parameters.
+    # Sets up what the request acts on in a community (both are set up); returns the URL's parameters
+    # and the body's Prepared values.
     prepare: Callable | None = None
+    # Answers anyone, signed in anywhere or not, about the community asked (so beta's, on beta).
+    public: bool = False
 
     def __str__(self) -> str:
         return f"{self.method.upper()} {self.path}"
 
-    def prepared_url(self, side) -> str:
-        """Sets up what the request acts on in the side's community; returns the request's URL there."""
-        return api(side.community, endpoint_path(self.path, **(self.prepare(side) if self.prepare else {})))
+    def prepared(self, side) -> tuple[str, dict]:
+        """Sets up what the request acts on in the side's community; returns the request's URL there and the values."""
+        values = self.prepare(side) if self.prepare else {}
+        return api(side.community, endpoint_path(self.path, **values)), values
 
 
 PAYMENT = {"username": "member", "amount": "1"}
+RECEIPT = {"receipt": Prepared("receipt")}
+RESOLUTION = {"conflict_id": Prepared("conflict_id"), "option_id": "acknowledge"}
 ENDPOINTS = [
     Endpoint("post", "auth/login", {"username": ACTOR, "password": PASSWORD}, (401, "invalid_credentials")),
     Endpoint("post", "auth/logout"),
@@ -86,8 +100,18 @@ ENDPOINTS = [
     Endpoint("get", "user/app_tokens"),
     Endpoint("post", "user/app_tokens", {"name": "App", "scopes": ["read", "pay"]}),
     Endpoint("post", "user/app_tokens/<str:token>/revoke", prepare=app_token_made),
+    Endpoint("get", "public/records", prepare=admin_paid, public=True),
+    Endpoint("get", "ledger/balance", prepare=admin_paid),
+    Endpoint("post", "ledger/verify", RECEIPT, prepare=receipt_held),
+    Endpoint("post", "ledger/contest", {**RECEIPT, "other": Prepared("line")}, prepare=receipt_held),
+    Endpoint("post", "ledger/audit"),
+    Endpoint("post", "ledger/second", {"ticket": Prepared("number")}, prepare=ticket_requested),
+    Endpoint("get", "ledger/tickets/<str:number>", prepare=ticket_requested),
+    Endpoint("post", "ledger/resolve", RESOLUTION, prepare=conflict_found),
 ]
 PAYMENT_ENDPOINTS = [endpoint for endpoint in ENDPOINTS if "<int:payment_id>" in endpoint.path]
+PRIVATE_ENDPOINTS = [endpoint for endpoint in ENDPOINTS if not endpoint.public]
+PUBLIC_ENDPOINTS = [endpoint for endpoint in ENDPOINTS if endpoint.public]
 
 
 def test_the_table_covers_every_endpoint():
@@ -105,10 +129,10 @@ def sides(world):
     return world
 
 
-def body_for(endpoint: Endpoint, actor) -> dict | None:
+def body_for(endpoint: Endpoint, actor, values: dict) -> dict | None:
     if endpoint.body is None:
         return None
-    return {key: actor.handle if value is ACTOR else value for key, value in endpoint.body.items()}
+    return {key: actor.handle if value is ACTOR else value for key, value in filled(endpoint.body, values).items()}
 
 
 def signed_in(actor, how: str):
@@ -117,17 +141,42 @@ def signed_in(actor, how: str):
 
 @pytest.mark.parametrize("how", ["token", "session"])
 @pytest.mark.parametrize("role", ["member", "admin"])
-@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+@pytest.mark.parametrize("endpoint", PRIVATE_ENDPOINTS, ids=str)
 def test_nothing_from_alpha_works_on_beta(sides, endpoint, role, how):
     actor = getattr(sides.a, role)
     client = signed_in(actor, how)
-    endpoint.prepared_url(sides.a)  # alpha is ready for the request too: it is refused for being on beta alone
-    url = endpoint.prepared_url(sides.b)
+    endpoint.prepared(sides.a)  # alpha is ready for the request too: it is refused for being on beta alone
+    url, values = endpoint.prepared(sides.b)
     before = db_snapshot()
 
-    response = getattr(client, endpoint.method)(url, body_for(endpoint, actor), format="json")
+    response = getattr(client, endpoint.method)(url, body_for(endpoint, actor, values), format="json")
 
     assert_error(response, *endpoint.refusal)
+    assert db_snapshot() == before
+
+
+def public_records(community) -> list[dict]:
+    return [parse_record(line)._asdict() for line in ledger_selectors.records_lines(community=community)]
+
+
+@pytest.mark.parametrize("how", ["token", "session"])
+@pytest.mark.parametrize("role", ["member", "admin"])
+@pytest.mark.parametrize("endpoint", PUBLIC_ENDPOINTS, ids=str)
+def test_alpha_reads_betas_public_records_and_only_betas(sides, endpoint, role, how):
+    """Public records are anyone's to read; beta's answer holds beta's records, none of alpha's."""
+    client = signed_in(getattr(sides.a, role), how)
+    endpoint.prepared(sides.a)
+    url, _ = endpoint.prepared(sides.b)
+    alpha, beta = public_records(sides.a.community), public_records(sides.b.community)
+    assert alpha and beta
+    before = db_snapshot()
+
+    response = getattr(client, endpoint.method)(url, format="json")
+
+    assert response.status_code == 200, response.content
+    records = response.json()["records"]
+    assert records == beta
+    assert not [record for record in records if record in alpha]
     assert db_snapshot() == before
 
 
@@ -135,9 +184,8 @@ def test_nothing_from_alpha_works_on_beta(sides, endpoint, role, how):
 def test_the_same_requests_work_on_alpha(sides, endpoint):
     """The matrix's requests are sound: refused on beta only because beta is not alpha."""
     actor = sides.a.admin
-    response = getattr(token_client(actor), endpoint.method)(
-        endpoint.prepared_url(sides.a), body_for(endpoint, actor), format="json"
-    )
+    url, values = endpoint.prepared(sides.a)
+    response = getattr(token_client(actor), endpoint.method)(url, body_for(endpoint, actor, values), format="json")
 
     assert response.status_code in (200, 201, 204), response.content
 

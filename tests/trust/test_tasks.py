@@ -15,6 +15,20 @@ from tests.trust.factories import community_with_commons, member_account, trust
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
+def _rebuild_from_conf() -> None:
+    """Make the app build its broker pool and result backend again, from ``app.conf``, on next use.
+
+    Celery builds both once and keeps them (the backend per thread); it never re-reads ``broker_url``
+    or ``result_backend``. A task run eagerly by an earlier test (a ledger ticket run on commit, say)
+    builds them from the test settings, the memory broker and no backend: this test's tasks would
+    then never reach the worker, and ``.get()`` would fail with "No result backend is configured".
+    """
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._backend_cache = None
+    vars(app._local).pop("backend", None)
+
+
 @pytest.fixture
 def worker(settings):
     """A Celery worker thread consuming a queue of this test's own on the real Redis."""
@@ -26,12 +40,14 @@ def worker(settings):
         task_always_eager=False,
         task_default_queue=queue,
     )
+    _rebuild_from_conf()
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
         with start_worker(app, queues=[queue], perform_ping_check=False, shutdown_timeout=10):
             yield
     finally:
         app.conf.update(saved)
+        _rebuild_from_conf()  # and later eager tests get the memory broker back
 
 
 def _chain(**community_fields):
