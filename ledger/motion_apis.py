@@ -83,6 +83,7 @@ def _ticket_response(ticket: Ticket, code: int = status.HTTP_200_OK) -> Response
 class AuditApi(APIView):
     @extend_schema(request=None, responses={201: TicketOutput}, summary="Move an audit of the books (needs a second)")
     def post(self, request: Request) -> Response:
+        InputSerializer(data=request.data).is_valid(raise_exception=True)  # takes no body: refuses one
         return _ticket_response(motions.audit_request(member=request.member), status.HTTP_201_CREATED)
 
 
