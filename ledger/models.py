@@ -120,15 +120,23 @@ class Entry(models.Model):
         REFUND = "refund"
         ARCHIVE = "archive"
 
-    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
+    # Appends are the hot path: no index beyond the ones reads use (the unique receipt id per
+    # community and the receipts of an account, newest first).
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", db_index=False)
     receipt_id = models.BigIntegerField()
     segment = models.PositiveIntegerField()
     record = models.TextField(help_text="TYPE|UTC|RECEIPT_ID|AMOUNT|LEDGER_HASH|RECEIPT_HASH")
     sealed = models.BinaryField()
-    sealing_key = models.ForeignKey(SealingKey, on_delete=models.PROTECT, related_name="+")
-    source = models.ForeignKey(Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    destination = models.ForeignKey(Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    sealing_key = models.ForeignKey(SealingKey, on_delete=models.PROTECT, related_name="+", db_index=False)
+    source = models.ForeignKey(
+        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    destination = models.ForeignKey(
+        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     member_signature = models.BinaryField(blank=True)
     server_signature = models.BinaryField(blank=True)
 
