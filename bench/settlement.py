@@ -1,6 +1,6 @@
 """Settlement benchmark: routed payments per second on PostgreSQL against pgbench TPC-B on the same server.
 
-    .venv/bin/python bench/settlement.py [--clients 8 --seconds 30]
+    .venv/bin/python bench/settlement.py [--clients 8 --seconds 30 --no-ledger]
 
 Creates its own databases (``trustbank_bench_<random>`` and ``..._pgbench``) on the server of
 ``DATABASE_URL`` (default postgres://postgres@127.0.0.1:5432/postgres) and drops them at the end.
@@ -9,7 +9,8 @@ The community: payers p*, two layers of hubs a* and b*, payees q*. Payer i trust
 every a trusts every b, and b(k) trusts the payees with k = m mod H, so every payment runs
 payer -> a -> b -> payee over lines that many payments share (the H x H a-b lines above all), and
 pays a 1% tax to the commons over the payer's own commons line. Each client process sends
-one-unit payments between random payers and payees through ``payment_send`` until time is up.
+one-unit payments between random payers and payees through ``payment_send`` until time is up,
+every leg appended to the community's ledger as in use (``--no-ledger``: the money core alone).
 """
 
 import argparse
@@ -86,7 +87,7 @@ def accounts(prefix: str) -> list:
 # --- the clients ---------------------------------------------------------------------------------
 
 
-def client(number: int, seconds: float, start, results) -> None:
+def client(number: int, seconds: float, ledger: bool, start, results) -> None:
     """One process: its own Django and connection, sending payments until ``seconds`` have passed."""
     sent = refused = 0
     failures: dict[str, int] = {}
@@ -95,6 +96,10 @@ def client(number: int, seconds: float, start, results) -> None:
         from trust.errors import RoutingError
         from trust.routing.graph import graph_for
         from trust.services.payments import payment_send
+        from trust.signals import money_moved
+
+        if not ledger:  # the money core alone: no books kept
+            money_moved.disconnect(dispatch_uid="ledger.record_payment")
 
         rng = random.Random(number)
         payers, payees = accounts("p"), accounts("q")
@@ -117,10 +122,10 @@ def client(number: int, seconds: float, start, results) -> None:
         results.put((sent, refused, failures))
 
 
-def run_clients(clients: int, seconds: float) -> tuple[int, int, dict[str, int], float]:
+def run_clients(clients: int, seconds: float, ledger: bool) -> tuple[int, int, dict[str, int], float]:
     context = multiprocessing.get_context("spawn")
     start, results = context.Barrier(clients + 1), context.Queue()
-    processes = [context.Process(target=client, args=(n, seconds, start, results)) for n in range(clients)]
+    processes = [context.Process(target=client, args=(n, seconds, ledger, start, results)) for n in range(clients)]
     for process in processes:
         process.start()
     try:
@@ -209,6 +214,9 @@ def main() -> None:
     parser.add_argument("--hubs", type=int, default=4, help="hubs per layer: the a-b lines number hubs x hubs")
     parser.add_argument("--payees", type=int, default=64)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_URL)
+    parser.add_argument(
+        "--no-ledger", action="store_true", help="the money core alone: settle without appending to the ledger"
+    )
     args = parser.parse_args()
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("the settlement benchmark needs PostgreSQL: set DATABASE_URL or --database-url")
@@ -227,8 +235,9 @@ def main() -> None:
         print(
             f"Settlement benchmark: {args.clients} clients for {args.seconds} s; {args.payers} payers -> "
             f"{args.hubs} a-hubs -> {args.hubs} b-hubs -> {args.payees} payees, 1% tax to the commons"
+            + ("; no ledger" if args.no_ledger else "; every leg in the ledger")
         )
-        sent, refused, failures, elapsed = run_clients(args.clients, args.seconds)
+        sent, refused, failures, elapsed = run_clients(args.clients, args.seconds, ledger=not args.no_ledger)
         rate = sent / elapsed
         failed = "".join(f", {count} {name}" for name, count in sorted(failures.items()))
         print(f"  ours:    {rate:8.1f} payments/s ({sent} settled, {refused} refused{failed}, in {elapsed:.1f} s)")
