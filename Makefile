@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv migrate bench-routing bench-settlement bench-ledger
+.PHONY: run test venv migrate bench-routing bench-settlement bench-ledger bench-pow
 
 venv: $(VENV)/.installed
 
@@ -35,3 +35,6 @@ bench-settlement: venv
 
 bench-ledger: venv
 	$(PY) bench/ledger.py $(BENCH_ARGS)
+
+bench-pow: venv
+	$(PY) bench/pow.py $(BENCH_ARGS)
