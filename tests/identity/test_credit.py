@@ -66,9 +66,16 @@ def test_score_hand_computed(credits, debits, score):
 
 @pytest.mark.parametrize(
     "debit_units, score, rating",
-    [(0, "50.0", "Good"), (600, "25.0", "Good"), (Decimal("600.24"), "25.0", "Good"), (Decimal("601.2"), "25.0", "Good"),
-     (Decimal("601.21"), "24.9", "Overspent"), (Decimal("1198.8"), "0.1", "Overspent"), (Decimal("1198.81"), "0.0", "Bad"),
-     (1_200, "0.0", "Bad")],
+    [
+        (0, "50.0", "Good"),
+        (600, "25.0", "Good"),
+        (Decimal("600.24"), "25.0", "Good"),  # 24.99 rounds to 25.0
+        (Decimal("601.2"), "25.0", "Good"),  # 24.95 exactly, rounds up
+        (Decimal("601.21"), "24.9", "Overspent"),
+        (Decimal("1198.8"), "0.1", "Overspent"),
+        (Decimal("1198.81"), "0.0", "Bad"),  # 0.0495...
+        (1_200, "0.0", "Bad"),
+    ],
 )
 def test_rating_follows_the_rounded_score(debit_units, score, rating):
     result = credit_score([tx(TODAY, debit_units, "debit")] if debit_units else [], TODAY, member="alice")

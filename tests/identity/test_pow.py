@@ -28,7 +28,9 @@ def test_challenge_is_sha256_of_key_and_seed():
         pow.challenge_for(KEY, SEED[:15])
 
 
-@pytest.mark.parametrize("text", ["", "00" * 15, "00" * 17, "zz" * 16, " " + "0" * 31, "0" * 31 + "\n", None, b"0" * 32])
+@pytest.mark.parametrize(
+    "text", ["", "00" * 15, "00" * 17, "zz" * 16, " " + "0" * 31, "0" * 31 + "\n", "0" * 32 + "\n", None, b"0" * 32]
+)
 def test_seed_is_exactly_32_hex_characters(text):
     with pytest.raises(ValueError):
         pow.seed_from_hex(text)
@@ -38,7 +40,9 @@ def test_seed_accepts_either_case():
     assert pow.seed_from_hex("AB" * 16) == pow.seed_from_hex("ab" * 16) == b"\xab" * 16
 
 
-@pytest.mark.parametrize("data", [b"\x00" * 32, b"\xff" + b"\x00" * 31, b"\x00\x01" + b"\xff" * 30, b"\x00\x00\x0f" + b"\x00" * 29])
+@pytest.mark.parametrize(
+    "data", [b"\x00" * 32, b"\xff" + b"\x00" * 31, b"\x00\x01" + b"\xff" * 30, b"\x00\x00\x0f" + b"\x00" * 29]
+)
 def test_leading_zero_bits(data):
     assert pow.leading_zero_bits(data) == zero_bits(data)
 

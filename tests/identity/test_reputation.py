@@ -54,7 +54,7 @@ def test_ignores_revoke_at_zero_and_floor_there():
     for _ in range(8):
         standing = rep.ignored(standing)
         balances.append((standing.balance, standing.revoked))
-    assert balances == [(85, False), (70, False), (55, False), (40, False), (25, False), (10, False), (0, True), (0, True)]
+    assert balances == [(85, False), (70, False), (55, False), (40, False), (25, False), (10, False)] + [(0, True)] * 2
     assert not standing.authenticated
 
 
@@ -79,12 +79,14 @@ def test_revocation_sticks_until_restored():
 
 def test_decay_ticks_down_to_start():
     standing = Standing(105)
-    assert [standing := rep.decayed(standing) for _ in range(4)] == [Standing(103), Standing(101), Standing(100), Standing(100)]
+    ticks = [standing := rep.decayed(standing) for _ in range(4)]
+    assert ticks == [Standing(103), Standing(101), Standing(100), Standing(100)]
     assert rep.decayed(Standing(40)) == Standing(40)
 
 
 def test_constants_and_start():
     assert rep.REGISTERED == Standing(100, False)
-    assert (rep.START, rep.MINE_REWARD, rep.IGNORE_PENALTY, rep.DECAY, rep.FLOOR, rep.AUTH_THRESHOLD) == (100, 10, 15, 2, 0, 1)
+    constants = (rep.START, rep.MINE_REWARD, rep.IGNORE_PENALTY, rep.DECAY, rep.FLOOR, rep.AUTH_THRESHOLD)
+    assert constants == (100, 10, 15, 2, 0, 1)
     with pytest.raises(AttributeError):
         rep.REGISTERED.balance = 5
