@@ -179,6 +179,13 @@ GRAPH_SYNC_INTERVAL_SECONDS = env_float("GRAPH_SYNC_INTERVAL_SECONDS", 0.5, mini
 # Communities with at least this many trustlines are routed in Celery workers, which keep their graphs warm.
 ROUTE_IN_WORKER_ABOVE_TRUSTLINES = env_int("ROUTE_IN_WORKER_ABOVE_TRUSTLINES", 50_000, minimum=0)
 PAYMENT_REQUEST_LIFETIME_SECONDS = env_int("PAYMENT_REQUEST_LIFETIME_SECONDS", 24 * 3600, minimum=60)
+# Identity (see identity/): proof-of-work difficulties, the challenge schedule and reputation decay.
+REGISTRATION_POW_BITS = env_int("REGISTRATION_POW_BITS", 20, minimum=1)
+CHALLENGE_POW_BITS = env_int("CHALLENGE_POW_BITS", 14, minimum=1)
+CHALLENGE_INTERVAL_SECONDS = env_int("CHALLENGE_INTERVAL_SECONDS", 120, minimum=1)
+CHALLENGE_LIFETIME_SECONDS = env_int("CHALLENGE_LIFETIME_SECONDS", 300, minimum=1)
+DECAY_INTERVAL_SECONDS = env_int("DECAY_INTERVAL_SECONDS", 3600, minimum=1)
+LIVE_CLIENT_SECONDS = env_int("LIVE_CLIENT_SECONDS", 300, minimum=1)
 # A community's live ledger segment is archived (closed) once it holds this many entries.
 LEDGER_ARCHIVE_LENGTH = env_int("LEDGER_ARCHIVE_LENGTH", 100_000, minimum=2)
 
