@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from bank import selectors
+from bank import selectors, signals
 from bank.errors import Forbidden, InvalidInput, Unauthorized
 from bank.models import AuthToken, Community, Member
 from bank.secrets import digest, new_secret
@@ -28,6 +28,8 @@ def member_authenticate(*, community: Community, handle: str, password: str, cli
         raise Unauthorized("Wrong username or password.", code="invalid_credentials")
     if not (member.is_active and member.user.is_active):
         raise Forbidden("This membership has been deactivated by a community admin.", code="member_inactive")
+    signals.access_requested.send(sender=Member, member=member)
+    signals.password_checked.send(sender=Member, member=member, password=password)
     return member
 
 
@@ -65,3 +67,4 @@ def password_change(
         if keep is not None:
             others = others.exclude(pk=keep.pk)
         others.delete()
+        signals.password_changed.send(sender=Member, user=user, old_password=old_password, new_password=new_password)

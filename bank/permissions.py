@@ -4,6 +4,7 @@ from rest_framework.request import Request
 from bank import selectors
 from bank.errors import Forbidden
 from bank.models import AppToken, AuthToken, Member
+from bank.signals import access_requested
 
 # What an app token may do, by URL name. "read": any safe method on members' endpoints except these;
 # "pay": a POST to these. Nothing else, whatever its scopes: managing app tokens, password, trustlines,
@@ -45,6 +46,8 @@ def _app_token_denied() -> Forbidden:
 class IsCommunityMember(BasePermission):
     """Lets in active members of the request's community and sets ``request.member``.
 
+    Apps may refuse a member through ``bank.signals.access_requested`` (identity: a revoked identity).
+
     A request made with an app token also has to be within the token's scopes.
     """
 
@@ -54,6 +57,7 @@ class IsCommunityMember(BasePermission):
         request.member = request_member(request)
         if request.member is None:
             raise Forbidden("You are not a member of this community.", code="not_a_member")
+        access_requested.send(sender=Member, member=request.member)
         if isinstance(request.auth, AppToken) and not app_token_allows(request.auth, request):
             raise _app_token_denied()
         return True

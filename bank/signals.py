@@ -4,3 +4,13 @@ from django.dispatch import Signal
 
 # Sent inside the transaction that created the membership, with ``member``.
 member_joined = Signal()
+
+# Sent when a membership signs in or acts through the API, with ``member``. A receiver refuses access by
+# raising a ``bank.errors.ApplicationError`` (identity refuses revoked members).
+access_requested = Signal()
+
+# Sent by ``bank.auth`` when a password has just been checked (sign-in: ``member``, ``password``) or
+# changed (``user``, ``old_password``, ``new_password``): the only moments the password is at hand, so
+# identity opens and reseals the member's passphrase-sealed key then.
+password_checked = Signal()
+password_changed = Signal()

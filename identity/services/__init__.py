@@ -1,0 +1,1 @@
+"""Identity's state changes; each module holds one concern (``registration``: keys, proofs, rotations)."""
