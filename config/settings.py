@@ -186,6 +186,11 @@ CHALLENGE_INTERVAL_SECONDS = env_int("CHALLENGE_INTERVAL_SECONDS", 120, minimum=
 CHALLENGE_LIFETIME_SECONDS = env_int("CHALLENGE_LIFETIME_SECONDS", 300, minimum=1)
 DECAY_INTERVAL_SECONDS = env_int("DECAY_INTERVAL_SECONDS", 3600, minimum=1)
 LIVE_CLIENT_SECONDS = env_int("LIVE_CLIENT_SECONDS", 300, minimum=1)
+CELERY_BEAT_SCHEDULE |= {
+    "issue-challenges": {"task": "identity.tasks.issue_challenges", "schedule": float(CHALLENGE_INTERVAL_SECONDS)},
+    "expire-challenges": {"task": "identity.tasks.expire_challenges", "schedule": 30.0},
+    "reputation-decay": {"task": "identity.tasks.decay_reputation", "schedule": float(DECAY_INTERVAL_SECONDS)},
+}
 # A community's live ledger segment is archived (closed) once it holds this many entries.
 LEDGER_ARCHIVE_LENGTH = env_int("LEDGER_ARCHIVE_LENGTH", 100_000, minimum=2)
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("c/<slug:community_slug>/api/", include("ledger.urls")),  # before trust: it serves user/receipts
     path("c/<slug:community_slug>/api/ledger/", include("ledger.motion_urls")),
     path("c/<slug:community_slug>/api/identity/", include("identity.urls")),
+    path("c/<slug:community_slug>/api/identity/", include("identity.challenge_urls")),
     path("c/<slug:community_slug>/api/", include("trust.urls")),
     path("c/<slug:community_slug>/", include("bank.web_urls")),
     path("c/<slug:community_slug>/", include("trust.web_urls")),
