@@ -1,0 +1,84 @@
+"""The member's identity page: key, reputation, credit score, open propositions with a vote form, my votes."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from bank import selectors as bank_selectors
+from bank.errors import ApplicationError
+from bank.pages import sign_in_redirect
+from identity.models import Identity
+from identity.services import votes
+from identity.services.reputation_review import credit_score_of
+
+
+class VoteForm(forms.Form):
+    value = forms.TypedChoiceField(choices=[(1, "Yes"), (0, "No")], coerce=int, widget=forms.RadioSelect)
+    passphrase = forms.CharField(max_length=128, strip=False, widget=forms.PasswordInput,
+                                 help_text="Unlocks your identity key for this one signature.")
+
+
+def _member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        request.member = bank_selectors.membership_for_user(user=request.user, community=request.community)
+        if request.member is None:
+            return sign_in_redirect(request)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _page(request: HttpRequest, *, failed: dict | None = None, status: int = 200) -> HttpResponse:
+    """``failed``: the proposition id and bound form of a refused vote, shown with its errors."""
+    member = request.member
+    identity = Identity.objects.filter(member=member).first()
+    key = votes.key_in_force(identity=identity, at=timezone.now()) if identity else None
+    my_votes = {vote.proposition_id: vote for vote in votes.votes_of(member=member)}
+    open_propositions = [
+        {
+            "proposition": proposition,
+            "my_vote": my_votes.get(proposition.pk),
+            "form": failed["form"] if failed and failed["id"] == proposition.pk else VoteForm(),
+        }
+        for proposition in votes.propositions_of(community=member.community).filter(closes_at__gt=timezone.now())
+    ]
+    context = {
+        "member": member,
+        "identity": identity,
+        "key": key,
+        "score": credit_score_of(member=member),
+        "eligibility": votes.eligibility_of(member=member),
+        "open_propositions": open_propositions,
+        "my_votes": list(my_votes.values()),
+    }
+    return render(request, "identity/page.html", context, status=status)
+
+
+@_member_page
+def page(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@require_POST
+@_member_page
+def vote(request: HttpRequest, proposition_id: int) -> HttpResponse:
+    """Custody 0 only: the page holds no key, so members whose app holds theirs vote from the app."""
+    form = VoteForm(request.POST)
+    if form.is_valid():
+        try:
+            votes.vote_cast(member=request.member, proposition_id=proposition_id, **form.cleaned_data)
+        except ApplicationError as exc:
+            if exc.status == 404:
+                raise Http404(exc.message) from exc
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Your vote is signed and counted.")
+            return redirect("identity_pages:page", request.community.slug)
+    return _page(request, failed={"id": proposition_id, "form": form}, status=400)
