@@ -42,7 +42,9 @@ def signed_text(vote: Vote) -> bytes:
 
 def with_counts(propositions: QuerySet[Proposition]) -> QuerySet[Proposition]:
     """Each proposition with its results: ``yes`` and ``no`` counts."""
-    return propositions.annotate(yes=Count("votes", filter=Q(votes__value=1)), no=Count("votes", filter=Q(votes__value=0)))
+    return propositions.annotate(
+        yes=Count("votes", filter=Q(votes__value=1)), no=Count("votes", filter=Q(votes__value=0))
+    )
 
 
 def propositions_of(*, community: Community) -> QuerySet[Proposition]:
