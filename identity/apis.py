@@ -72,7 +72,7 @@ class MyIdentityApi(APIView):
         return Response(MyIdentityOutput(_my_identity(identity)).data)
 
 
-class RegisterApi(APIView):
+class IdentityRegisterApi(APIView):
     class Input(InputSerializer):
         seed = TextField(max_length=100, trim_whitespace=False, help_text="16 bytes of the client's choosing, as 32 hex characters")
         nonce = serializers.IntegerField(min_value=0, max_value=NONCE_LIMIT - 1)

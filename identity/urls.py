@@ -8,7 +8,7 @@ urlpatterns = [
     path("status", apis.StatusApi.as_view(), name="status"),
     path("identities", apis.IdentitiesApi.as_view(), name="identities"),
     path("my-identity", apis.MyIdentityApi.as_view(), name="my-identity"),
-    path("register", apis.RegisterApi.as_view(), name="register"),
+    path("register", apis.IdentityRegisterApi.as_view(), name="register"),
     path("authenticate", apis.AuthenticateApi.as_view(), name="authenticate"),
     path("keys/rotate", apis.KeyRotateApi.as_view(), name="key-rotate"),
 ]

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bank.errors import ApplicationError, InvalidInput
 from bank.models import Member
-from identity import keys, pow
+from identity import chain, keys, pow
 from identity.errors import (
     AlreadyRegistered,
     ProofInvalid,
@@ -34,15 +34,6 @@ ROTATION_CLOCK_SKEW = timedelta(minutes=10)
 def rotation_text(*, public_key: str, effective_from: datetime) -> bytes:
     """What the previous key signs for a rotation: ``new_pubkey|effective_from`` (UTC, ISO 8601)."""
     return f"{public_key}|{effective_from.isoformat()}".encode()
-
-
-def _chain_register(identity: Identity) -> None:
-    """The register event on the identity chain, when the chain is there (built alongside this module)."""
-    try:
-        from identity import chain
-    except ImportError:
-        return
-    chain.chain_record(chain.events_for("register", [identity]))
 
 
 def _signed_nonce(nonce: int) -> int:
@@ -77,7 +68,7 @@ def _accept_proof(*, identity: Identity, pubkey_hex: str, seed_hex: str, nonce: 
 def _registered(identity: Identity) -> Identity:
     identity.registered_at = timezone.now()
     identity.save(update_fields=["registered_at", "custody"])
-    _chain_register(identity)
+    chain.chain_record(chain.events_for("register", [identity]))
     return identity
 
 
