@@ -66,7 +66,10 @@ class PropositionsApi(APIView):
     def get_permissions(self) -> list:
         return [IsCommunityAdmin()] if self.request.method == "POST" else [IsCommunityMember()]
 
-    @extend_schema(responses=Output, summary="The community's propositions, newest first, with their counts")
+    @extend_schema(
+        responses=Output, operation_id="c_api_identity_propositions_list",
+        summary="The community's propositions, newest first, with their counts",
+    )
     def get(self, request: Request) -> Response:
         return Response(self.Output({"propositions": votes.propositions_of(community=request.member.community)}).data)
 
