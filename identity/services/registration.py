@@ -46,12 +46,16 @@ def _locked_identity(member: Member) -> Identity:
     return Identity.objects.select_for_update().get(pk=identity.pk)
 
 
-def _accept_proof(*, identity: Identity, pubkey_hex: str, seed_hex: str, nonce: int) -> None:
-    """Check the proof over ``pubkey_hex`` and spend its seed; a seed is accepted once, for any key."""
+def _seed(seed_hex: str) -> bytes:
     try:
-        seed = pow.seed_from_hex(seed_hex)
+        return pow.seed_from_hex(seed_hex)
     except ValueError as exc:
         raise SeedMalformed(str(exc)) from None
+
+
+def _accept_proof(*, identity: Identity, pubkey_hex: str, seed_hex: str, nonce: int) -> None:
+    """Check the proof over ``pubkey_hex`` and spend its seed; a seed is accepted once, for any key."""
+    seed = _seed(seed_hex)
     seed_hex = seed.hex()
     if ProofSeed.objects.filter(seed=seed_hex).exists():
         raise ProofReused("This proof's seed has been used already; pick a new seed and solve again.")
@@ -137,15 +141,11 @@ def identity_register_withheld(
     identity, _ = Identity.objects.get_or_create(member=member, defaults={"custody": Identity.Custody.WITHHELD})
     identity = Identity.objects.select_for_update().get(pk=identity.pk)
     _refuse_registered(identity)
-    try:
-        seed = pow.seed_from_hex(seed_hex)
-    except ValueError as exc:
-        raise SeedMalformed(str(exc)) from None
-    if not keys.signature_valid(pubkey_hex, _signature(signature_hex), seed):
-        raise SignatureInvalid("The signature over the seed is not by this key; sign the 16 seed bytes.")
-    _accept_proof(identity=identity, pubkey_hex=pubkey_hex, seed_hex=seed_hex, nonce=nonce)
     if IdentityKey.objects.filter(public_key=pubkey_hex).exists():
         raise AlreadyRegistered("This key is registered already.")
+    if not keys.signature_valid(pubkey_hex, _signature(signature_hex), _seed(seed_hex)):
+        raise SignatureInvalid("The signature over the seed is not by this key; sign the 16 seed bytes.")
+    _accept_proof(identity=identity, pubkey_hex=pubkey_hex, seed_hex=seed_hex, nonce=nonce)
     IdentityKey.objects.create(identity=identity, public_key=pubkey_hex, effective_from=timezone.now())
     identity.custody = Identity.Custody.WITHHELD
     return _registered(identity)
