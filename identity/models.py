@@ -58,7 +58,7 @@ class ProofSeed(models.Model):
 
     seed = models.CharField(max_length=32, primary_key=True)
     identity = models.ForeignKey(Identity, on_delete=models.PROTECT, related_name="+")
-    nonce = models.BigIntegerField()
+    nonce = models.DecimalField(max_digits=20, decimal_places=0, help_text="0 to 2**64 - 1")
     accepted_at = models.DateTimeField(auto_now_add=True)
 
 
@@ -81,7 +81,7 @@ class Challenge(models.Model):
     issued_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     solved_at = models.DateTimeField(null=True, blank=True)
-    nonce = models.BigIntegerField(null=True, blank=True)
+    nonce = models.DecimalField(max_digits=20, decimal_places=0, null=True, blank=True, help_text="0 to 2**64 - 1")
 
     class Meta:
         constraints = [

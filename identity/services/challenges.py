@@ -27,10 +27,6 @@ IGNORED_REASON = "ignored reputation challenges"
 PENDING = Challenge.State.PENDING
 
 
-def _column_nonce(nonce: int) -> int:
-    """Nonces are unsigned 64-bit and the column is signed: the same 8 bytes, read as two's complement."""
-    return nonce - 2**64 if nonce >= 2**63 else nonce
-
 
 def _locked(pks: Iterable[int]) -> list[Identity]:
     """Identities locked for update, in primary-key order (so two lockers never deadlock)."""
@@ -142,7 +138,7 @@ def challenge_solve(*, member: Member, challenge_id: int, nonce: int) -> Challen
     with transaction.atomic():
         (identity,) = _locked([member.pk])
         claimed = Challenge.objects.filter(pk=challenge.pk, state=PENDING, expires_at__gt=now).update(
-            state=Challenge.State.SOLVED, solved_at=now, nonce=_column_nonce(nonce)
+            state=Challenge.State.SOLVED, solved_at=now, nonce=nonce
         )
         if claimed != 1:  # expired or solved while we checked the proof
             raise closed

@@ -36,10 +36,6 @@ def rotation_text(*, public_key: str, effective_from: datetime) -> bytes:
     return f"{public_key}|{effective_from.isoformat()}".encode()
 
 
-def _signed_nonce(nonce: int) -> int:
-    """The nonce as the signed 64-bit column stores it (nonces run to 2**64 - 1; two's complement)."""
-    return nonce - 2**64 if nonce >= 2**63 else nonce
-
 
 def _locked_identity(member: Member) -> Identity:
     identity = identity_required(member=member)
@@ -64,7 +60,7 @@ def _accept_proof(*, identity: Identity, pubkey_hex: str, seed_hex: str, nonce: 
         raise ProofInvalid(f"The nonce does not solve this key's challenge at {bits} bits.")
     try:
         with transaction.atomic():
-            ProofSeed.objects.create(seed=seed_hex, identity=identity, nonce=_signed_nonce(nonce))
+            ProofSeed.objects.create(seed=seed_hex, identity=identity, nonce=nonce)
     except IntegrityError:  # the same seed, accepted a moment ago for someone else
         raise ProofReused("This proof's seed has been used already; pick a new seed and solve again.") from None
 

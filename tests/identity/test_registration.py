@@ -154,3 +154,17 @@ def test_status_counts_this_instances_identities(client, member):
     body = response.json()
     assert body["identities"] == 1 and body["registered"] == 1 and body["revoked"] == 0
     assert body["difficulty_bits"] == BITS and body["chain_height"] == Block.objects.count()
+
+
+def test_the_largest_nonce_is_stored_exactly(db):
+    """Nonces are unsigned 64-bit: the columns keep 2**64 - 1 as it is."""
+    from identity.models import Challenge, Identity, ProofSeed
+    from tests.factories import MemberFactory
+
+    identity = Identity.objects.create(member=MemberFactory())
+    ProofSeed.objects.create(seed="ab" * 16, identity=identity, nonce=2**64 - 1)
+    challenge = Challenge.objects.create(
+        target=identity, data="00" * 32, difficulty_bits=14, expires_at=identity.created_at, nonce=2**64 - 1
+    )
+    assert int(ProofSeed.objects.get(seed="ab" * 16).nonce) == 2**64 - 1
+    assert int(Challenge.objects.get(pk=challenge.pk).nonce) == 2**64 - 1
