@@ -48,6 +48,32 @@ class CommunityScopedAdmin(admin.ModelAdmin):
         return False  # history stays: members are deactivated, invites expire
 
 
+class ReadOnlyAdmin(CommunityScopedAdmin):
+    """Records of what happened (payments, ledger entries, identities): seen, never edited here."""
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """The rows of a record, shown under it; the parent's admin has already scoped it to the admin's communities."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return list(self.fields)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return True
+
+
 @admin.register(Community)
 class CommunityAdmin(CommunityScopedAdmin):
     community_lookup = "pk__in"

@@ -10,16 +10,11 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from bank import selectors
-from bank.admin import CommunityScopedAdmin
+from bank.admin import CommunityScopedAdmin, ReadOnlyAdmin, ReadOnlyInline
 from bank.errors import ApplicationError
 from identity.models import Challenge, Identity, Proposition, Vote
 from identity.services import votes
 from identity.services.reputation_review import identity_restore
-
-
-class ReadOnlyAdmin(CommunityScopedAdmin):
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class RestoreForm(forms.Form):
@@ -91,21 +86,9 @@ class ChallengeAdmin(ReadOnlyAdmin):
         return super().get_queryset(request).filter(state=Challenge.State.PENDING)
 
 
-class VoteInline(admin.TabularInline):
+class VoteInline(ReadOnlyInline):
     model = Vote
     fields = ["member", "value", "cast_at", "public_key", "signature_hex"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return True  # the proposition's own admin has already scoped it to the admin's communities
 
     @admin.display(description="public key")
     def public_key(self, vote: Vote) -> str:

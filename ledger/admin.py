@@ -7,16 +7,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from bank import selectors
-from bank.admin import CommunityScopedAdmin
+from bank.admin import ReadOnlyAdmin, ReadOnlyInline
 from bank.errors import ApplicationError
 from bank.models import Community, Member
 from ledger.models import Conflict, Entry, Head, Ticket
 from ledger.services import archive, motions
-
-
-class ReadOnlyAdmin(CommunityScopedAdmin):
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 def _as_member(admin_: admin.ModelAdmin, request: HttpRequest, community: Community,
@@ -65,22 +60,10 @@ class EntryAdmin(ReadOnlyAdmin):
     show_full_result_count = False  # counting millions of entries on every page is slow
 
 
-class ConflictInline(admin.TabularInline):
+class ConflictInline(ReadOnlyInline):
     model = Conflict
     fk_name = "found_by"
     fields = ["receipt_id", "code", "description", "resolved_by"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return True  # the ticket's own admin has already scoped it to the admin's communities
 
 
 @admin.register(Ticket)

@@ -2,16 +2,11 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from bank.admin import CommunityScopedAdmin
+from bank.admin import CommunityScopedAdmin, ReadOnlyAdmin, ReadOnlyInline
 from bank.errors import ApplicationError
 from trust.models import Account, Payment, PaymentLeg, Trustline
 from trust.money import format_amount
 from trust.services import accounts
-
-
-class ReadOnlyAdmin(CommunityScopedAdmin):
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Account)
@@ -67,15 +62,9 @@ class TrustlineAdmin(CommunityScopedAdmin):
         self.message_user(request, f"{changed} commons trustline(s) updated.", messages.SUCCESS)
 
 
-class PaymentLegInline(admin.TabularInline):
+class PaymentLegInline(ReadOnlyInline):
     model = PaymentLeg
     fields = ["purpose", "path", "hop", "sender", "receiver", "amount"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Payment)
