@@ -1,9 +1,11 @@
-"""The member's identity page: key, reputation, credit score, open propositions with a vote form, my votes."""
+"""The member's identity page: key, reputation, credit score, open propositions with a vote form, my votes.
+Its script (static/identity/identity.js) registers the identity and answers challenges while the page is open."""
 
 from collections.abc import Callable
 from functools import wraps
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -35,6 +37,15 @@ def _member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return wrapper
 
 
+def _live_part(identity: Identity | None) -> str | None:
+    """What the page's script does: "register" (the page holds no withheld key), "challenges", or nothing."""
+    if identity is None or identity.revoked:
+        return None
+    if identity.registered_at is not None:
+        return "challenges"
+    return "register" if identity.custody == Identity.Custody.SERVER else None
+
+
 def _page(request: HttpRequest, *, failed: dict | None = None, status: int = 200) -> HttpResponse:
     """``failed``: the proposition id and bound form of a refused vote, shown with its errors."""
     member = request.member
@@ -57,6 +68,8 @@ def _page(request: HttpRequest, *, failed: dict | None = None, status: int = 200
         "eligibility": votes.eligibility_of(member=member),
         "open_propositions": open_propositions,
         "my_votes": list(my_votes.values()),
+        "live": _live_part(identity),
+        "registration_bits": settings.REGISTRATION_POW_BITS,
     }
     return render(request, "identity/page.html", context, status=status)
 

@@ -1,0 +1,145 @@
+// The identity page's live part: registers the member's identity with a proof of work solved in a Web
+// Worker (progress bar), then, while the page is open, keeps the member live (heartbeat), answers their
+// reputation challenges and refreshes the reputation and credit score shown.
+(function () {
+  const root = document.getElementById("identity-live");
+  if (!root || !window.fetch || !window.Worker) return;
+  const urls = root.dataset;
+  const status = document.getElementById("identity-status");
+  const bar = document.getElementById("pow-progress");
+  const button = document.getElementById("register-button");
+  const POLL_MS = 30000;
+  const HEARTBEAT_MS = 60000;
+  const solving = new Set(); // challenge ids being answered, so a slow answer is not started twice
+
+  function say(text, failed) {
+    status.textContent = text;
+    status.classList.toggle("negative", Boolean(failed));
+  }
+
+  async function call(method, url, body) {
+    const headers = { Accept: "application/json", "X-CSRFToken": urls.csrf };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(url, {
+      method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const answer = response.status === 204 ? {} : await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const error = new Error((answer.error && answer.error.message) || `The server answered ${response.status}.`);
+      error.code = answer.error && answer.error.code;
+      throw error;
+    }
+    return answer;
+  }
+
+  // One worker per proof: it is terminated as soon as it answers.
+  function solveInWorker(challengeHex, bits, onProgress) {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(urls.workerUrl);
+      worker.onmessage = ({ data }) => {
+        if (data.tried !== undefined) return onProgress && onProgress(data.tried, data.expected);
+        worker.terminate();
+        if (data.error) reject(new Error(data.error));
+        else resolve(data.nonce);
+      };
+      worker.onerror = (event) => {
+        worker.terminate();
+        reject(new Error(event.message || "The proof-of-work worker failed."));
+      };
+      worker.postMessage({ challengeHex, bits });
+    });
+  }
+
+  // Swap in the server's current rendering of the sections that show reputation and credit score.
+  async function refreshSections() {
+    const response = await fetch(window.location.href, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(`The page could not be refreshed (${response.status}).`);
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    for (const section of document.querySelectorAll("[data-live-section]")) {
+      const replacement = fresh.getElementById(section.id);
+      if (replacement) section.replaceWith(replacement);
+    }
+  }
+
+  function showProgress(tried, expected) {
+    bar.hidden = false;
+    bar.max = expected;
+    bar.value = Math.min(tried, expected);
+    const percent = Math.round((100 * tried) / expected);
+    say(`Proving work for your key: ${percent}% of the expected work (${tried.toLocaleString()} tries).`);
+  }
+
+  async function register() {
+    button.disabled = true;
+    try {
+      const mine = await call("GET", urls.myIdentityUrl);
+      if (mine.registered) {
+        button.hidden = true;
+        return live();
+      }
+      const pow = window.TrustPow;
+      const seed = crypto.getRandomValues(new Uint8Array(16));
+      const key = pow.fromHex(mine.pubkey);
+      const message = new Uint8Array(key.length + seed.length);
+      message.set(key);
+      message.set(seed, key.length);
+      const bits = Number(urls.registrationBits);
+      showProgress(0, 2 ** bits);
+      const nonce = await solveInWorker(pow.toHex(pow.sha256(message)), bits, showProgress);
+      bar.value = bar.max;
+      await call("POST", urls.registerUrl, { seed: pow.toHex(seed), nonce });
+      button.hidden = true;
+      bar.hidden = true;
+      await refreshSections();
+      say("Your identity is registered. Challenges are answered here while this page is open.");
+      live();
+    } catch (error) {
+      button.disabled = false;
+      say(`Registration failed: ${error.message}`, true);
+    }
+  }
+
+  async function heartbeat() {
+    try {
+      await call("POST", urls.heartbeatUrl);
+    } catch (error) {
+      say(`The heartbeat failed: ${error.message}`, true);
+    }
+  }
+
+  async function answer(challenge) {
+    solving.add(challenge.id);
+    try {
+      const nonce = await solveInWorker(challenge.challenge_data_hex, challenge.difficulty_bits);
+      await call("POST", urls.solveUrl.replace(/\/0\/solve$/, `/${challenge.id}/solve`), { nonce });
+      say(`Challenge ${challenge.id} answered at ${new Date().toLocaleTimeString()}.`);
+    } finally {
+      solving.delete(challenge.id);
+    }
+  }
+
+  async function poll() {
+    try {
+      const pending = await call("GET", urls.challengesUrl);
+      await Promise.all(pending.filter((challenge) => !solving.has(challenge.id)).map(answer));
+      await refreshSections();
+    } catch (error) {
+      say(`Answering challenges failed: ${error.message}`, true);
+    }
+  }
+
+  function live() {
+    heartbeat();
+    poll();
+    setInterval(heartbeat, HEARTBEAT_MS);
+    setInterval(poll, POLL_MS);
+  }
+
+  if (urls.live === "challenges") {
+    say("Challenges are answered here while this page is open.");
+    live();
+  } else if (button) {
+    button.hidden = false;
+    button.addEventListener("click", register);
+  }
+})();
