@@ -1,18 +1,28 @@
 """Small helpers the API tests share: URLs, error assertions, database snapshots, clients, money states."""
 
+import os
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bank.app_tokens import app_token_create
 from bank.models import AuthToken, Community, Invite, Member
+from identity import keys as identity_keys
+from identity import pow
+from identity.models import Block, Challenge, Identity, IdentityKey, ProofSeed, Proposition, Review, Vote
+from identity.selectors import key_in_force
+from identity.services import challenges, registration, votes
 from ledger import selectors as ledger_selectors
 from ledger.models import Conflict, Entry, Head, Ticket
 from ledger.services import motions
 from tests.factories import PASSWORD
+from tests.identity.test_score import months_of_payments
 from tests.trust.helpers import account, mutual_credit
 from trust.models import Account, Payment, PaymentLeg, Trustline
 from trust.money import MICRO
@@ -22,6 +32,8 @@ API_ROUTE = "c/<slug:community_slug>/api/"
 # Passes every configured password validator and differs from tests.factories.PASSWORD.
 NEW_PASSWORD = "a-fresh-passphrase-for-2031"
 WEAK_PASSWORD = "123"
+# REGISTRATION_POW_BITS for the tables' registrations (20 would take a second or more per proof).
+EASY_POW_BITS = 6
 
 
 def api(community, suffix: str) -> str:
@@ -70,11 +82,20 @@ SNAPSHOT_MODELS = {
     "ledger entries": Entry,
     "tickets": Ticket,
     "conflicts": Conflict,
+    "identities": Identity,
+    "identity keys": IdentityKey,
+    "proof seeds": ProofSeed,
+    "challenges": Challenge,
+    "identity chain": Block,
+    "identity reviews": Review,
+    "propositions": Proposition,
+    "votes": Vote,
 }
 
 
 def db_snapshot() -> dict:
-    """Everything the API can change: communities, logins, memberships, invites, tokens, the money and the books."""
+    """Everything the API can change: communities, logins, memberships, invites, tokens, the money, the books,
+    identities (keys, proofs, challenges, the chain) and votes."""
     return {name: list(model.objects.order_by("pk").values()) for name, model in SNAPSHOT_MODELS.items()}
 
 
@@ -235,3 +256,114 @@ def conflict_found(side) -> dict:
         options=motions.conflict_options(code),
     )
     return {"conflict_id": conflict.pk}
+
+
+# Identity states. An identity opens at its member's first sign-in, its key sealed under the password
+# (identity.handlers); registrations prove REGISTRATION_POW_BITS of work (the tables set EASY_POW_BITS).
+
+
+def _key(member) -> str:
+    return key_in_force(identity=Identity.objects.get(member=member), at=timezone.now()).public_key
+
+
+def proof_over(*pubkeys: str) -> dict:
+    """``{seed, nonce}``: one proof of REGISTRATION_POW_BITS of work over each of the keys."""
+    seed, bits, nonce = os.urandom(pow.SEED_BYTES), settings.REGISTRATION_POW_BITS, 0
+    first, *others = [pow.challenge_for(bytes.fromhex(pubkey), seed) for pubkey in pubkeys]
+    while True:
+        nonce = pow.solve(first, bits, nonce)
+        if all(pow.proof_valid(challenge, nonce, bits) for challenge in others):
+            return {"seed": seed.hex(), "nonce": nonce}
+        nonce += 1
+
+
+def identity_opened(side) -> dict:
+    """The admin and the member have signed in (custody 0, keys sealed under PASSWORD): the admin's key."""
+    for member in (side.admin, side.member):
+        registration.identity_open(member=member, passphrase=PASSWORD)
+    return {"pubkey": _key(side.admin)}
+
+
+def identity_registered(side) -> dict:
+    """Both identities are open and registered: the admin's key and the member's."""
+    identity_opened(side)
+    for member in (side.admin, side.member):
+        proof = proof_over(_key(member))
+        registration.identity_register(member=member, seed_hex=proof["seed"], nonce=proof["nonce"])
+    return {"pubkey": _key(side.admin), "member_pubkey": _key(side.member)}
+
+
+def registration_solved(side) -> dict:
+    """The admin's identity is open, not registered; a proof over its key that is also one over a new
+    withheld key, that key and its signature over the seed: identity/register's body in either form."""
+    identity_opened(side)
+    withheld = identity_keys.new_key()
+    pubkey = identity_keys.compressed_hex(withheld.public_key())
+    proof = proof_over(_key(side.admin), pubkey)
+    signature = identity_keys.sign(withheld, bytes.fromhex(proof["seed"])).hex()
+    return {**proof, "pubkey": pubkey, "signature": signature}
+
+
+def _withheld(member):
+    """``member`` registers a withheld key (custody 1) as its app would; returns the private key."""
+    private = identity_keys.new_key()
+    pubkey = identity_keys.compressed_hex(private.public_key())
+    proof = proof_over(pubkey)
+    registration.identity_register_withheld(
+        member=member, pubkey_hex=pubkey, seed_hex=proof["seed"], nonce=proof["nonce"],
+        signature_hex=identity_keys.sign(private, bytes.fromhex(proof["seed"])).hex(),
+    )
+    return private
+
+
+def rotation_signed(side) -> dict:
+    """The admin's app holds its key (custody 1) and has signed a rotation to a new one, effective now."""
+    identity_opened(side)
+    previous, new = _withheld(side.admin), identity_keys.new_key()
+    new_pubkey, effective_from = identity_keys.compressed_hex(new.public_key()), timezone.now()
+    text = registration.rotation_text(public_key=new_pubkey, effective_from=effective_from)
+    return {
+        "new_pubkey": new_pubkey,
+        "effective_from": effective_from.isoformat(),
+        "rotation_signature": identity_keys.sign(previous, text).hex(),
+    }
+
+
+def challenges_pending(side) -> dict:
+    """Registered identities; the member has challenged the admin and the admin the member: the admin's
+    incoming challenge and the nonce that solves it."""
+    identity_registered(side)
+    admin, member = Identity.objects.get(member=side.admin), Identity.objects.get(member=side.member)
+    challenges.challenge_issue(target=member, issuer=admin)
+    challenge = challenges.challenge_issue(target=admin, issuer=member)
+    return {"challenge_id": challenge.pk, "nonce": pow.solve(bytes.fromhex(challenge.data), challenge.difficulty_bits)}
+
+
+def proposition_opened(side) -> dict:
+    """The admin has opened a proposition that closes in a week."""
+    closes_at = timezone.now() + timedelta(days=7)
+    proposition = votes.proposition_create(by=side.admin, title="Paint the hall green?", closes_at=closes_at)
+    return {"proposition_id": proposition.pk}
+
+
+def _can_vote(side) -> None:
+    """The admin paid the member in each of the 12 months before this one (CAN-VOTE)."""
+    linked(side)
+    months_of_payments(account(side.admin), account(side.member))
+
+
+def admin_may_vote(side) -> dict:
+    """The admin may vote on an open proposition: a registered identity (custody 0) and CAN-VOTE."""
+    _can_vote(side)
+    identity_registered(side)
+    return proposition_opened(side)
+
+
+def withheld_vote_signed(side) -> dict:
+    """The admin's app (custody 1, CAN-VOTE) has signed a yes on an open proposition, cast now."""
+    _can_vote(side)
+    identity_opened(side)
+    private = _withheld(side.admin)
+    values, cast_at = proposition_opened(side), timezone.now()
+    text = votes.vote_text(proposition_id=values["proposition_id"], address=side.admin.address, value=1, cast_at=cast_at)
+    return {**values, "cast_at": cast_at.isoformat(), "signature": identity_keys.sign(private, text).hex()}

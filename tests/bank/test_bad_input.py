@@ -8,23 +8,33 @@ from typing import NamedTuple
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.bank.helpers import (
+    EASY_POW_BITS,
     NEW_PASSWORD,
     PAYMENT_STATES,
     Prepared,
+    admin_may_vote,
     api,
     api_endpoints,
     app_token_made,
     assert_error,
+    challenges_pending,
     conflict_found,
     db_snapshot,
     endpoint_path,
     filled,
+    identity_opened,
+    identity_registered,
     linked,
+    proposition_opened,
     receipt_held,
+    registration_solved,
+    rotation_signed,
     ticket_requested,
+    withheld_vote_signed,
 )
 from tests.conftest import token_client
 from tests.factories import PASSWORD, InviteFactory
@@ -45,9 +55,13 @@ class BodyEndpoint:
     prepare: Callable | None = None
     # The code every bad body gets. Only invalid_input names the fields at fault.
     refusal: str = "invalid_input"
+    # An endpoint with two forms of body has a row for each: the fields of the other form, left out of this one.
+    others: tuple[str, ...] = ()
+    # Fields whose absence the endpoint refuses with a (status, code) of its own, naming no field.
+    missing: dict = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return self.path
+        return f"{self.path} ({', '.join(self.body)})" if self.others else self.path
 
     @property
     def required(self) -> list[str]:
@@ -58,6 +72,9 @@ COUNTERPART = {"username": "member", "server": ALPHA_SERVER}
 PAYMENT = {**COUNTERPART, "amount": "1.5", "memo": "Lunch \u2615", "tag": "food"}
 PAYMENT_OPTIONAL = ("server", "memo", "tag")
 RECEIPT = {"receipt": Prepared("receipt")}
+PROOF = {"seed": Prepared("seed"), "nonce": Prepared("nonce")}
+ROTATION = {name: Prepared(name) for name in ("new_pubkey", "effective_from", "rotation_signature")}
+UNSIGNED = (403, "rotation_unsigned")
 
 BODY_ENDPOINTS = [
     BodyEndpoint("auth/login", {"username": "member", "password": PASSWORD}, None),
@@ -92,6 +109,60 @@ BODY_ENDPOINTS = [
         prepare=conflict_found,
     ),
     BodyEndpoint("ledger/second", {"ticket": Prepared("number")}, "admin", prepare=ticket_requested),
+    BodyEndpoint(
+        "identity/register",
+        {**PROOF, "pubkey": Prepared("pubkey"), "signature": Prepared("signature")},
+        "admin",
+        optional=("pubkey", "signature"),
+        kinds={"pubkey": "pubkey"},
+        prepare=registration_solved,
+    ),
+    BodyEndpoint("identity/authenticate", {"pubkey": Prepared("pubkey")}, "member", prepare=identity_registered),
+    # Custody 0 rotates with its passphrase, custody 1 with its app's signed rotation.
+    BodyEndpoint(
+        "identity/keys/rotate",
+        {"passphrase": PASSWORD},
+        "admin",
+        others=tuple(ROTATION),
+        missing={"passphrase": UNSIGNED},
+        prepare=identity_opened,
+    ),
+    BodyEndpoint(
+        "identity/keys/rotate",
+        ROTATION,
+        "admin",
+        others=("passphrase",),
+        kinds={"new_pubkey": "pubkey", "effective_from": "rotation time"},
+        missing={"rotation_signature": UNSIGNED},
+        prepare=rotation_signed,
+    ),
+    BodyEndpoint("identity/challenge", {"target_pubkey": Prepared("member_pubkey")}, "admin", prepare=identity_registered),
+    BodyEndpoint(
+        "identity/challenges/<int:challenge_id>/solve", {"nonce": Prepared("nonce")}, "admin", prepare=challenges_pending
+    ),
+    BodyEndpoint(
+        "identity/propositions",
+        {"title": "Open on Sundays?", "closes_at": "2099-01-01T00:00:00+00:00"},
+        "admin",
+        kinds={"closes_at": "time"},
+    ),
+    # Custody 0 votes with its passphrase, custody 1 with its app's signature and the time it signed.
+    BodyEndpoint(
+        "identity/propositions/<int:proposition_id>/vote",
+        {"value": 1, "passphrase": PASSWORD},
+        "admin",
+        others=("signature", "cast_at"),
+        kinds={"value": "vote"},
+        prepare=admin_may_vote,
+    ),
+    BodyEndpoint(
+        "identity/propositions/<int:proposition_id>/vote",
+        {"value": 1, "signature": Prepared("signature"), "cast_at": Prepared("cast_at")},
+        "admin",
+        others=("passphrase",),
+        kinds={"value": "vote", "cast_at": "time"},
+        prepare=withheld_vote_signed,
+    ),
 ]
 # Endpoints whose bad bodies are refused with invalid_input, naming the fields at fault.
 NAMING_ENDPOINTS = [endpoint for endpoint in BODY_ENDPOINTS if endpoint.refusal == "invalid_input"]
@@ -102,9 +173,10 @@ NO_BODY_ENDPOINTS = {
     **{f"user/payments/<int:payment_id>/{action}": ("admin", state) for action, state in PAYMENT_STATES.items()},
     "user/app_tokens/<str:token>/revoke": ("admin", app_token_made),
     "ledger/audit": ("member", None),
+    "identity/heartbeat": ("member", None),
 }
 
-# Every field takes a string; which strings it refuses depends on its kind.
+# Every field takes a string (but nonces and votes); which values it refuses depends on its kind.
 NOT_STRINGS = {
     "number": 12,
     "decimal": 1.5,
@@ -179,6 +251,28 @@ BAD_VALUES = {
         "blank": "",
     },
 }
+TIMES = {**NOT_STRINGS, **OVERSIZED, "blank": "", "word": "tomorrow", "long ago": "2020-01-01T00:00:00+00:00"}
+BAD_VALUES |= {
+    # 0 to 2**64 - 1, as a JSON number.
+    "nonce": {
+        **{kind: value for kind, value in NOT_STRINGS.items() if kind != "number"},
+        **OVERSIZED,
+        "blank": "",
+        "word": "twelve",
+        "fraction": "1.5",
+        "negative": -1,
+        "too large": 2**64,
+    },
+    "pubkey": {**BAD_VALUES["text"], "67 characters": "02" + "ab" * 32 + "a", "not hex": "02" + "zz" * 32},
+    # A time that must be in the future (closes_at), or near now (cast_at).
+    "time": TIMES,
+    # The time a withheld key's rotation takes effect: near now, in UTC, as Python's isoformat() writes it.
+    "rotation time": {**TIMES, "not UTC": timezone.now().astimezone(timezone.get_fixed_timezone(120)).isoformat()},
+    # 0 or 1, the JSON number: anything else is refused with value_invalid (KIND_REFUSALS).
+    "vote": {**NOT_STRINGS, **OVERSIZED, "text": "1", "two": 2, "negative": -1},
+}
+# Kinds whose bad values the endpoint refuses with a code of its own, naming no field.
+KIND_REFUSALS = {"vote": "value_invalid"}
 FIELD_KINDS = {
     "server": "optional text",
     "amount": "amount",
@@ -189,6 +283,7 @@ FIELD_KINDS = {
     "conflict_id": "id",
     "receipt": "receipt",
     "other": "receipt or line",
+    "nonce": "nonce",
 }
 
 
@@ -229,19 +324,19 @@ def bad_bodies(endpoint: BodyEndpoint, body: dict) -> dict[str, object]:
 
 
 REQUIRED_FIELDS = [
-    pytest.param(endpoint, name, id=f"{endpoint.path}.{name}")
+    pytest.param(endpoint, name, id=f"{endpoint}.{name}")
     for endpoint in NAMING_ENDPOINTS
     for name in endpoint.required
 ]
 BAD_FIELD_VALUES = [
-    pytest.param(endpoint, name, value, id=f"{endpoint.path}.{name}-{kind}")
+    pytest.param(endpoint, name, value, id=f"{endpoint}.{name}-{kind}")
     for endpoint in NAMING_ENDPOINTS
     for name in endpoint.body
     for kind, value in bad_values(endpoint, name).items()
 ]
 # Receipts in a body (or as the other of a contest) with something wrong inside them.
 BROKEN_RECEIPTS = [
-    pytest.param(endpoint, name, how, id=f"{endpoint.path}.{name}.{how}")
+    pytest.param(endpoint, name, how, id=f"{endpoint}.{name}.{how}")
     for endpoint in NAMING_ENDPOINTS
     for name in endpoint.body
     if kind_of(endpoint, name) in ("receipt", "receipt or line")
@@ -249,7 +344,7 @@ BROKEN_RECEIPTS = [
 ]
 # Endpoints with a refusal of their own, and the names of their bad bodies (names only: any values do).
 OWN_REFUSALS = [
-    pytest.param(endpoint, how, id=f"{endpoint.path}-{how}")
+    pytest.param(endpoint, how, id=f"{endpoint}-{how}")
     for endpoint in BODY_ENDPOINTS
     if endpoint not in NAMING_ENDPOINTS
     for how in bad_bodies(endpoint, filled(endpoint.body, defaultdict(dict)))
@@ -262,40 +357,73 @@ def test_the_table_covers_every_endpoint_that_takes_input():
     assert set(inputs) == {e.path for e in BODY_ENDPOINTS}
     for endpoint in BODY_ENDPOINTS:
         fields = inputs[endpoint.path]().fields
-        assert set(endpoint.body) == set(fields), endpoint
-        assert set(endpoint.optional) == {name for name, value in fields.items() if not value.required}, endpoint
+        optional = {name for name, value in fields.items() if not value.required}
+        assert set(endpoint.body) | set(endpoint.others) == set(fields), endpoint
+        if endpoint.others:  # a field of one form only is required by the endpoint, not by its Input
+            assert set(endpoint.optional) | set(endpoint.others) <= optional, endpoint
+            assert set(fields) - optional <= set(endpoint.required), endpoint
+        else:
+            assert set(endpoint.optional) == optional, endpoint
     posts = {path for method, path in endpoints if method == "post"}
     assert posts == set(inputs) | set(NO_BODY_ENDPOINTS)
+
+
+ROTATE_BY_APP = "identity/keys/rotate (new_pubkey, effective_from, rotation_signature)"
+ROTATE_BY_SERVER = "identity/keys/rotate (passphrase)"
+NAMES_PUBKEY = "identity.services.registration._checked_pubkey names the field pubkey, not new_pubkey"
+IGNORES_OTHER_FORM = "identity.services.registration.key_rotate ignores the other form's fields instead of refusing them"
+# Endpoint bugs, reported: strict, so each fails the suite once fixed and its line here comes off.
+KNOWN_BUGS = {
+    f"test_a_missing_field_is_named[{ROTATE_BY_APP}.new_pubkey]": NAMES_PUBKEY,
+    f"test_a_bad_value_is_named[{ROTATE_BY_APP}.new_pubkey-not hex]": NAMES_PUBKEY,
+    f"test_an_empty_object_names_every_field[{ROTATE_BY_APP}]": NAMES_PUBKEY,
+    "test_a_missing_field_is_named[identity/propositions/<int:proposition_id>/vote (value, signature, cast_at).cast_at]": (
+        "identity.services.votes.vote_cast names a missing cast_at signature"
+    ),
+    **{
+        f"test_a_body_that_mixes_the_two_forms_is_refused[{row}+{name}]": IGNORES_OTHER_FORM
+        for row, names in [(ROTATE_BY_SERVER, ROTATION), (ROTATE_BY_APP, ["passphrase"])]
+        for name in names
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def _known_bug(request):
+    if request.node.name in KNOWN_BUGS:
+        request.applymarker(pytest.mark.xfail(reason=KNOWN_BUGS[request.node.name], strict=True))
 
 
 class Call(NamedTuple):
     client: APIClient  # signed in as the endpoint needs
     body: dict  # the endpoint's body, with its prepared values
+    url: str  # the endpoint's URL on alpha, its parameters filled in
 
 
 @pytest.fixture
-def caller(world):
+def caller(world, settings):
     """Returns the call of an endpoint, once the world and what the endpoint acts on are set up."""
     InviteFactory(community=world.a.community, code=INVITE)
+    settings.REGISTRATION_POW_BITS = EASY_POW_BITS
     forget_all()  # routing graphs of earlier tests' communities never serve this one's
 
     def call_for(endpoint: BodyEndpoint) -> Call:
         values = endpoint.prepare(world.a) if endpoint.prepare else {}
         client = token_client(getattr(world.a, endpoint.caller)) if endpoint.caller else APIClient()
-        return Call(client, filled(endpoint.body, values))
+        return Call(client, filled(endpoint.body, values), api("alpha", endpoint_path(endpoint.path, **values)))
 
     return call_for
 
 
-def post(client: APIClient, endpoint: BodyEndpoint, body=None, **kwargs):
+def post(call: Call, body=None, **kwargs):
     if "content_type" in kwargs:
-        return client.post(api("alpha", endpoint.path), body, **kwargs)
-    return client.post(api("alpha", endpoint.path), body, format="json")
+        return call.client.post(call.url, body, **kwargs)
+    return call.client.post(call.url, body, format="json")
 
 
-def assert_refused(client, endpoint, body, status, code, *, field=None, **kwargs) -> dict:
+def assert_refused(call: Call, body, status, code, *, field=None, **kwargs) -> dict:
     before = db_snapshot()
-    error = assert_error(post(client, endpoint, body, **kwargs), status, code, field=field)
+    error = assert_error(post(call, body, **kwargs), status, code, field=field)
     assert db_snapshot() == before
     return error
 
@@ -304,7 +432,7 @@ def assert_refused(client, endpoint, body, status, code, *, field=None, **kwargs
 def test_the_valid_bodies_are_accepted(caller, endpoint):
     """The tables' bodies are sound: the refusals below are down to what each test breaks."""
     call = caller(endpoint)
-    response = post(call.client, endpoint, call.body)
+    response = post(call, call.body)
 
     assert response.status_code in (200, 201, 204), response.content
 
@@ -314,7 +442,7 @@ def test_the_optional_fields_may_be_left_out(caller, endpoint):
     call = caller(endpoint)
     body = {name: call.body[name] for name in endpoint.required}
 
-    response = post(call.client, endpoint, body)
+    response = post(call, body)
 
     assert response.status_code in (200, 201, 204), response.content
 
@@ -324,8 +452,11 @@ def test_a_missing_field_is_named(caller, endpoint, field):
     call = caller(endpoint)
     body = {name: value for name, value in call.body.items() if name != field}
 
-    error = assert_refused(call.client, endpoint, body, 400, "invalid_input", field=field)
-    assert error["fields"] == {field: ["This field is required."]}
+    if field in endpoint.missing:
+        assert_refused(call, body, *endpoint.missing[field])
+        return
+    error = assert_refused(call, body, 400, "invalid_input", field=field)
+    assert list(error["fields"]) == [field]
 
 
 @pytest.mark.parametrize(("endpoint", "field", "value"), BAD_FIELD_VALUES)
@@ -333,7 +464,10 @@ def test_a_bad_value_is_named(caller, endpoint, field, value):
     call = caller(endpoint)
     body = {**call.body, field: value}
 
-    error = assert_refused(call.client, endpoint, body, 400, "invalid_input", field=field)
+    if kind_of(endpoint, field) in KIND_REFUSALS:
+        assert_refused(call, body, 400, KIND_REFUSALS[kind_of(endpoint, field)])
+        return
+    error = assert_refused(call, body, 400, "invalid_input", field=field)
     assert list(error["fields"]) == [field]
 
 
@@ -343,7 +477,7 @@ def test_what_is_wrong_inside_a_receipt_is_named_by_its_path(caller, endpoint, f
     part, receipt = broken_receipts(call.body["receipt"])[how]
     path = f"{field}.{part}"
 
-    error = assert_refused(call.client, endpoint, {**call.body, field: receipt}, 400, "invalid_input", field=path)
+    error = assert_refused(call, {**call.body, field: receipt}, 400, "invalid_input", field=path)
     assert list(error["fields"]) == [path]
 
 
@@ -352,7 +486,7 @@ def test_an_endpoint_with_a_refusal_of_its_own_refuses_every_bad_body_with_it(ca
     """ledger/verify answers every bad body with receipt_malformed (naming no field), a receipt it cannot read."""
     call = caller(endpoint)
 
-    assert_refused(call.client, endpoint, bad_bodies(endpoint, call.body)[how], 400, endpoint.refusal)
+    assert_refused(call, bad_bodies(endpoint, call.body)[how], 400, endpoint.refusal)
 
 
 @pytest.mark.parametrize("endpoint", NAMING_ENDPOINTS, ids=str)
@@ -360,15 +494,48 @@ def test_an_unknown_field_is_named(caller, endpoint):
     call = caller(endpoint)
     body = {**call.body, "is_admin": True}
 
-    error = assert_refused(call.client, endpoint, body, 400, "invalid_input", field="is_admin")
+    error = assert_refused(call, body, 400, "invalid_input", field="is_admin")
     assert list(error["fields"]) == ["is_admin"]
 
 
 @pytest.mark.parametrize("endpoint", NAMING_ENDPOINTS, ids=str)
 def test_an_empty_object_names_every_field(caller, endpoint):
-    error = assert_refused(caller(endpoint).client, endpoint, {}, 400, "invalid_input")
+    """Every field the Input requires; a form's own fields are checked after it, so when the Input requires
+    none (keys/rotate), the endpoint refuses the first of them."""
+    call = caller(endpoint)
+    fields = api_endpoints()[("post", endpoint.path)].Input().fields
+    required = {name for name, value in fields.items() if value.required}
+    if not required:
+        first = endpoint.required[0]
+        if first in endpoint.missing:
+            assert_refused(call, {}, *endpoint.missing[first])
+        else:
+            assert list(assert_refused(call, {}, 400, "invalid_input", field=first)["fields"]) == [first]
+        return
+    error = assert_refused(call, {}, 400, "invalid_input")
 
-    assert set(error["fields"]) == set(endpoint.required)
+    assert set(error["fields"]) == required
+
+
+# A field of an endpoint's other form, with a value of its kind.
+OTHER_FORM_VALUES = {
+    "passphrase": PASSWORD,
+    "new_pubkey": "02" + "ab" * 32,
+    "effective_from": "2031-01-01T00:00:00+00:00",
+    "rotation_signature": "3006020101020101",
+    "signature": "3006020101020101",
+    "cast_at": "2031-01-01T00:00:00+00:00",
+}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "field"), [pytest.param(e, name, id=f"{e}+{name}") for e in BODY_ENDPOINTS for name in e.others]
+)
+def test_a_body_that_mixes_the_two_forms_is_refused(caller, endpoint, field):
+    """A passphrase for a key the app holds, or the app's fields for a key the server holds (docs/api.md)."""
+    call = caller(endpoint)
+
+    assert_refused(call, {**call.body, field: OTHER_FORM_VALUES[field]}, 400, "invalid_input")
 
 
 @pytest.mark.parametrize(
@@ -378,7 +545,7 @@ def test_an_empty_object_names_every_field(caller, endpoint):
 )
 @pytest.mark.parametrize("endpoint", BODY_ENDPOINTS, ids=str)
 def test_malformed_json_is_refused(caller, endpoint, raw):
-    assert_refused(caller(endpoint).client, endpoint, raw, 400, "malformed_request", content_type="application/json")
+    assert_refused(caller(endpoint), raw, 400, "malformed_request", content_type="application/json")
 
 
 @pytest.mark.parametrize(
@@ -387,7 +554,7 @@ def test_malformed_json_is_refused(caller, endpoint, raw):
 @pytest.mark.parametrize("endpoint", NAMING_ENDPOINTS, ids=str)
 def test_json_that_is_not_an_object_is_refused(caller, endpoint, raw):
     error = assert_refused(
-        caller(endpoint).client, endpoint, raw, 400, "invalid_input", field="body", content_type="application/json"
+        caller(endpoint), raw, 400, "invalid_input", field="body", content_type="application/json"
     )
     assert list(error["fields"]) == ["body"]
 
@@ -406,7 +573,7 @@ def test_a_body_that_is_not_json_is_refused(caller, endpoint, content_type, enco
     call = caller(endpoint)
     body = encode(call.body)
 
-    assert_refused(call.client, endpoint, body, 415, "unsupported_media_type", content_type=content_type)
+    assert_refused(call, body, 415, "unsupported_media_type", content_type=content_type)
 
 
 def test_a_multipart_body_is_refused(caller):
@@ -414,7 +581,7 @@ def test_a_multipart_body_is_refused(caller):
     before = db_snapshot()
 
     call = caller(endpoint)
-    response = call.client.post(api("alpha", endpoint.path), call.body, format="multipart")
+    response = call.client.post(call.url, call.body, format="multipart")
 
     assert_error(response, 415, "unsupported_media_type")
     assert db_snapshot() == before

@@ -11,20 +11,27 @@ from dataclasses import dataclass
 import pytest
 
 from tests.bank.helpers import (
+    EASY_POW_BITS,
     NEW_PASSWORD,
     PAYMENT_STATES,
     Prepared,
+    admin_may_vote,
     admin_paid,
     api,
     api_endpoints,
     app_token_made,
     assert_error,
+    challenges_pending,
     conflict_found,
     db_snapshot,
     endpoint_path,
     filled,
+    identity_opened,
+    identity_registered,
     linked,
+    proposition_opened,
     receipt_held,
+    registration_solved,
     session_client,
     ticket_requested,
 )
@@ -64,6 +71,8 @@ class Endpoint:
 PAYMENT = {"username": "member", "amount": "1"}
 RECEIPT = {"receipt": Prepared("receipt")}
 RESOLUTION = {"conflict_id": Prepared("conflict_id"), "option_id": "acknowledge"}
+PROOF = {"seed": Prepared("seed"), "nonce": Prepared("nonce")}
+PROPOSITION = {"title": "Open on Sundays?", "closes_at": "2099-01-01T00:00:00+00:00"}
 ENDPOINTS = [
     Endpoint("post", "auth/login", {"username": ACTOR, "password": PASSWORD}, (401, "invalid_credentials")),
     Endpoint("post", "auth/logout"),
@@ -108,6 +117,28 @@ ENDPOINTS = [
     Endpoint("post", "ledger/second", {"ticket": Prepared("number")}, prepare=ticket_requested),
     Endpoint("get", "ledger/tickets/<str:number>", prepare=ticket_requested),
     Endpoint("post", "ledger/resolve", RESOLUTION, prepare=conflict_found),
+    Endpoint("get", "identity/status", prepare=identity_registered),
+    Endpoint("get", "identity/identities", prepare=identity_registered),
+    Endpoint("get", "identity/my-identity", prepare=identity_opened),
+    Endpoint("post", "identity/register", PROOF, prepare=registration_solved),
+    Endpoint("post", "identity/authenticate", {"pubkey": Prepared("pubkey")}, prepare=identity_registered),
+    Endpoint("post", "identity/keys/rotate", {"passphrase": PASSWORD}, prepare=identity_opened),
+    Endpoint("post", "identity/heartbeat", prepare=identity_opened),
+    Endpoint("post", "identity/challenge", {"target_pubkey": Prepared("member_pubkey")}, prepare=identity_registered),
+    Endpoint("get", "identity/challenges", prepare=challenges_pending),
+    Endpoint("get", "identity/incoming-challenges", prepare=challenges_pending),
+    Endpoint("get", "identity/issued-challenges", prepare=challenges_pending),
+    Endpoint("post", "identity/challenges/<int:challenge_id>/solve", {"nonce": Prepared("nonce")}, prepare=challenges_pending),
+    Endpoint("get", "identity/propositions", prepare=proposition_opened),
+    Endpoint("post", "identity/propositions", PROPOSITION),
+    Endpoint("get", "identity/propositions/<int:proposition_id>", prepare=proposition_opened),
+    Endpoint(
+        "post",
+        "identity/propositions/<int:proposition_id>/vote",
+        {"value": 1, "passphrase": PASSWORD},
+        prepare=admin_may_vote,
+    ),
+    Endpoint("get", "user/reputation", prepare=admin_paid),
 ]
 PAYMENT_ENDPOINTS = [endpoint for endpoint in ENDPOINTS if "<int:payment_id>" in endpoint.path]
 PRIVATE_ENDPOINTS = [endpoint for endpoint in ENDPOINTS if not endpoint.public]
@@ -119,8 +150,9 @@ def test_the_table_covers_every_endpoint():
 
 
 @pytest.fixture
-def sides(world):
+def sides(world, settings):
     """The world, with an invite into alpha and beta's members on passwords alpha's members don't have."""
+    settings.REGISTRATION_POW_BITS = EASY_POW_BITS
     forget_all()  # routing graphs of earlier tests' communities never serve this one's
     InviteFactory(community=world.a.community, code=ALPHA_INVITE)
     for member in (world.b.admin, world.b.member):
