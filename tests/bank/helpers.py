@@ -365,5 +365,7 @@ def withheld_vote_signed(side) -> dict:
     identity_opened(side)
     private = _withheld(side.admin)
     values, cast_at = proposition_opened(side), timezone.now()
-    text = votes.vote_text(proposition_id=values["proposition_id"], address=side.admin.address, value=1, cast_at=cast_at)
+    text = votes.vote_text(
+        proposition_id=values["proposition_id"], address=side.admin.address, value=1, cast_at=cast_at
+    )
     return {**values, "cast_at": cast_at.isoformat(), "signature": identity_keys.sign(private, text).hex()}

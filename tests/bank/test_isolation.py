@@ -128,7 +128,9 @@ ENDPOINTS = [
     Endpoint("get", "identity/challenges", prepare=challenges_pending),
     Endpoint("get", "identity/incoming-challenges", prepare=challenges_pending),
     Endpoint("get", "identity/issued-challenges", prepare=challenges_pending),
-    Endpoint("post", "identity/challenges/<int:challenge_id>/solve", {"nonce": Prepared("nonce")}, prepare=challenges_pending),
+    Endpoint(
+        "post", "identity/challenges/<int:challenge_id>/solve", {"nonce": Prepared("nonce")}, prepare=challenges_pending
+    ),
     Endpoint("get", "identity/propositions", prepare=proposition_opened),
     Endpoint("post", "identity/propositions", PROPOSITION),
     Endpoint("get", "identity/propositions/<int:proposition_id>", prepare=proposition_opened),
