@@ -110,11 +110,11 @@ def identity_register(*, member: Member, seed_hex: str, nonce: int) -> Identity:
     return _registered(identity)
 
 
-def _checked_pubkey(pubkey_hex: str) -> str:
+def _checked_pubkey(pubkey_hex: str, *, field: str = "pubkey") -> str:
     try:
         keys.public_key_from_hex(pubkey_hex)
     except ValueError:
-        raise InvalidInput("pubkey", ["This is not a compressed P-256 public key in hex (66 characters)."]) from None
+        raise InvalidInput(field, ["This is not a compressed P-256 public key in hex (66 characters)."]) from None
     return pubkey_hex.lower()
 
 
@@ -192,7 +192,7 @@ def _rotation_by_app(
     previous: IdentityKey, new_pubkey_hex: str | None, effective_from: str | None, signature_hex: str | None
 ) -> dict:
     """Custody 1: the app's new key, with the old key's signature over ``rotation_text``."""
-    public_key, at = _checked_pubkey(new_pubkey_hex or ""), _effective_from(effective_from)
+    public_key, at = _checked_pubkey(new_pubkey_hex or "", field="new_pubkey"), _effective_from(effective_from)
     try:
         signature = bytes.fromhex(signature_hex or "")
     except ValueError:
@@ -221,6 +221,12 @@ def key_rotate(
     if identity.revoked:
         raise identity_revoked(identity.revoked_reason)
     previous = key_in_force(identity=identity, at=timezone.now())
+    given = {"passphrase": passphrase, "new_pubkey": new_pubkey_hex, "effective_from": effective_from,
+             "rotation_signature": rotation_signature_hex}
+    needed = {"passphrase"} if identity.custody == Identity.Custody.SERVER else {"new_pubkey", "effective_from", "rotation_signature"}
+    stray = [name for name, value in given.items() if value is not None and name not in needed]
+    if stray:  # a field of the other custody's form would be silently dropped
+        raise InvalidInput(stray[0], ["Not part of a rotation of this identity's key: send only what its custody needs."])
     if identity.custody == Identity.Custody.SERVER:
         new_key = _rotation_by_server(previous, passphrase)
     else:

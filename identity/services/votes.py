@@ -138,12 +138,15 @@ def vote_cast(
     # Serializes one member's votes, so a first vote cast twice at once makes one row, not an error.
     identity = Identity.objects.select_for_update().get(member=member)
     if identity.custody == Identity.Custody.SERVER:
-        if signature is not None or cast_at is not None or not passphrase:
-            raise InvalidInput("passphrase", ["Your key is on the server: send your passphrase, no signature."])
+        stray = [name for name, value in (("signature", signature), ("cast_at", cast_at)) if value is not None]
+        if stray or not passphrase:
+            raise InvalidInput(stray[0] if stray else "passphrase", ["Your key is on the server: send your passphrase, no signature."])
         cast_at = now
     else:
-        if passphrase is not None or signature is None or cast_at is None:
-            raise InvalidInput("signature", ["Your app holds your key: send its signature and cast_at."])
+        missing = [name for name, value in (("signature", signature), ("cast_at", cast_at)) if value is None]
+        if passphrase is not None or missing:
+            raise InvalidInput("passphrase" if passphrase is not None else missing[0],
+                               ["Your app holds your key: send its signature and cast_at, no passphrase."])
         if abs(cast_at - now) > CAST_AT_TOLERANCE or cast_at >= proposition.closes_at:
             raise InvalidInput("cast_at", ["cast_at is within 5 minutes of now, before the close."])
     key = key_in_force(identity=identity, at=cast_at)

@@ -373,31 +373,6 @@ def test_the_table_covers_every_endpoint_that_takes_input():
     assert posts == set(inputs) | set(NO_BODY_ENDPOINTS)
 
 
-ROTATE_BY_APP = "identity/keys/rotate (new_pubkey, effective_from, rotation_signature)"
-ROTATE_BY_SERVER = "identity/keys/rotate (passphrase)"
-VOTE_BY_APP = "identity/propositions/<int:proposition_id>/vote (value, signature, cast_at)"
-NAMES_PUBKEY = "identity.services.registration._checked_pubkey names the field pubkey, not new_pubkey"
-IGNORES_OTHER_FORM = "identity.services.registration.key_rotate ignores the other form's fields, refusing none"
-# Endpoint bugs, reported: strict, so each fails the suite once fixed and its line here comes off.
-KNOWN_BUGS = {
-    f"test_a_missing_field_is_named[{ROTATE_BY_APP}.new_pubkey]": NAMES_PUBKEY,
-    f"test_a_bad_value_is_named[{ROTATE_BY_APP}.new_pubkey-not hex]": NAMES_PUBKEY,
-    f"test_an_empty_object_names_every_field[{ROTATE_BY_APP}]": NAMES_PUBKEY,
-    f"test_a_missing_field_is_named[{VOTE_BY_APP}.cast_at]": "votes.vote_cast names a missing cast_at signature",
-    **{
-        f"test_a_body_that_mixes_the_two_forms_is_refused[{row}+{name}]": IGNORES_OTHER_FORM
-        for row, names in [(ROTATE_BY_SERVER, ROTATION), (ROTATE_BY_APP, ["passphrase"])]
-        for name in names
-    },
-}
-
-
-@pytest.fixture(autouse=True)
-def _known_bug(request):
-    if request.node.name in KNOWN_BUGS:
-        request.applymarker(pytest.mark.xfail(reason=KNOWN_BUGS[request.node.name], strict=True))
-
-
 class Call(NamedTuple):
     client: APIClient  # signed in as the endpoint needs
     body: dict  # the endpoint's body, with its prepared values
