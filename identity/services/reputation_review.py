@@ -18,6 +18,7 @@ from django.utils import timezone
 from bank.errors import Conflict, InvalidInput
 from bank.models import Member
 from identity import credit, reputation
+from identity.chain import chain_record, events_for
 from identity.models import Identity, Review
 from trust import selectors as trust_selectors
 from trust.models import Payment, PaymentLeg
@@ -64,4 +65,5 @@ def identity_restore(*, identity: Identity, by: AbstractBaseUser, reason: str) -
     )
     identity.balance, identity.revoked, identity.revoked_reason = restored.balance, restored.revoked, ""
     identity.save(update_fields=["balance", "revoked", "revoked_reason"])
+    chain_record(events_for("restore", [identity]))
     return review

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from identity.models import Challenge, Identity, Proposition, Review
+from identity.models import Block, Challenge, Identity, Proposition, Review
 from tests.identity.test_votes import PASSPHRASE, identity_of, proposition, vote, voters  # noqa: F401 (fixture)
 
 
@@ -59,6 +59,8 @@ def test_restoring_asks_for_a_reason_then_records_a_review(client, world):
     review = Review.objects.get(identity=identity)
     assert (review.reviewed_by, review.reason, review.balance_before, review.balance_after) == (
         world.a.admin.user, "Was travelling, phone off.", 0, 100)
+    last = Block.objects.order_by("-index").first()
+    assert [(e["type"], e["balance"], e["revoked"]) for e in last.events] == [("restore", 100, False)]
 
 
 def test_restoring_an_identity_that_is_not_revoked_changes_nothing(client, world):
