@@ -5,7 +5,7 @@
   half (``SealingKey``); the entries it writes are AES-256-GCM under
   ``HKDF(X25519(ephemeral, ledger public))``, so writing needs only the ledger's public key and
   reading its private key. The associated data binds a ciphertext to its community and position.
-- Account keys: ECDSA P-256, the private half sealed with AES-GCM under a key derived from the
+- Account keys: ECDSA P-256 (``identity.keys``), the private half sealed with AES-GCM under a key derived from the
   server key (until the identity app takes members' keys over).
 """
 
@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
 from bank.keys import derived_key
+from identity import keys as identity_keys
 
 NONCE_BYTES = 12
 RAW = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -85,16 +86,11 @@ def _key_cipher() -> AESGCM:
 
 def new_account_key(account_id: int) -> tuple[str, bytes]:
     """A fresh P-256 key: its compressed public key (hex) and its private key sealed for storage."""
-    private = ec.generate_private_key(ec.SECP256R1())
-    public = private.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+    private = identity_keys.new_key()
     der = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return public.hex(), seal(_key_cipher(), der, f"account-key:{account_id}".encode())
+    return identity_keys.compressed_hex(private.public_key()), seal(_key_cipher(), der, f"account-key:{account_id}".encode())
 
 
 def open_account_key(account_id: int, sealed: bytes) -> ec.EllipticCurvePrivateKey:
     der = unseal(_key_cipher(), sealed, f"account-key:{account_id}".encode())
     return serialization.load_der_private_key(der, password=None)
-
-
-def ecdsa_sign(private: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
-    return private.sign(data, ec.ECDSA(hashes.SHA256()))

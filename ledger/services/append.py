@@ -10,6 +10,7 @@ from django.db import transaction
 
 from bank.errors import ApplicationError
 from bank.keys import derived_key, server_sign
+from identity import keys as identity_keys
 from ledger import crypto, formats
 from ledger.models import Entry, Head
 from ledger.services.keys import account_names, sealer, signing_keys
@@ -82,7 +83,7 @@ def append(community_id: int, movements: list[Movement], *, at: datetime, paymen
         receipt_hash = movement.receipt_hash
         if receipt_hash is None:
             receipt = formats.receipt_text(utc, source, destination, amount, previous, receipt_id)
-            member_signature = crypto.ecdsa_sign(keys[movement.source], receipt.encode())
+            member_signature = identity_keys.sign(keys[movement.source], receipt.encode())
             server_signature = server_sign(formats.server_signed_bytes(receipt, member_signature))
             receipt_hash = formats.receipt_hash(receipt, member_signature, server_signature)
         ledger_hash = formats.chain_hash(previous, movement.type, utc, source, destination, amount, receipt_id, receipt_hash)
