@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from bank.errors import Conflict, InvalidInput, NotFound
 from bank.models import RESERVED_HANDLES, AuthToken, Community, Invite, Member, handle_validator
-from bank.signals import member_joined
+from bank.signals import member_joined, password_reset
 from bank.secrets import digest, new_secret
 
 User = get_user_model()
@@ -129,6 +129,7 @@ def member_reset_password(*, member: Member, new_password: str) -> Member:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     AuthToken.objects.filter(member__user=user).delete()
+    password_reset.send(sender=Member, member=member, new_password=new_password)
     return member
 
 

@@ -1,6 +1,6 @@
 """The identity API under ``identity/``: instance status, this community's identities, my identity,
-registration with a proof of work (``identity.pow``; format in docs/api.md), authentication by key and
-key rotation."""
+registration with a proof of work (``identity.pow``; format in docs/api.md), authentication by key, key
+rotation and the receipt key."""
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from bank.api_helpers import InputSerializer, PasswordField, TextField
 from bank.errors import InvalidInput
+from bank.signatures import receipt_key_text
 from identity import selectors
 from identity.models import Identity
 from identity.pow import NONCE_LIMIT
@@ -161,3 +162,37 @@ class KeyRotateApi(APIView):
             effective_from=values.get("effective_from"),
         )
         return Response(self.Output(key).data, status=status.HTTP_201_CREATED)
+
+
+class ReceiptKeyApi(APIView):
+    """The receipt key of my key in force: the server signs my receipts with it once my key certified it."""
+
+    class Input(InputSerializer):
+        signature = TextField(help_text="Custody 1: my key's signature over certificate_text, hex", **SIGNATURE)
+
+    class Output(serializers.Serializer):
+        pubkey = serializers.CharField(source="public_key")
+        receipt_pubkey = serializers.CharField(source="receipt_public_key")
+        certificate_text = serializers.SerializerMethodField()
+        certificate = serializers.SerializerMethodField()
+
+        def get_certificate_text(self, key) -> str:
+            return receipt_key_text(key.public_key, key.receipt_public_key).decode()
+
+        def get_certificate(self, key) -> str:
+            return bytes(key.receipt_certificate).hex()
+
+    def _key(self, request: Request):
+        identity = selectors.identity_required(member=request.member)
+        return selectors.key_in_force(identity=identity, at=timezone.now())
+
+    @extend_schema(responses=Output, summary="My receipt key, the text my key certifies it with, and its certificate")
+    def get(self, request: Request) -> Response:
+        return Response(self.Output(self._key(request)).data)
+
+    @extend_schema(request=Input, responses=Output, summary="Custody 1: certify my receipt key with my app's key")
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = registration.receipt_key_certify(member=request.member, signature_hex=data.validated_data["signature"])
+        return Response(self.Output(key).data)

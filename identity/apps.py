@@ -11,3 +11,4 @@ class IdentityConfig(AppConfig):
         signals.access_requested.connect(handlers.refuse_revoked, dispatch_uid="identity.refuse_revoked")
         signals.password_checked.connect(handlers.open_at_sign_in, dispatch_uid="identity.open_at_sign_in")
         signals.password_changed.connect(handlers.reseal_on_password_change, dispatch_uid="identity.reseal")
+        signals.password_reset.connect(handlers.recover_on_password_reset, dispatch_uid="identity.recover")

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from bank import keys
 from identity.models import Block, Identity, IdentityKey
-from ledger.signatures import server_signature_valid
+from bank.signatures import server_signature_valid
 
 GENESIS = "0" * 64
 # pg_advisory_xact_lock key that serializes appends (any constant no other lock uses: "idchain" in ASCII).

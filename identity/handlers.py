@@ -5,7 +5,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from bank.models import Member
 from identity.errors import identity_revoked
 from identity.selectors import revocation_of
-from identity.services.registration import identity_open, passphrase_change
+from identity.services.registration import identity_open, key_recover, passphrase_change
 
 
 def refuse_revoked(sender, *, member: Member, **kwargs) -> None:
@@ -25,3 +25,7 @@ def reseal_on_password_change(
 ) -> None:
     for member in user.memberships.all():
         passphrase_change(member=member, old_passphrase=old_password, new_passphrase=new_password)
+
+
+def recover_on_password_reset(sender, *, member: Member, new_password: str, **kwargs) -> None:
+    key_recover(member=member, passphrase=new_password)

@@ -1,8 +1,11 @@
 """Identity keys: ECDSA P-256, the public half as a compressed point in hex.
 
 Custody scheme 0 keeps the private half sealed with AES-256-GCM under ``scrypt(passphrase)``, the public
-key as associated data (so a sealed key cannot be swapped onto another identity's row). Verifying reuses
-``ledger.signatures`` (pure, no database), so identity and ledger signatures are checked one way.
+key as associated data (so a sealed key cannot be swapped onto another identity's row).
+
+Each identity key certifies a receipt key: a P-256 key the server holds sealed under a key derived from
+``SERVER_KEY``, so that receipts are signed in the member's name while the member is away (an intermediary
+of a routed payment never enters a passphrase). See docs/design-notes.md, "Receipt keys".
 """
 
 import os
@@ -13,8 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from bank.keys import derived_key
+from bank.signatures import member_signature_valid, receipt_key_text
 from identity.errors import PassphraseInvalid
-from ledger.signatures import member_signature_valid
 
 CURVE = ec.SECP256R1()
 SALT_BYTES = 16
@@ -58,6 +62,44 @@ def unseal_with_passphrase(sealed: bytes, salt: bytes, passphrase: str, pubkey_h
     except InvalidTag:
         raise PassphraseInvalid("The passphrase does not unlock this identity key.") from None
     return ec.derive_private_key(int.from_bytes(scalar, "big"), CURVE)
+
+
+def _server_cipher() -> AESGCM:
+    return AESGCM(derived_key("account-signing-keys"))
+
+
+def seal_by_server(private: ec.EllipticCurvePrivateKey, label: str) -> bytes:
+    """``nonce || ciphertext`` of the key (PKCS#8 DER) under a key derived from ``SERVER_KEY``; ``label``
+    (associated data) names the key's one place, so a sealed key cannot be moved to another row."""
+    der = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + _server_cipher().encrypt(nonce, der, label.encode())
+
+
+def open_by_server(sealed: bytes, label: str) -> ec.EllipticCurvePrivateKey:
+    """Raises ``cryptography.exceptions.InvalidTag`` when the sealed key or its label was changed."""
+    sealed = bytes(sealed)
+    der = _server_cipher().decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], label.encode())
+    return serialization.load_der_private_key(der, password=None)
+
+
+def receipt_key_label(receipt_public_key: str) -> str:
+    return f"receipt-key:{receipt_public_key}"
+
+
+def new_receipt_key(identity_public_key: str, identity_private: ec.EllipticCurvePrivateKey | None) -> dict:
+    """A server-held receipt key for an identity key, certified by it when its private half is at hand
+    (custody 0); a withheld key's app certifies later. The fields of ``IdentityKey`` it fills."""
+    receipt = new_key()
+    receipt_public = compressed_hex(receipt.public_key())
+    certificate = b""
+    if identity_private is not None:
+        certificate = sign(identity_private, receipt_key_text(identity_public_key, receipt_public))
+    return {
+        "receipt_public_key": receipt_public,
+        "sealed_receipt_key": seal_by_server(receipt, receipt_key_label(receipt_public)),
+        "receipt_certificate": certificate,
+    }
 
 
 def sign(private: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:

@@ -38,7 +38,8 @@ class Identity(models.Model):
 class IdentityKey(models.Model):
     """One of an identity's ECDSA P-256 keys; the key in force at a time is the latest effective by then.
 
-    A rotation's key carries the previous key's signature over ``public_key|effective_from``.
+    A rotation's key carries the previous key's signature over ``public_key|effective_from``. Each key has
+    a server-held receipt key that signs receipts in its name, certified by it (``identity.keys``).
     """
 
     identity = models.ForeignKey(Identity, on_delete=models.PROTECT, related_name="keys")
@@ -47,6 +48,14 @@ class IdentityKey(models.Model):
     kdf_salt = models.BinaryField(blank=True)
     effective_from = models.DateTimeField()
     rotation_signature = models.BinaryField(blank=True, help_text="By the previous key; empty for the first")
+    recovery = models.BooleanField(
+        default=False, help_text="Appended after an admin reset the password: rotation_signature is the server's"
+    )
+    receipt_public_key = models.CharField(max_length=66, blank=True, help_text="Compressed P-256 point, hex")
+    sealed_receipt_key = models.BinaryField(blank=True, help_text="AES-GCM under a key derived from SERVER_KEY")
+    receipt_certificate = models.BinaryField(
+        blank=True, help_text="This key's signature over receipt-key|public_key|receipt_public_key; empty until given"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

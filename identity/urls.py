@@ -11,4 +11,5 @@ urlpatterns = [
     path("register", apis.IdentityRegisterApi.as_view(), name="register"),
     path("authenticate", apis.AuthenticateApi.as_view(), name="authenticate"),
     path("keys/rotate", apis.KeyRotateApi.as_view(), name="key-rotate"),
+    path("receipt-key", apis.ReceiptKeyApi.as_view(), name="receipt-key"),
 ]

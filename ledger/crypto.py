@@ -5,8 +5,9 @@
   half (``SealingKey``); the entries it writes are AES-256-GCM under
   ``HKDF(X25519(ephemeral, ledger public))``, so writing needs only the ledger's public key and
   reading its private key. The associated data binds a ciphertext to its community and position.
-- Account keys: ECDSA P-256 (``identity.keys``), the private half sealed with AES-GCM under a key derived from the
-  server key (until the identity app takes members' keys over).
+- Account keys: ECDSA P-256, sealed by the server (``identity.keys.seal_by_server``). They sign receipts
+  only for accounts without an identity key (the commons, members who never signed in); members' receipts
+  are signed by the receipt key their identity key certified.
 """
 
 import os
@@ -19,7 +20,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
-from bank.keys import derived_key
 from identity import keys as identity_keys
 
 NONCE_BYTES = 12
@@ -78,19 +78,13 @@ def unseal(cipher: AESGCM, sealed: bytes, associated: bytes) -> bytes:
     return cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated)
 
 
-# --- accounts' signing keys ----------------------------------------------------------------------
-
-def _key_cipher() -> AESGCM:
-    return AESGCM(derived_key("account-signing-keys"))
-
+# --- accounts' signing keys (held by the server, for accounts without an identity key) ---------
 
 def new_account_key(account_id: int) -> tuple[str, bytes]:
     """A fresh P-256 key: its compressed public key (hex) and its private key sealed for storage."""
     private = identity_keys.new_key()
-    der = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return identity_keys.compressed_hex(private.public_key()), seal(_key_cipher(), der, f"account-key:{account_id}".encode())
+    return identity_keys.compressed_hex(private.public_key()), identity_keys.seal_by_server(private, f"account-key:{account_id}")
 
 
 def open_account_key(account_id: int, sealed: bytes) -> ec.EllipticCurvePrivateKey:
-    der = unseal(_key_cipher(), sealed, f"account-key:{account_id}".encode())
-    return serialization.load_der_private_key(der, password=None)
+    return identity_keys.open_by_server(sealed, f"account-key:{account_id}")

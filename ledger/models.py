@@ -6,6 +6,7 @@ from django.db import connection, models
 from django.db.models import Q
 
 from bank.models import Community, Member
+from identity.models import IdentityKey
 from trust.models import Account, Payment
 
 
@@ -139,6 +140,10 @@ class Entry(models.Model):
     )
     member_signature = models.BinaryField(blank=True)
     server_signature = models.BinaryField(blank=True)
+    receipt_key = models.ForeignKey(
+        IdentityKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False,
+        help_text="The identity key whose receipt key signed; empty: the account's own key (AccountKey)",
+    )
 
     objects = EntryQuerySet.as_manager()
 

@@ -3,25 +3,30 @@
     python -m ledger.offline receipts.json records.txt
 
 ``receipts.json`` is ``/c/<slug>/receipts.json`` (or ``{receipts: [...]}`` pages of ``user/receipts``),
-``records.txt`` is ``/c/<slug>/public/records.txt``. Per receipt it checks both signatures, that the
+``records.txt`` is ``/c/<slug>/public/records.txt``. Per receipt it checks both signatures (and, when the
+receipt carries one, the identity key's certificate of the key that signed it), that the
 receipt's hash is the RECEIPT_HASH of its record (line ``receipt_id + 1``), that the record's amount and
 time are the receipt's, and that the receipt's LEDGER_HASH is the previous record's (GENESIS for 0);
 and that the records run from receipt 0 without a gap. Exit code 0 when everything verifies.
 
-Needs only the standard library, ``cryptography``, ``ledger.formats`` and ``ledger.signatures``.
+Needs only the standard library, ``cryptography``, ``ledger.formats`` and ``bank.signatures``.
 """
 
 import json
 import sys
 
-from ledger import formats, signatures
+from bank import signatures
+from ledger import formats
 
 
 def receipt_problem(
     text: str, member_signature: bytes, server_signature: bytes, *, member_key: str, server_key: str,
-    record: formats.Record | None, previous: formats.Record | None,
+    record: formats.Record | None, previous: formats.Record | None, identity_key: str = "", certificate: bytes = b"",
 ) -> str | None:
-    """Why a receipt does not hold against its record and the one before it (None when it holds)."""
+    """Why a receipt does not hold against its record and the one before it (None when it holds).
+
+    ``member_key`` signed it; when ``certificate`` is given, ``identity_key`` must have certified ``member_key``.
+    """
     try:
         receipt = formats.parse_receipt(text)
     except ValueError as exc:
@@ -30,6 +35,8 @@ def receipt_problem(
         return "no public record for this receipt"
     if not signatures.member_signature_valid(member_key, member_signature, text.encode()):
         return "member signature invalid"
+    if certificate and not signatures.receipt_key_certified(identity_key, member_key, certificate):
+        return "receipt key not certified by the member's identity key"
     if not signatures.server_signature_valid(server_key, server_signature, formats.server_signed_bytes(text, member_signature)):
         return "server signature invalid"
     if formats.receipt_hash(text, member_signature, server_signature) != record.receipt_hash:
@@ -67,6 +74,7 @@ def verify(document: dict, record_lines: list[str]) -> tuple[list[tuple[object, 
             position = int(item["receipt_id"])
             problem = receipt_problem(
                 item["text"], member_signature, server_signature, member_key=item["member_public_key"],
+                identity_key=item.get("identity_public_key", ""), certificate=bytes.fromhex(item.get("key_certificate", "")),
                 server_key=server_key, record=records[position] if 0 <= position < len(records) else None,
                 previous=records[position - 1] if 0 < position <= len(records) else None,
             )

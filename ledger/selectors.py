@@ -11,7 +11,7 @@ from ledger.models import Entry
 from ledger.formats import parse_receipt, parse_record
 from ledger.offline import receipt_problem
 from ledger.replay import ledger_state
-from ledger.services.keys import account_names, public_keys
+from ledger.services.keys import account_names, signing_keys
 from trust import selectors as trust_selectors
 from trust.models import Account
 
@@ -40,7 +40,7 @@ def _receipts(entries: list[Entry], *, account: Account | None = None) -> list[d
         .values_list("receipt_id", "record")
     )
     names = account_names({e.source_id for e in entries} | {e.destination_id for e in entries})
-    keys = public_keys({e.source_id for e in entries})
+    keys = signing_keys((e.source_id, e.receipt_key_id) for e in entries)
     server_key = server_public_key_hex()
     receipts = []
     for entry in entries:
@@ -50,12 +50,15 @@ def _receipts(entries: list[Entry], *, account: Account | None = None) -> list[d
             record.utc, names[entry.source_id], names[entry.destination_id], record.amount, before, record.receipt_id
         )
         out = account is None or entry.source_id == account.pk
+        key = keys[entry.source_id, entry.receipt_key_id]
         receipts.append({
             "receipt_id": entry.receipt_id,
             "text": text,
             "member_signature": bytes(entry.member_signature).hex(),
             "server_signature": bytes(entry.server_signature).hex(),
-            "member_public_key": keys.get(entry.source_id, ""),
+            "member_public_key": key.public_key,
+            "identity_public_key": key.identity_public_key,
+            "key_certificate": key.certificate.hex(),
             "server_public_key": server_key,
             "type": record.type,
             "utc": record.utc,
@@ -117,6 +120,7 @@ def receipt_verify(*, community: Community, text: str, member_signature: bytes, 
     previous = Entry.objects.filter(community=community, receipt_id=receipt_id - 1).values_list("record", flat=True).first()
     problem = receipt_problem(
         text, member_signature, server_signature, member_key=rebuilt["member_public_key"],
+        identity_key=rebuilt["identity_public_key"], certificate=bytes.fromhex(rebuilt["key_certificate"]),
         server_key=rebuilt["server_public_key"], record=parse_record(entry.record),
         previous=parse_record(previous) if previous else None,
     )

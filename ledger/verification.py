@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidTag
 
 from bank.keys import server_public_key_hex
-from ledger import crypto, formats, signatures
-from ledger.models import AccountKey, Archive, Entry, Head
+from bank import signatures
+from ledger import crypto, formats
+from ledger.models import Archive, Entry, Head
 from ledger.replay import trustline_state
 from ledger.services.append import head_mac
 from ledger.services.archive import archive_hash, open_state, openers
-from ledger.services.keys import account_names
+from ledger.services.keys import account_names, signing_keys
 from trust.models import Account
 
 PROGRESS_EVERY = 5000
@@ -276,14 +277,19 @@ def receipt_check(community_id: int, receipt: Receipt) -> list[Finding]:
     receipt_id = receipt.receipt_id
     if len(receipt.text.split("|")) != 6 or receipt_id is None:
         return [Finding("receipt_malformed", "The receipt is not UTC|SOURCE|DESTINATION|AMOUNT|LEDGER_HASH|RECEIPT_ID.")]
-    row = Entry.objects.filter(community_id=community_id, receipt_id=receipt_id).values_list("record", "source_id").first()
+    row = (
+        Entry.objects.filter(community_id=community_id, receipt_id=receipt_id)
+        .values_list("record", "source_id", "receipt_key_id").first()
+    )
     if row is None:
         return [Finding("receipt_unknown", f"The ledger has no receipt {receipt_id}.", receipt_id)]
-    record, source_id = row
+    record, source_id, receipt_key_id = row
     findings = []
-    public = AccountKey.objects.filter(account_id=source_id).values_list("public_key", flat=True).first()
-    if public is None or not signatures.member_signature_valid(public, receipt.member_signature, receipt.text.encode()):
+    key = signing_keys([(source_id, receipt_key_id)])[source_id, receipt_key_id]
+    if not signatures.member_signature_valid(key.public_key, receipt.member_signature, receipt.text.encode()):
         findings.append(Finding("member_signature_invalid", "The member's signature does not verify.", receipt_id))
+    elif key.certificate and not signatures.receipt_key_certified(key.identity_public_key, key.public_key, key.certificate):
+        findings.append(Finding("receipt_key_uncertified", "The member's identity key did not certify the key that signed.", receipt_id))
     signed = formats.server_signed_bytes(receipt.text, receipt.member_signature)
     if not signatures.server_signature_valid(server_public_key_hex(), receipt.server_signature, signed):
         findings.append(Finding("server_signature_invalid", "The server's signature does not verify.", receipt_id))

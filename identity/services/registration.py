@@ -13,7 +13,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bank.errors import ApplicationError, InvalidInput
+from bank.keys import server_sign
 from bank.models import Member
+from bank.signatures import receipt_key_certified
 from identity import chain, keys, pow
 from identity.errors import (
     AlreadyRegistered,
@@ -34,7 +36,6 @@ ROTATION_CLOCK_SKEW = timedelta(minutes=10)
 def rotation_text(*, public_key: str, effective_from: datetime) -> bytes:
     """What the previous key signs for a rotation: ``new_pubkey|effective_from`` (UTC, ISO 8601)."""
     return f"{public_key}|{effective_from.isoformat()}".encode()
-
 
 
 def _locked_identity(member: Member) -> Identity:
@@ -88,12 +89,14 @@ def identity_open(*, member: Member, passphrase: str) -> Identity:
     try:
         with transaction.atomic():
             identity = Identity.objects.create(member=member, custody=Identity.Custody.SERVER)
+            public_key = keys.compressed_hex(private.public_key())
             IdentityKey.objects.create(
                 identity=identity,
-                public_key=keys.compressed_hex(private.public_key()),
+                public_key=public_key,
                 sealed_private_key=sealed,
                 kdf_salt=salt,
                 effective_from=timezone.now(),
+                **keys.new_receipt_key(public_key, private),
             )
     except IntegrityError:  # a concurrent first sign-in opened it
         return Identity.objects.get(member=member)
@@ -142,7 +145,9 @@ def identity_register_withheld(
     if not keys.signature_valid(pubkey_hex, _signature(signature_hex), _seed(seed_hex)):
         raise SignatureInvalid("The signature over the seed is not by this key; sign the 16 seed bytes.")
     _accept_proof(identity=identity, pubkey_hex=pubkey_hex, seed_hex=seed_hex, nonce=nonce)
-    IdentityKey.objects.create(identity=identity, public_key=pubkey_hex, effective_from=timezone.now())
+    IdentityKey.objects.create(
+        identity=identity, public_key=pubkey_hex, effective_from=timezone.now(), **keys.new_receipt_key(pubkey_hex, None)
+    )
     identity.custody = Identity.Custody.WITHHELD
     return _registered(identity)
 
@@ -185,7 +190,7 @@ def _rotation_by_server(previous: IdentityKey, passphrase: str | None) -> dict:
     sealed, salt = keys.seal_with_passphrase(new_private, passphrase)
     signature = keys.sign(old_private, rotation_text(public_key=public_key, effective_from=at))
     return {"public_key": public_key, "effective_from": at, "sealed_private_key": sealed, "kdf_salt": salt,
-            "rotation_signature": signature}
+            "rotation_signature": signature, **keys.new_receipt_key(public_key, new_private)}
 
 
 def _rotation_by_app(
@@ -200,7 +205,8 @@ def _rotation_by_app(
     text = rotation_text(public_key=public_key, effective_from=at)
     if at <= previous.effective_from or not keys.signature_valid(previous.public_key, signature, text):
         raise RotationUnsigned("The rotation is not signed by your current key: sign new_pubkey|effective_from.")
-    return {"public_key": public_key, "effective_from": at, "rotation_signature": signature}
+    return {"public_key": public_key, "effective_from": at, "rotation_signature": signature,
+            **keys.new_receipt_key(public_key, None)}
 
 
 @transaction.atomic
@@ -249,3 +255,49 @@ def passphrase_change(*, member: Member, old_passphrase: str, new_passphrase: st
             continue
         key.sealed_private_key, key.kdf_salt = keys.seal_with_passphrase(private, new_passphrase)
         key.save(update_fields=["sealed_private_key", "kdf_salt"])
+
+
+@transaction.atomic
+def receipt_key_certify(*, member: Member, signature_hex: str) -> IdentityKey:
+    """A withheld key certifies its receipt key: ``signature_hex`` over ``bank.signatures.receipt_key_text``.
+
+    Until then the receipts of that key's time carry no certificate (they still verify with the receipt key).
+    """
+    identity = _locked_identity(member)
+    if identity.custody != Identity.Custody.WITHHELD:
+        raise InvalidInput("signature", ["Your key is held by the server, which certified its receipt key itself."])
+    key = key_in_force(identity=identity, at=timezone.now())
+    signature = _signature(signature_hex)
+    if not receipt_key_certified(key.public_key, key.receipt_public_key, signature):
+        raise SignatureInvalid("The signature is not by your key over receipt-key|pubkey|receipt_pubkey.")
+    key.receipt_certificate = signature
+    key.save(update_fields=["receipt_certificate"])
+    return key
+
+
+@transaction.atomic
+def key_recover(*, member: Member, passphrase: str) -> IdentityKey | None:
+    """After an admin reset the password, the old key is sealed under a passphrase nobody has: append a key
+    sealed under the new one, its rotation signed by the server, and a ``recover`` block on the chain.
+
+    Nothing happens for a withheld key (the app still holds it) or when the passphrase still opens the key.
+    """
+    identity = Identity.objects.select_for_update().filter(member=member).first()
+    if identity is None or identity.custody != Identity.Custody.SERVER:
+        return None
+    previous = key_in_force(identity=identity, at=timezone.now())
+    try:
+        _unlocked(previous, passphrase)
+        return None
+    except ApplicationError:  # passphrase_invalid: recover below
+        pass
+    private = keys.new_key()
+    public_key, at = keys.compressed_hex(private.public_key()), timezone.now()
+    sealed, salt = keys.seal_with_passphrase(private, passphrase)
+    key = IdentityKey.objects.create(
+        identity=identity, public_key=public_key, effective_from=at, sealed_private_key=sealed, kdf_salt=salt,
+        rotation_signature=server_sign(rotation_text(public_key=public_key, effective_from=at)), recovery=True,
+        **keys.new_receipt_key(public_key, private),
+    )
+    chain.chain_record(chain.events_for("recover", [identity]))
+    return key

@@ -23,7 +23,7 @@ from identity import keys
 from identity.errors import SignatureInvalid
 from identity.models import Identity, IdentityKey, Proposition, Vote
 from identity.services.reputation_review import credit_score_of
-from ledger.signatures import member_signature_valid
+from bank.signatures import member_signature_valid
 
 CAST_AT_TOLERANCE = timedelta(minutes=5)
 

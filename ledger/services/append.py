@@ -13,7 +13,7 @@ from bank.keys import derived_key, server_sign
 from identity import keys as identity_keys
 from ledger import crypto, formats
 from ledger.models import Entry, Head
-from ledger.services.keys import account_names, sealer, signing_keys
+from ledger.services.keys import account_names, sealer, signers
 from trust.models import Payment, PaymentLeg
 
 PAYMENT_TYPES = {Payment.Kind.REQUEST: Entry.Type.PAYMENT}
@@ -69,7 +69,7 @@ def append(community_id: int, movements: list[Movement], *, at: datetime, paymen
     accounts = {m.source for m in movements} | {m.destination for m in movements}
     accounts.discard(None)
     names = account_names(accounts)
-    keys = signing_keys({m.source for m in movements if m.receipt_hash is None})
+    signed_by = signers({m.source for m in movements if m.receipt_hash is None}, at=at)
     sealing_key_id, cipher = sealer(community_id)
     utc = formats.utc_text(at)
 
@@ -80,10 +80,11 @@ def append(community_id: int, movements: list[Movement], *, at: datetime, paymen
         source, destination = names.get(movement.source, ""), names.get(movement.destination, "")
         amount = formats.amount_text(movement.amount)
         member_signature = server_signature = b""
-        receipt_hash = movement.receipt_hash
+        receipt_hash, receipt_key_id = movement.receipt_hash, None
         if receipt_hash is None:
             receipt = formats.receipt_text(utc, source, destination, amount, previous, receipt_id)
-            member_signature = identity_keys.sign(keys[movement.source], receipt.encode())
+            signer = signed_by[movement.source]
+            member_signature, receipt_key_id = identity_keys.sign(signer.private, receipt.encode()), signer.identity_key_id
             server_signature = server_sign(formats.server_signed_bytes(receipt, member_signature))
             receipt_hash = formats.receipt_hash(receipt, member_signature, server_signature)
         ledger_hash = formats.chain_hash(previous, movement.type, utc, source, destination, amount, receipt_id, receipt_hash)
@@ -94,6 +95,7 @@ def append(community_id: int, movements: list[Movement], *, at: datetime, paymen
                 sealed=crypto.seal(cipher, entry.line().encode(), crypto.position(community_id, receipt_id)),
                 sealing_key_id=sealing_key_id, source_id=movement.source, destination_id=movement.destination,
                 payment_id=payment_id, member_signature=member_signature, server_signature=server_signature,
+                receipt_key_id=receipt_key_id,
             )
         )
         previous, receipt_id = ledger_hash, receipt_id + 1

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from bank.app_tokens import app_token_create
 from bank.models import AuthToken, Community, Invite, Member
+from bank.signatures import receipt_key_text
 from identity import keys as identity_keys
 from identity import pow
 from identity.models import Block, Challenge, Identity, IdentityKey, ProofSeed, Proposition, Review, Vote
@@ -327,6 +328,14 @@ def rotation_signed(side) -> dict:
         "effective_from": effective_from.isoformat(),
         "rotation_signature": identity_keys.sign(previous, text).hex(),
     }
+
+
+def receipt_key_certifiable(side) -> dict:
+    """The admin's app holds its key (custody 1) and has signed the certificate of its receipt key."""
+    identity_opened(side)
+    private = _withheld(side.admin)
+    key = IdentityKey.objects.get(public_key=identity_keys.compressed_hex(private.public_key()))
+    return {"signature": identity_keys.sign(private, receipt_key_text(key.public_key, key.receipt_public_key)).hex()}
 
 
 def challenges_pending(side) -> dict:

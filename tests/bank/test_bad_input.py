@@ -22,6 +22,7 @@ from tests.bank.helpers import (
     app_token_made,
     assert_error,
     challenges_pending,
+    receipt_key_certifiable,
     conflict_found,
     db_snapshot,
     endpoint_path,
@@ -136,6 +137,7 @@ BODY_ENDPOINTS = [
         missing={"rotation_signature": UNSIGNED},
         prepare=rotation_signed,
     ),
+    BodyEndpoint("identity/receipt-key", {"signature": Prepared("signature")}, "admin", prepare=receipt_key_certifiable),
     BodyEndpoint(
         "identity/challenge", {"target_pubkey": Prepared("member_pubkey")}, "admin", prepare=identity_registered
     ),

@@ -10,7 +10,7 @@ from bank.errors import Forbidden
 from identity import keys
 from identity.models import Identity, IdentityKey, Proposition, Vote
 from identity.services import votes
-from ledger.signatures import member_signature_valid
+from bank.signatures import member_signature_valid
 from tests.conftest import token_client
 from tests.factories import PASSWORD
 from tests.identity.test_score import months_of_payments

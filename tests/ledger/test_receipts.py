@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bank.keys import server_public_key_hex
-from ledger import formats, signatures
+from bank import signatures
+from ledger import formats
 from ledger.models import Entry
 from tests.bank.helpers import ApiUser, assert_error
 from tests.factories import CommunityFactory, MemberFactory

@@ -1,4 +1,8 @@
-"""Checking the two signatures of a receipt; needs only ``cryptography`` (``ledger.offline`` uses it)."""
+"""Checking signatures; needs only ``cryptography`` (``ledger.offline`` uses it without Django).
+
+Members sign with ECDSA P-256 (identity keys, and the receipt keys they certify); the server signs with
+Ed25519.
+"""
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -23,3 +27,14 @@ def server_signature_valid(public_key_hex: str, signature: bytes, data: bytes) -
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def receipt_key_text(identity_public_key: str, receipt_public_key: str) -> bytes:
+    """What an identity key signs to let a server-held receipt key sign receipts in its name."""
+    return f"receipt-key|{identity_public_key}|{receipt_public_key}".encode()
+
+
+def receipt_key_certified(identity_public_key: str, receipt_public_key: str, certificate: bytes) -> bool:
+    return member_signature_valid(
+        identity_public_key, certificate, receipt_key_text(identity_public_key, receipt_public_key)
+    )
