@@ -170,7 +170,7 @@ INVITE_LIFETIME_HOURS = env_int("INVITE_LIFETIME_HOURS", 7 * 24, minimum=1)
 APP_TOKEN_WINDOW_SECONDS = env_int("APP_TOKEN_WINDOW_SECONDS", 300, minimum=1)
 
 # Called by `manage.py seed_demo` with the demo community, so each app adds its part of the demo.
-DEMO_SEEDERS = ["trust.demo.seed"]
+DEMO_SEEDERS = ["trust.demo.seed", "identity.demo.seed"]
 
 # Payments
 ROUTING_TIMEOUT_SECONDS = env_int("ROUTING_TIMEOUT_SECONDS", 10, minimum=1)
