@@ -1,3 +1,4 @@
+import os
 import uuid
 from dataclasses import dataclass
 
@@ -19,10 +20,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
-def _needs(service: str, available: bool) -> None:
+# Debian's chromium and chromium-driver packages; the browser tests drive them (.ci/run installs them).
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+def _needs(service: str, available: bool, remedy: str = "set DATABASE_URL/REDIS_URL or start it") -> None:
     if available:
         return
-    reason = f"needs {service}, which is not reachable (set DATABASE_URL/REDIS_URL or start it)"
+    reason = f"needs {service}, which is not available ({remedy})"
     if services_required():
         pytest.fail(f"TRUSTBANK_REQUIRE_SERVICES is set: {reason}")
     pytest.skip(reason)
@@ -34,6 +39,9 @@ def _service_markers(request: pytest.FixtureRequest) -> None:
         _needs("PostgreSQL", bool(settings.TEST_POSTGRES_URL))
     if request.node.get_closest_marker("redis"):
         _needs("Redis", bool(settings.TEST_REDIS_URL))
+    if request.node.get_closest_marker("browser"):
+        found = all(os.access(path, os.X_OK) for path in (CHROMIUM, CHROMEDRIVER))
+        _needs("Chromium", found, f"install chromium and chromium-driver: {CHROMIUM}, {CHROMEDRIVER}")
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@
   const POLL_MS = 30000;
   const HEARTBEAT_MS = 60000;
   const solving = new Set(); // challenge ids being answered, so a slow answer is not started twice
+  const timers = [];
 
   function say(text, failed) {
     status.textContent = text;
@@ -99,10 +100,18 @@
     }
   }
 
+  // A revoked identity gets no more challenges: stop, say why and show the page's revoked state.
+  function revoked(error) {
+    timers.splice(0).forEach(clearInterval);
+    say(error.message, true);
+    refreshSections().catch(() => {});
+  }
+
   async function heartbeat() {
     try {
       await call("POST", urls.heartbeatUrl);
     } catch (error) {
+      if (error.code === "identity_revoked") return revoked(error);
       say(`The heartbeat failed: ${error.message}`, true);
     }
   }
@@ -124,6 +133,7 @@
       await Promise.all(pending.filter((challenge) => !solving.has(challenge.id)).map(answer));
       await refreshSections();
     } catch (error) {
+      if (error.code === "identity_revoked") return revoked(error);
       say(`Answering challenges failed: ${error.message}`, true);
     }
   }
@@ -131,8 +141,7 @@
   function live() {
     heartbeat();
     poll();
-    setInterval(heartbeat, HEARTBEAT_MS);
-    setInterval(poll, POLL_MS);
+    timers.push(setInterval(heartbeat, HEARTBEAT_MS), setInterval(poll, POLL_MS));
   }
 
   if (urls.live === "challenges") {

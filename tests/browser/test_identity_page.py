@@ -1,0 +1,158 @@
+"""The identity page in a real browser: a new member signs in, the page registers the identity with a proof
+of work solved in a Web Worker (progress bar), answers a reputation challenge while it stays open and shows
+the new reputation; the member votes from the page; once revoked, the sign-in page says why."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from identity import keys
+from identity.models import Block, Challenge, Identity, ProofSeed, Vote
+from identity.services import challenges, votes
+from identity.services.reputation_review import credit_score_of
+from tests.factories import PASSWORD, CommunityFactory, MemberFactory
+from tests.identity.test_score import months_of_payments
+from tests.trust.helpers import account, mutual_credit
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+REGISTRATION_BITS = 16
+PROGRESS_EVERY = 50_000  # tries between two progress messages of pow-worker.js
+# The page asks for its challenges every 30 s (identity.js POLL_MS): what happens just after a poll
+# shows at the next one.
+POLL_WAIT = 45
+
+# Records every change of the progress bar, from before the click on "Register my identity".
+WATCH_PROGRESS = """
+const bar = document.getElementById("pow-progress");
+window.progressSeen = [];
+const note = () => window.progressSeen.push({hidden: bar.hidden, value: bar.value, max: bar.max});
+new MutationObserver(note).observe(bar, {attributes: true, attributeFilter: ["value", "max", "hidden"]});
+"""
+
+
+def wait(driver, seconds: float, condition, message: str):
+    return WebDriverWait(driver, seconds, poll_frequency=0.2).until(lambda _: condition(), message)
+
+
+def text_of(driver, element_id: str) -> str:
+    return driver.find_element(By.ID, element_id).text
+
+
+def shown(driver, section_id: str, term: str) -> str:
+    """What the page's section shows for ``term`` (the <dd> after its <dt>)."""
+    path = f"//section[@id='{section_id}']//dt[normalize-space()='{term}']/following-sibling::dd[1]"
+    return " ".join(driver.find_element(By.XPATH, path).text.split())
+
+
+def script_errors(driver) -> list[dict]:
+    return [entry for entry in driver.get_log("browser") if entry["source"] == "javascript"]
+
+
+def sign_in(driver, live_server, member) -> None:
+    driver.get(f"{live_server.url}/c/{member.community.slug}/login/")
+    driver.find_element(By.NAME, "username").send_keys(member.handle)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+
+
+@pytest.fixture
+def members(transactional_db, settings):
+    # The live server's threads read the same settings object: a quick proof, the real format.
+    settings.REGISTRATION_POW_BITS = REGISTRATION_BITS
+    community = CommunityFactory(slug="browsers")
+    return MemberFactory(community=community, handle="newcomer"), MemberFactory(
+        community=community, handle="admin", role="admin"
+    )
+
+
+def test_a_new_member_registers_answers_a_challenge_votes_and_once_revoked_sees_why(browser, live_server, members):
+    member, admin = members
+    page_path = f"/c/{member.community.slug}/identity/"
+
+    # Signing in opens the identity (its key sealed under the password); its page offers to register it.
+    sign_in(browser, live_server, member)
+    browser.find_element(By.LINK_TEXT, "Identity").click()
+    wait(browser, 10, lambda: browser.current_url == live_server.url + page_path, "not on the identity page")
+    identity = Identity.objects.get(member=member)
+    assert identity.registered_at is None and identity.custody == Identity.Custody.SERVER
+    button = browser.find_element(By.ID, "register-button")
+    wait(browser, 5, button.is_displayed, "identity.js did not show the register button")
+
+    browser.execute_script(WATCH_PROGRESS)
+    button.click()
+    wait(browser, 30, lambda: "registered" in text_of(browser, "identity-status"), "registration did not finish")
+    assert "failed" not in text_of(browser, "identity-status")
+    # The bar showed every progress message of the worker's search, from 0 up to the nonce, then completed.
+    expected = 2**REGISTRATION_BITS
+    nonce = int(ProofSeed.objects.get(identity=identity).nonce)
+    seen = browser.execute_script("return window.progressSeen")
+    assert all(change["max"] == expected for change in seen)
+    assert [change["value"] for change in seen if not change["hidden"]] == [
+        0, *(min(tried, expected) for tried in range(PROGRESS_EVERY, nonce + 1, PROGRESS_EVERY)), expected
+    ]
+    assert seen[-1]["hidden"] is True  # put away once the identity is registered
+
+    identity.refresh_from_db()
+    key = votes.key_in_force(identity=identity, at=timezone.now())
+    assert identity.registered_at is not None and identity.balance == 100
+    assert any(
+        event["type"] == "register" and event["pubkey"] == key.public_key
+        for block in Block.objects.all()
+        for event in block.events
+    )
+    assert shown(browser, "my-identity", "Registered") != "not yet"  # the section was refreshed in place
+
+    # Still open, the page keeps the member live and answers the challenge issued to them.
+    wait(browser, 10, lambda: Identity.objects.get(pk=identity.pk).last_seen_at is not None, "no heartbeat")
+    challenge = challenges.challenge_issue(target=identity)
+    solved = lambda: Challenge.objects.get(pk=challenge.pk).state == Challenge.State.SOLVED  # noqa: E731
+    wait(browser, POLL_WAIT, solved, "the open page did not answer the challenge")
+    assert Identity.objects.get(pk=identity.pk).balance == 110
+    wait(browser, 10, lambda: shown(browser, "my-identity", "Reputation") == "110", "reputation 110 not shown")
+    score = credit_score_of(member=member)
+    assert shown(browser, "credit-score", "Score") == f"{score.score} {score.rating}"
+
+    # A year of payments with someone makes the member eligible; the page offers the vote form.
+    mutual_credit(member, admin, "100")
+    months_of_payments(account(member), account(admin))
+    proposition = votes.proposition_create(by=admin, title="Paint the hall green?",
+                                           closes_at=timezone.now() + timedelta(days=7))
+    browser.get(live_server.url + page_path)
+    score = credit_score_of(member=member)
+    assert score.can_vote and shown(browser, "credit-score", "May vote") == "yes"
+    assert shown(browser, "credit-score", "Score") == f"{score.score} {score.rating}"
+    form = browser.find_element(By.CSS_SELECTOR, f"form[action$='/propositions/{proposition.pk}/vote/']")
+    form.find_element(By.CSS_SELECTOR, "input[name=value][value='1']").click()
+    form.find_element(By.NAME, "passphrase").send_keys(PASSWORD)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser, 10, lambda: "Your vote is signed and counted." in browser.page_source, "the vote was not counted")
+    vote = Vote.objects.select_related("member__community", "key").get(proposition=proposition, member=member)
+    assert vote.value == 1 and vote.key == key
+    assert keys.signature_valid(key.public_key, bytes(vote.signature), votes.signed_text(vote))
+    assert "yes 1" in browser.find_element(By.CSS_SELECTOR, "article.proposition").text
+
+    # The member ignores a challenge with a reputation too low to survive it, and the open page says why.
+    Identity.objects.filter(pk=identity.pk).update(balance=10)
+    ignored = challenges.challenge_issue(target=Identity.objects.get(pk=identity.pk))
+    Challenge.objects.filter(pk=ignored.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert challenges.challenges_expire() == 1
+    identity.refresh_from_db()
+    assert identity.revoked and identity.balance == 0
+    revoked_text = f"Your identity has been revoked ({challenges.IGNORED_REASON})"
+    wait(browser, POLL_WAIT, lambda: revoked_text in text_of(browser, "identity-status"), "the page does not say why")
+    wait(browser, 10, lambda: shown(browser, "my-identity", "Reputation") == "0", "the page still shows 110")
+    assert shown(browser, "my-identity", "Revoked").startswith(challenges.IGNORED_REASON)
+    assert "admin" in shown(browser, "my-identity", "Revoked")  # what restores access
+    assert script_errors(browser) == []
+
+    browser.find_element(By.CSS_SELECTOR, "header form button").click()
+    wait(browser, 10, lambda: "You are signed out." in browser.page_source, "not signed out")
+    sign_in(browser, live_server, member)
+    refusal = browser.find_element(By.CSS_SELECTOR, "main").text
+    assert revoked_text in refusal
+    assert "admin" in refusal  # what restores access
+    assert browser.current_url.startswith(f"{live_server.url}/c/{member.community.slug}/login/")
