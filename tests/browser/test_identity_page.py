@@ -42,10 +42,17 @@ def text_of(driver, element_id: str) -> str:
     return driver.find_element(By.ID, element_id).text
 
 
+# Read in one script call: identity.js swaps the sections for fresh ones at any time.
+SHOWN = """
+const [id, term] = arguments;
+const dt = [...document.querySelectorAll(`#${id} dt`)].find((dt) => dt.textContent.trim() === term);
+return dt ? dt.nextElementSibling.innerText : "";
+"""
+
+
 def shown(driver, section_id: str, term: str) -> str:
     """What the page's section shows for ``term`` (the <dd> after its <dt>)."""
-    path = f"//section[@id='{section_id}']//dt[normalize-space()='{term}']/following-sibling::dd[1]"
-    return " ".join(driver.find_element(By.XPATH, path).text.split())
+    return " ".join(driver.execute_script(SHOWN, section_id, term).split())
 
 
 def script_errors(driver) -> list[dict]:
