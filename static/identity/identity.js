@@ -1,6 +1,7 @@
 // The identity page's live part: registers the member's identity with a proof of work solved in a Web
-// Worker (progress bar), then, while the page is open, keeps the member live (heartbeat), answers their
-// reputation challenges and refreshes the reputation and credit score shown.
+// Worker (progress bar), then, while the page is open, keeps the member live, answers their reputation
+// challenges and refreshes the reputation and credit score shown: over the live socket where the web
+// process runs ASGI, else by heartbeat and polling.
 (function () {
   const root = document.getElementById("identity-live");
   if (!root || !window.fetch || !window.Worker) return;
@@ -138,10 +139,45 @@
     }
   }
 
-  function live() {
+  function polling() {
     heartbeat();
     poll();
     timers.push(setInterval(heartbeat, HEARTBEAT_MS), setInterval(poll, POLL_MS));
+  }
+
+  // While the live socket (identity/live.py) is open the server counts the member live and pushes each new
+  // challenge. Where it cannot open (`manage.py runserver` is WSGI) or once it closes, heartbeat and
+  // polling take over, and the API then says why if the member was refused.
+  function live() {
+    if (!window.WebSocket) return polling();
+    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    const path = urls.challengesUrl.replace(/\/api\/identity\/challenges$/, "/identity/live");
+    const socket = new WebSocket(`${scheme}//${window.location.host}${path}`);
+    socket.onmessage = async ({ data }) => {
+      let message;
+      try {
+        message = JSON.parse(data);
+      } catch (error) {
+        return;
+      }
+      if (message.type === "challenge" && !solving.has(message.id)) {
+        solving.add(message.id);
+        try {
+          const nonce = await solveInWorker(message.challenge_data_hex, message.difficulty_bits);
+          socket.send(JSON.stringify({ type: "solve", id: message.id, nonce })); // answered by "solved" or "error"
+        } catch (error) {
+          say(`Answering challenges failed: ${error.message}`, true);
+        } finally {
+          solving.delete(message.id);
+        }
+      } else if (message.type === "solved") {
+        say(`Challenge ${message.id} answered at ${new Date().toLocaleTimeString()}.`);
+        refreshSections().catch((error) => say(error.message, true));
+      } else if (message.type === "error") {
+        say(`Answering challenges failed: ${message.message}`, true);
+      }
+    };
+    socket.onclose = polling;
   }
 
   if (urls.live === "challenges") {
