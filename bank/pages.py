@@ -1,9 +1,35 @@
 """Pieces the member pages of every app share."""
 
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from bank import selectors
+from bank.errors import ApplicationError
+from bank.models import Member
+from bank.signals import access_requested
+
+
+def page_member(request: HttpRequest) -> Member | None:
+    """The signed-in member of the page's community, or None (the page then sends to the sign-in).
+
+    A member whom an app refuses (``access_requested``: a revoked identity) is signed out here, with the
+    reason shown on the sign-in page, as the API refuses its tokens: a session opened before the
+    refusal does not outlive it.
+    """
+    member = selectors.membership_for_user(user=request.user, community=request.community)
+    if member is None:
+        return None
+    try:
+        access_requested.send(sender=Member, member=member)
+    except ApplicationError as refusal:
+        logout(request)
+        messages.error(request, refusal.message)
+        return None
+    return member
 
 
 def sign_in_redirect(request: HttpRequest) -> HttpResponse:

@@ -14,7 +14,7 @@ from bank.errors import ApplicationError
 from bank.api_helpers import client_address
 from bank.exception_handler import error_page
 from bank.forms import ChooseCommunityForm, LoginForm, RegisterForm
-from bank.pages import safe_next, sign_in_redirect
+from bank.pages import page_member, safe_next, sign_in_redirect
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -42,7 +42,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 def community_home(request: HttpRequest) -> HttpResponse:
-    member = selectors.membership_for_user(user=request.user, community=request.community)
+    member = page_member(request)
     if member is None:
         return sign_in_redirect(request)
     return render(request, "bank/community_home.html", {"member": member})

@@ -12,9 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bank import selectors as bank_selectors
 from bank.errors import ApplicationError
-from bank.pages import sign_in_redirect
+from bank.pages import page_member, sign_in_redirect
 from identity.models import Identity
 from identity.services import votes
 from identity.services.reputation_review import credit_score_of
@@ -29,7 +28,7 @@ class VoteForm(forms.Form):
 def _member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        request.member = bank_selectors.membership_for_user(user=request.user, community=request.community)
+        request.member = page_member(request)
         if request.member is None:
             return sign_in_redirect(request)
         return view(request, *args, **kwargs)
@@ -38,8 +37,9 @@ def _member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
 
 def _live_part(identity: Identity | None) -> str | None:
-    """What the page's script does: "register" (the page holds no withheld key), "challenges", or nothing."""
-    if identity is None or identity.revoked:
+    """What the page's script does: "register" (the page holds no withheld key), "challenges", or nothing.
+    (A revoked member never sees the page: ``page_member`` signs them out.)"""
+    if identity is None:
         return None
     if identity.registered_at is not None:
         return "challenges"

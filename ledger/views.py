@@ -3,9 +3,8 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from bank import selectors as bank_selectors
 from bank.keys import server_public_key_hex
-from bank.pages import sign_in_redirect
+from bank.pages import page_member, sign_in_redirect
 from ledger import selectors
 from trust import selectors as trust_selectors
 
@@ -19,7 +18,7 @@ def records_txt(request: HttpRequest) -> StreamingHttpResponse:
 @require_GET
 def receipts_json(request: HttpRequest) -> HttpResponse:
     """All my receipts in one document, the input of ``python -m ledger.offline``."""
-    member = bank_selectors.membership_for_user(user=request.user, community=request.community)
+    member = page_member(request)
     if member is None:
         return sign_in_redirect(request)
     account = trust_selectors.account_of(member=member)

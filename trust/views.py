@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from bank import selectors as bank_selectors
-from bank.pages import sign_in_redirect
+from bank.pages import page_member, sign_in_redirect
 from bank.errors import ApplicationError
 from trust import forms, page_data, selectors
 from trust.models import Payment
@@ -39,7 +38,7 @@ def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        member = bank_selectors.membership_for_user(user=request.user, community=request.community)
+        member = page_member(request)
         if member is None:
             return sign_in_redirect(request)
         request.member = member

@@ -105,7 +105,8 @@
   function revoked(error) {
     timers.splice(0).forEach(clearInterval);
     say(error.message, true);
-    refreshSections().catch(() => {});
+    // The server signs a revoked member out: reloading lands on the sign-in page, which says why.
+    window.location.reload();
   }
 
   async function heartbeat() {

@@ -11,7 +11,7 @@ from identity import keys
 from identity.models import Identity, IdentityKey
 from tests.bank.helpers import api, assert_error, login
 from tests.bank.test_app_tokens import App
-from tests.bank.web_helpers import sign_in, signed_in_user_id
+from tests.bank.web_helpers import flash_messages, sign_in, signed_in_user_id
 from tests.conftest import token_client
 from tests.identity.test_registration import proof, register
 
@@ -46,6 +46,18 @@ def test_a_revoked_member_cannot_sign_in_on_the_web(member):
     assert response.status_code == 400
     assert REASON in response.content.decode() and "Django admin" in response.content.decode()
     assert signed_in_user_id(client) is None
+
+
+@pytest.mark.parametrize("page", ["", "identity/", "money/", "receipts.json"])
+def test_a_web_session_opened_before_the_revocation_ends_on_the_next_page(member, page):
+    client = Client()
+    assert sign_in(client, member).status_code == 302
+    assert client.get(f"/c/{member.community.slug}/{page}").status_code == 200
+    revoke(member)
+    response = client.get(f"/c/{member.community.slug}/{page}")
+    assert response.status_code == 302 and response.url.startswith(f"/c/{member.community.slug}/login/")
+    assert signed_in_user_id(client) is None
+    assert any(REASON in message for message in flash_messages(response))
 
 
 def test_a_token_issued_before_the_revocation_stops_working(member):
