@@ -185,15 +185,6 @@ def test_a_registered_member_answers_challenges_through_the_pages_urls():
 
 
 @pytest.mark.django_db
-def test_a_revoked_identity_gets_no_live_part():
-    member = MemberFactory()
-    client = page_client(member)
-    Identity.objects.filter(member=member).update(registered_at=timezone.now(), revoked=True)
-    text, data = page(client, member)
-    assert data == {} and "identity/identity.js" not in text and "Revoked" in text
-
-
-@pytest.mark.django_db
 def test_the_scripts_are_served_and_collected_with_the_worker_beside_pow_js(tmp_path):
     client = Client()
     for name in SCRIPTS:
