@@ -72,6 +72,16 @@ def build_community(*, payers: int, hubs: int, payees: int) -> None:
         slug=SLUG, name="Settlement bench", commons_limit=WIDE * UNIT, minimum_trust_index=Decimal("0.01")
     )
     trust_graph_import(slug=SLUG, links=credit_links_parse(credit_links(payers, hubs, payees)))
+    open_identities()
+
+
+def open_identities() -> None:
+    """Every member has signed in once: an identity key, whose certified receipt key signs its receipts."""
+    from bank.models import Member
+    from identity.services.registration import identity_open
+
+    for member in Member.objects.filter(community__slug=SLUG):
+        identity_open(member=member, passphrase="bench-passphrase")
 
 
 def accounts(prefix: str) -> list:
