@@ -54,7 +54,10 @@
 
   // Swap in the server's current rendering of the sections that show reputation and credit score.
   async function refreshSections() {
-    const response = await fetch(window.location.href, { credentials: "same-origin" });
+    // Not followed: a redirect means the server signed the member out (revoked), and following it
+    // would use up the sign-in page's message saying why; reloading shows it.
+    const response = await fetch(window.location.href, { credentials: "same-origin", redirect: "manual" });
+    if (response.type === "opaqueredirect") return window.location.reload();
     if (!response.ok) throw new Error(`The page could not be refreshed (${response.status}).`);
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
     for (const section of document.querySelectorAll("[data-live-section]")) {
@@ -101,11 +104,12 @@
     }
   }
 
-  // A revoked identity gets no more challenges: stop, say why and show the page's revoked state.
-  function revoked(error) {
+  // Revoked, or signed out by a page request that found the revocation first: stop, and reload, which
+  // lands on the sign-in page saying why.
+  const SESSION_OVER = new Set(["identity_revoked", "not_authenticated"]);
+  function sessionOver(error) {
     timers.splice(0).forEach(clearInterval);
     say(error.message, true);
-    // The server signs a revoked member out: reloading lands on the sign-in page, which says why.
     window.location.reload();
   }
 
@@ -113,7 +117,7 @@
     try {
       await call("POST", urls.heartbeatUrl);
     } catch (error) {
-      if (error.code === "identity_revoked") return revoked(error);
+      if (SESSION_OVER.has(error.code)) return sessionOver(error);
       say(`The heartbeat failed: ${error.message}`, true);
     }
   }
@@ -135,7 +139,7 @@
       await Promise.all(pending.filter((challenge) => !solving.has(challenge.id)).map(answer));
       await refreshSections();
     } catch (error) {
-      if (error.code === "identity_revoked") return revoked(error);
+      if (SESSION_OVER.has(error.code)) return sessionOver(error);
       say(`Answering challenges failed: ${error.message}`, true);
     }
   }
