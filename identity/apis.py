@@ -15,7 +15,7 @@ from bank.signatures import receipt_key_text
 from identity import selectors
 from identity.models import Identity
 from identity.pow import NONCE_LIMIT
-from identity.services import registration
+from identity.services import custody, registration
 
 PUBKEY = {"max_length": 66}
 SIGNATURE = {"max_length": 200}  # a DER P-256 signature is at most 72 bytes
@@ -154,7 +154,7 @@ class KeyRotateApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        key = registration.key_rotate(
+        key = custody.key_rotate(
             member=request.member,
             new_pubkey_hex=values.get("new_pubkey"),
             passphrase=values.get("passphrase"),
@@ -194,5 +194,5 @@ class ReceiptKeyApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        key = registration.receipt_key_certify(member=request.member, signature_hex=data.validated_data["signature"])
+        key = custody.receipt_key_certify(member=request.member, signature_hex=data.validated_data["signature"])
         return Response(self.Output(key).data)

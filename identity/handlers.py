@@ -5,7 +5,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from bank.models import Member
 from identity.errors import identity_revoked
 from identity.selectors import revocation_of
-from identity.services.registration import identity_open, key_recover, passphrase_change
+from identity.services.custody import key_recover, passphrase_change
+from identity.services.registration import identity_open
 
 
 def refuse_revoked(sender, *, member: Member, **kwargs) -> None:

@@ -22,6 +22,7 @@ from bank.models import Community, Member
 from identity import keys
 from identity.errors import SignatureInvalid
 from identity.models import Identity, IdentityKey, Proposition, Vote
+from identity.services.custody import unlocked
 from identity.services.reputation_review import credit_score_of
 from bank.signatures import member_signature_valid
 
@@ -112,8 +113,7 @@ def _value(value: object) -> int:
 
 def _server_signature(key: IdentityKey, passphrase: str, text: bytes) -> bytes:
     """Custody 0: the key is unlocked for this signature only (``passphrase_invalid`` if it does not)."""
-    private = keys.unseal_with_passphrase(key.sealed_private_key, key.kdf_salt, passphrase, key.public_key)
-    return keys.sign(private, text)
+    return keys.sign(unlocked(key, passphrase), text)
 
 
 @transaction.atomic

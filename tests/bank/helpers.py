@@ -18,7 +18,7 @@ from identity import keys as identity_keys
 from identity import pow
 from identity.models import Block, Challenge, Identity, IdentityKey, ProofSeed, Proposition, Review, Vote
 from identity.selectors import key_in_force
-from identity.services import challenges, registration, votes
+from identity.services import challenges, custody, registration, votes
 from ledger import selectors as ledger_selectors
 from ledger.models import Conflict, Entry, Head, Ticket
 from ledger.services import motions
@@ -322,7 +322,7 @@ def rotation_signed(side) -> dict:
     identity_opened(side)
     previous, new = _withheld(side.admin), identity_keys.new_key()
     new_pubkey, effective_from = identity_keys.compressed_hex(new.public_key()), timezone.now()
-    text = registration.rotation_text(public_key=new_pubkey, effective_from=effective_from)
+    text = custody.rotation_text(public_key=new_pubkey, effective_from=effective_from)
     return {
         "new_pubkey": new_pubkey,
         "effective_from": effective_from.isoformat(),

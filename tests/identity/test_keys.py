@@ -11,7 +11,8 @@ from identity import keys
 from identity.errors import identity_revoked
 from identity.models import Identity, IdentityKey
 from identity.selectors import key_in_force
-from identity.services.registration import identity_open, key_rotate, key_sign, rotation_text
+from identity.services.custody import key_rotate, key_sign, rotation_text
+from identity.services.registration import identity_open
 from tests.bank.helpers import api, assert_error
 from tests.conftest import token_client
 from tests.factories import PASSWORD, MemberFactory

@@ -11,7 +11,7 @@ from bank.services import member_reset_password
 from identity import keys
 from identity.models import Block, Identity, IdentityKey
 from identity.selectors import key_in_force
-from identity.services.registration import key_rotate, key_sign, rotation_text
+from identity.services.custody import key_rotate, key_sign, rotation_text
 from ledger import offline
 from ledger.models import AccountKey, Entry
 from ledger.selectors import records_lines
