@@ -16,13 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from bank.keys import derived_key
+from bank.keys import derived_key, seal, unseal
 from bank.signatures import member_signature_valid, receipt_key_text
 from identity.errors import PassphraseInvalid
 
 CURVE = ec.SECP256R1()
 SALT_BYTES = 16
-NONCE_BYTES = 12
 SCALAR_BYTES = 32
 
 
@@ -48,17 +47,15 @@ def _cipher(passphrase: str, salt: bytes) -> AESGCM:
 
 def seal_with_passphrase(private: ec.EllipticCurvePrivateKey, passphrase: str) -> tuple[bytes, bytes]:
     """``(nonce || ciphertext, salt)``: the private scalar sealed under a key derived from the passphrase."""
-    salt, nonce = os.urandom(SALT_BYTES), os.urandom(NONCE_BYTES)
+    salt = os.urandom(SALT_BYTES)
     scalar = private.private_numbers().private_value.to_bytes(SCALAR_BYTES, "big")
-    associated = compressed_hex(private.public_key()).encode()
-    return nonce + _cipher(passphrase, salt).encrypt(nonce, scalar, associated), salt
+    return seal(_cipher(passphrase, salt), scalar, compressed_hex(private.public_key()).encode()), salt
 
 
 def unseal_with_passphrase(sealed: bytes, salt: bytes, passphrase: str, pubkey_hex: str) -> ec.EllipticCurvePrivateKey:
     """The private key sealed for ``pubkey_hex``; a wrong passphrase raises ``passphrase_invalid``."""
-    sealed, salt = bytes(sealed), bytes(salt)
     try:
-        scalar = _cipher(passphrase, salt).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], pubkey_hex.encode())
+        scalar = unseal(_cipher(passphrase, bytes(salt)), bytes(sealed), pubkey_hex.encode())
     except InvalidTag:
         raise PassphraseInvalid("The passphrase does not unlock this identity key.") from None
     return ec.derive_private_key(int.from_bytes(scalar, "big"), CURVE)
@@ -72,14 +69,12 @@ def seal_by_server(private: ec.EllipticCurvePrivateKey, label: str) -> bytes:
     """``nonce || ciphertext`` of the key (PKCS#8 DER) under a key derived from ``SERVER_KEY``; ``label``
     (associated data) names the key's one place, so a sealed key cannot be moved to another row."""
     der = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    nonce = os.urandom(NONCE_BYTES)
-    return nonce + _server_cipher().encrypt(nonce, der, label.encode())
+    return seal(_server_cipher(), der, label.encode())
 
 
 def open_by_server(sealed: bytes, label: str) -> ec.EllipticCurvePrivateKey:
     """Raises ``cryptography.exceptions.InvalidTag`` when the sealed key or its label was changed."""
-    sealed = bytes(sealed)
-    der = _server_cipher().decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], label.encode())
+    der = unseal(_server_cipher(), bytes(sealed), label.encode())
     return serialization.load_der_private_key(der, password=None)
 
 

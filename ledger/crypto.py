@@ -10,7 +10,6 @@
   are signed by the receipt key their identity key certified.
 """
 
-import os
 from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -20,9 +19,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
+from bank.keys import seal, unseal  # noqa: F401 (the ledger seals with crypto.seal)
 from identity import keys as identity_keys
 
-NONCE_BYTES = 12
 RAW = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -66,16 +65,6 @@ def opener(community_id: int, ephemeral_public: bytes) -> AESGCM:
 def position(community_id: int, receipt_id: int, kind: str = "entry") -> bytes:
     """Associated data: a sealed text is valid only at its own place."""
     return f"{kind}:{community_id}:{receipt_id}".encode()
-
-
-def seal(cipher: AESGCM, plaintext: bytes, associated: bytes) -> bytes:
-    nonce = os.urandom(NONCE_BYTES)
-    return nonce + cipher.encrypt(nonce, plaintext, associated)
-
-
-def unseal(cipher: AESGCM, sealed: bytes, associated: bytes) -> bytes:
-    """Raises ``cryptography.exceptions.InvalidTag`` when anything was changed."""
-    return cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated)
 
 
 # --- accounts' signing keys (held by the server, for accounts without an identity key) ---------
