@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from django.http import HttpRequest
 from rest_framework import serializers
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 
 class InputSerializer(serializers.Serializer):
@@ -34,3 +35,7 @@ class PasswordField(TextField):
 
 def client_address(request: Request | HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+class ApiView(APIView):
+    """The base of every API view, where behaviour common to all of them lives."""

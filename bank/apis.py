@@ -6,10 +6,9 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from bank import app_tokens, auth, selectors, services
-from bank.api_helpers import InputSerializer, PasswordField, TextField, client_address
+from bank.api_helpers import ApiView, InputSerializer, PasswordField, TextField, client_address
 from bank.errors import NotFound
 from bank.models import AppToken, AuthToken, Member
 from bank.permissions import IsCommunityAdmin
@@ -37,7 +36,7 @@ def _member_or_404(request: Request, handle: str) -> Member:
     return member
 
 
-class LoginApi(APIView):
+class LoginApi(ApiView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -66,7 +65,7 @@ class LoginApi(APIView):
         return Response(self.Output(output).data)
 
 
-class LogoutApi(APIView):
+class LogoutApi(ApiView):
     @extend_schema(request=None, responses={204: None}, summary="Sign out: revoke this token or end this session")
     def post(self, request: Request) -> Response:
         InputSerializer(data=request.data).is_valid(raise_exception=True)
@@ -77,13 +76,13 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WhoAmIApi(APIView):
+class WhoAmIApi(ApiView):
     @extend_schema(responses=MemberOutput, summary="The signed-in member")
     def get(self, request: Request) -> Response:
         return Response(MemberOutput(request.member).data)
 
 
-class ChangePasswordApi(APIView):
+class ChangePasswordApi(ApiView):
     class Input(InputSerializer):
         old_password = PasswordField()
         new_password = PasswordField()
@@ -102,7 +101,7 @@ class ChangePasswordApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CreateUserApi(APIView):
+class CreateUserApi(ApiView):
     permission_classes = [IsCommunityAdmin]
 
     class Input(InputSerializer):
@@ -122,7 +121,7 @@ class CreateUserApi(APIView):
         return Response(UserOutput(member).data, status=status.HTTP_201_CREATED)
 
 
-class DeleteUserApi(APIView):
+class DeleteUserApi(ApiView):
     permission_classes = [IsCommunityAdmin]
 
     class Input(InputSerializer):
@@ -137,7 +136,7 @@ class DeleteUserApi(APIView):
         return Response(UserOutput(member).data)
 
 
-class ResetPasswordApi(APIView):
+class ResetPasswordApi(ApiView):
     permission_classes = [IsCommunityAdmin]
 
     class Input(InputSerializer):
@@ -153,7 +152,7 @@ class ResetPasswordApi(APIView):
         return Response(UserOutput(member).data)
 
 
-class ListUsersApi(APIView):
+class ListUsersApi(ApiView):
     permission_classes = [IsCommunityAdmin]
 
     class Output(serializers.Serializer):
@@ -164,7 +163,7 @@ class ListUsersApi(APIView):
         return Response(self.Output({"users": selectors.member_list(community=request.community)}).data)
 
 
-class CreateInviteApi(APIView):
+class CreateInviteApi(ApiView):
     permission_classes = [IsCommunityAdmin]
 
     class Output(serializers.Serializer):
@@ -178,7 +177,7 @@ class CreateInviteApi(APIView):
         return Response(self.Output({"invite": code, "expires": invite.expires_at}).data, status=201)
 
 
-class RegisterApi(APIView):
+class RegisterApi(ApiView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -209,7 +208,7 @@ class AppTokenOutput(serializers.Serializer):
     revoked_at = serializers.DateTimeField()
 
 
-class AppTokensApi(APIView):
+class AppTokensApi(ApiView):
     """My app tokens. App tokens themselves are refused here (``bank.permissions.APP_TOKENS_NEVER``)."""
 
     class Input(InputSerializer):
@@ -251,7 +250,7 @@ class AppTokensApi(APIView):
         return Response(self.CreatedOutput(output).data, status=status.HTTP_201_CREATED)
 
 
-class AppTokenRevokeApi(APIView):
+class AppTokenRevokeApi(ApiView):
     @extend_schema(
         request=None,
         responses=AppTokenOutput,

@@ -7,9 +7,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from bank.api_helpers import InputSerializer, PasswordField, TextField
+from bank.api_helpers import ApiView, InputSerializer, PasswordField, TextField
 from bank.errors import InvalidInput
 from bank.signatures import receipt_key_text
 from identity import selectors
@@ -43,7 +42,7 @@ def _my_identity(identity: Identity) -> dict:
     }
 
 
-class StatusApi(APIView):
+class StatusApi(ApiView):
     class Output(serializers.Serializer):
         identities = serializers.IntegerField()
         registered = serializers.IntegerField()
@@ -56,7 +55,7 @@ class StatusApi(APIView):
         return Response(self.Output(selectors.instance_status()).data)
 
 
-class IdentitiesApi(APIView):
+class IdentitiesApi(ApiView):
     class Output(serializers.Serializer):
         identities = IdentityRowOutput(many=True)
 
@@ -66,14 +65,14 @@ class IdentitiesApi(APIView):
         return Response(self.Output({"identities": rows}).data)
 
 
-class MyIdentityApi(APIView):
+class MyIdentityApi(ApiView):
     @extend_schema(responses=MyIdentityOutput, summary="My identity: key in force, registration, reputation")
     def get(self, request: Request) -> Response:
         identity = selectors.identity_required(member=request.member)
         return Response(MyIdentityOutput(_my_identity(identity)).data)
 
 
-class IdentityRegisterApi(APIView):
+class IdentityRegisterApi(ApiView):
     class Input(InputSerializer):
         seed = TextField(max_length=100, trim_whitespace=False, help_text="16 bytes of the client's choosing, as 32 hex characters")
         nonce = serializers.IntegerField(min_value=0, max_value=NONCE_LIMIT - 1)
@@ -108,7 +107,7 @@ class IdentityRegisterApi(APIView):
         return Response(MyIdentityOutput(_my_identity(identity)).data, status=status.HTTP_201_CREATED)
 
 
-class AuthenticateApi(APIView):
+class AuthenticateApi(ApiView):
     class Input(InputSerializer):
         pubkey = TextField(**PUBKEY)
 
@@ -132,7 +131,7 @@ class AuthenticateApi(APIView):
         return Response(self.Output({"authenticated": authenticated, "balance": identity.balance}).data)
 
 
-class KeyRotateApi(APIView):
+class KeyRotateApi(ApiView):
     class Input(InputSerializer):
         passphrase = PasswordField(required=False, help_text="Custody 0: unlocks my current key to sign")
         new_pubkey = TextField(required=False, help_text="Custody 1: my app's new key", **PUBKEY)
@@ -164,7 +163,7 @@ class KeyRotateApi(APIView):
         return Response(self.Output(key).data, status=status.HTTP_201_CREATED)
 
 
-class ReceiptKeyApi(APIView):
+class ReceiptKeyApi(ApiView):
     """The receipt key of my key in force: the server signs my receipts with it once my key certified it."""
 
     class Input(InputSerializer):

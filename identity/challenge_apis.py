@@ -5,9 +5,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from bank.api_helpers import InputSerializer, TextField
+from bank.api_helpers import ApiView, InputSerializer, TextField
 from bank.permissions import IsCommunityAdmin
 from identity import pow
 from identity.services import challenges
@@ -36,7 +35,7 @@ class IssuedChallengeOutput(serializers.Serializer):
     solved_at = serializers.DateTimeField(allow_null=True)
 
 
-class ChallengeApi(APIView):
+class ChallengeApi(ApiView):
     permission_classes = [IsCommunityAdmin]
 
     class Input(InputSerializer):
@@ -50,28 +49,28 @@ class ChallengeApi(APIView):
         return Response(IssuedChallengeOutput(challenge).data, status=status.HTTP_201_CREATED)
 
 
-class ChallengesApi(APIView):
+class ChallengesApi(ApiView):
     @extend_schema(responses=ChallengeOutput(many=True), summary="My pending challenges")
     def get(self, request: Request) -> Response:
         pending = challenges.challenges_of(member=request.member, pending_only=True)
         return Response(ChallengeOutput(pending, many=True).data)
 
 
-class IncomingChallengesApi(APIView):
+class IncomingChallengesApi(ApiView):
     @extend_schema(responses=IncomingChallengeOutput(many=True), summary="All challenges I was given, any state")
     def get(self, request: Request) -> Response:
         incoming = challenges.challenges_of(member=request.member, pending_only=False)
         return Response(IncomingChallengeOutput(incoming, many=True).data)
 
 
-class IssuedChallengesApi(APIView):
+class IssuedChallengesApi(ApiView):
     @extend_schema(responses=IssuedChallengeOutput(many=True), summary="Challenges my identity issued")
     def get(self, request: Request) -> Response:
         issued = challenges.challenges_issued_by(member=request.member)
         return Response(IssuedChallengeOutput(issued, many=True).data)
 
 
-class SolveApi(APIView):
+class SolveApi(ApiView):
     class Input(InputSerializer):
         nonce = serializers.IntegerField(min_value=0, max_value=pow.NONCE_LIMIT - 1)
 
@@ -83,7 +82,7 @@ class SolveApi(APIView):
         return Response(IncomingChallengeOutput(challenge).data)
 
 
-class HeartbeatApi(APIView):
+class HeartbeatApi(ApiView):
     @extend_schema(request=None, responses={204: None}, summary="My client is live (may be challenged)")
     def post(self, request: Request) -> Response:
         InputSerializer(data=request.data).is_valid(raise_exception=True)  # takes no body: refuses one

@@ -5,9 +5,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from bank.api_helpers import InputSerializer, PasswordField, TextField
+from bank.api_helpers import ApiView, InputSerializer, PasswordField, TextField
 from bank.permissions import IsCommunityAdmin, IsCommunityMember
 from identity.errors import SignatureInvalid
 from identity.models import Proposition, Vote
@@ -55,7 +54,7 @@ class PropositionDetailOutput(PropositionOutput):
         return VoteOutput(votes.votes_on(proposition=proposition), many=True).data
 
 
-class PropositionsApi(APIView):
+class PropositionsApi(ApiView):
     class Input(InputSerializer):
         title = TextField(max_length=255)
         closes_at = serializers.DateTimeField()
@@ -81,7 +80,7 @@ class PropositionsApi(APIView):
         return Response(PropositionOutput(proposition).data, status=status.HTTP_201_CREATED)
 
 
-class PropositionDetailApi(APIView):
+class PropositionDetailApi(ApiView):
     @extend_schema(responses=PropositionDetailOutput, summary="A proposition with its results and signed votes")
     def get(self, request: Request, proposition_id: int) -> Response:
         proposition = votes.proposition_get(community=request.member.community, proposition_id=proposition_id)
@@ -97,7 +96,7 @@ def _signature(text: str | None) -> bytes | None:
         raise SignatureInvalid("The signature is not hex.") from None
 
 
-class VoteApi(APIView):
+class VoteApi(ApiView):
     class Input(InputSerializer):
         value = serializers.JSONField(allow_null=True, help_text="0 (no) or 1 (yes); anything else: value_invalid")
         passphrase = PasswordField(required=False, help_text="Custody 0: unlocks your key for this signature")
@@ -121,7 +120,7 @@ class VoteApi(APIView):
         return Response(VoteOutput(vote).data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
 
-class ReputationApi(APIView):
+class ReputationApi(ApiView):
     class Output(serializers.Serializer):
         score = serializers.CharField(help_text='0.0 to 100.0, one place: "72.5"')
         rating = serializers.CharField(help_text="Good, Overspent or Bad")

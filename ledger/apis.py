@@ -6,9 +6,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
-from rest_framework.views import APIView
 
-from bank.api_helpers import InputSerializer, TextField
+from bank.api_helpers import ApiView, InputSerializer, TextField
 from bank.errors import ApplicationError, InvalidInput
 from ledger import selectors
 from ledger.formats import parse_record
@@ -50,7 +49,7 @@ class RecordOutput(serializers.Serializer):
     receipt_hash = serializers.CharField()
 
 
-class PublicRecordsApi(APIView):
+class PublicRecordsApi(ApiView):
     permission_classes = (AllowAny,)
 
     class Output(serializers.Serializer):
@@ -87,7 +86,7 @@ class ReceiptOutput(serializers.Serializer):
     record = serializers.CharField()
 
 
-class MemberLedgerApi(APIView):
+class MemberLedgerApi(ApiView):
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         self.account = trust_selectors.account_of(member=request.member)

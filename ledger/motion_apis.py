@@ -5,9 +5,8 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from bank.api_helpers import InputSerializer, TextField
+from bank.api_helpers import ApiView, InputSerializer, TextField
 from bank.errors import NotFound
 from ledger.models import Conflict, Ticket
 from ledger.services import motions
@@ -80,14 +79,14 @@ def _ticket_response(ticket: Ticket, code: int = status.HTTP_200_OK) -> Response
     return Response(TicketOutput(ticket).data, status=code)
 
 
-class AuditApi(APIView):
+class AuditApi(ApiView):
     @extend_schema(request=None, responses={201: TicketOutput}, summary="Move an audit of the books (needs a second)")
     def post(self, request: Request) -> Response:
         InputSerializer(data=request.data).is_valid(raise_exception=True)  # takes no body: refuses one
         return _ticket_response(motions.audit_request(member=request.member), status.HTTP_201_CREATED)
 
 
-class ResolveApi(APIView):
+class ResolveApi(ApiView):
     class Input(InputSerializer):
         conflict_id = serializers.IntegerField()
         option_id = TextField(max_length=32)
@@ -100,7 +99,7 @@ class ResolveApi(APIView):
         return _ticket_response(ticket, status.HTTP_201_CREATED)
 
 
-class SecondApi(APIView):
+class SecondApi(ApiView):
     class Input(InputSerializer):
         ticket = TextField(max_length=32)
 
@@ -113,7 +112,7 @@ class SecondApi(APIView):
         return _ticket_response(ticket)
 
 
-class TicketApi(APIView):
+class TicketApi(ApiView):
     @extend_schema(responses=TicketOutput, summary="A ticket's state, progress and conflicts")
     def get(self, request: Request, number: str) -> Response:
         ticket = Ticket.objects.filter(community_id=request.member.community_id, number=number).first()
@@ -122,7 +121,7 @@ class TicketApi(APIView):
         return _ticket_response(ticket)
 
 
-class ContestApi(APIView):
+class ContestApi(ApiView):
     class Input(InputSerializer):
         receipt = ReceiptInput()
         other = ReceiptOrLineField()

@@ -7,9 +7,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from bank.api_helpers import InputSerializer, TextField
+from bank.api_helpers import ApiView, InputSerializer, TextField
 from bank.errors import ApplicationError, NotFound
 from trust import selectors
 from trust.errors import PayeeNotFound, PaymentNotFound, TrustlineNotFound
@@ -22,7 +21,7 @@ from trust.services import accounts, payments
 PayerNotFound = partial(NotFound, code="payer_not_found")
 
 
-class MemberApi(APIView):
+class MemberApi(ApiView):
     """Base for user/ endpoints: ``self.account`` is the signed-in member's account."""
 
     def initial(self, request: Request, *args, **kwargs) -> None:
