@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv migrate bench-routing bench-settlement bench-ledger bench-pow
+.PHONY: run test venv migrate bench-routing bench-settlement bench-ledger bench-pow bench-workload
 
 venv: $(VENV)/.installed
 
@@ -38,3 +38,7 @@ bench-ledger: venv
 
 bench-pow: venv
 	$(PY) bench/pow.py $(BENCH_ARGS)
+
+# The bank workload with faults (not a benchmark of speed: it checks the books after kill -9s and restarts).
+bench-workload: venv
+	$(PY) bench/bank_workload.py $(BENCH_ARGS)
