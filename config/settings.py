@@ -106,13 +106,31 @@ TEMPLATES = [
 
 
 def _database(url: str) -> dict:
+    """The database of ``url``; PostgreSQL connections come from a bounded pool in each process.
+
+    Persistent connections (``CONN_MAX_AGE`` > 0) leak under ASGI, where every request runs its
+    sync code in a thread of its own: each request left one open connection behind. A pool hands a
+    connection to each request and takes it back at the end, so a process never holds more than
+    ``DATABASE_POOL_MAX_SIZE``.
+    """
     try:
-        config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0))
+        config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0))
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL this platform can use: {exc}") from None
     if not config.get("ENGINE"):
         raise ImproperlyConfigured("DATABASE_URL is not a database URL this platform can use")
+    # With a pool, this checks each connection as it is lent (one that died with a restarted server is replaced).
     config["CONN_HEALTH_CHECKS"] = True
+    pool_size = env_int("DATABASE_POOL_MAX_SIZE", 10, minimum=0)
+    if config["ENGINE"] == "django.db.backends.postgresql" and pool_size:
+        if config["CONN_MAX_AGE"]:
+            raise ImproperlyConfigured("DATABASE_CONN_MAX_AGE must be 0 with a pool (set DATABASE_POOL_MAX_SIZE=0)")
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(env_int("DATABASE_POOL_MIN_SIZE", 1, minimum=0), pool_size),
+            "max_size": pool_size,
+            # Seconds a request waits for a free connection before it fails.
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0, minimum=0.1),
+        }
     return config
 
 
