@@ -1,22 +1,33 @@
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from bank import selectors
-
-
-def may_use_admin(user) -> bool:
-    return user.is_active and (user.is_superuser or selectors.communities_administered_by(user=user).exists())
+from bank.api_helpers import client_address
+from bank.auth import admin_authenticate
+from bank.errors import Throttled, Unauthorized
 
 
 class CommunityAdminAuthenticationForm(AdminAuthenticationForm):
-    def confirm_login_allowed(self, user) -> None:
-        if not may_use_admin(user):
-            raise ValidationError(
-                "This login is not an admin of any community. Sign in with a community admin's login.",
-                code="invalid_login",
+    """Admin sign-in through ``bank.auth.admin_authenticate``: throttled, one message for every refusal."""
+
+    retry_after: int | None = None
+
+    def clean(self) -> dict:
+        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if username is None or not password:
+            return self.cleaned_data  # the fields' own errors say what is missing
+        try:
+            self.user_cache = admin_authenticate(
+                request=self.request, username=username, password=password, client_address=client_address(self.request)
             )
+        except Throttled as exc:
+            self.retry_after = exc.retry_after
+            raise ValidationError(exc.message, code=exc.code) from None
+        except Unauthorized as exc:
+            raise ValidationError(exc.message, code=exc.code) from None
+        return self.cleaned_data
 
 
 class TrustbankAdminSite(admin.AdminSite):
@@ -28,4 +39,12 @@ class TrustbankAdminSite(admin.AdminSite):
     login_form = CommunityAdminAuthenticationForm
 
     def has_permission(self, request: HttpRequest) -> bool:
-        return may_use_admin(request.user)
+        return selectors.user_may_use_admin(user=request.user)
+
+    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        response = super().login(request, extra_context)
+        form = getattr(response, "context_data", {}).get("form")
+        if getattr(form, "retry_after", None):
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response

@@ -1,6 +1,8 @@
 """Signing in and out, tokens and passwords."""
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
 from django.db import transaction
 
 from bank import selectors, signals
@@ -13,6 +15,28 @@ from bank.throttling import login_failed, login_guard
 
 def _account(community: Community, handle: str) -> str:
     return f"{community.pk}:{handle}"
+
+
+def _login_account(username: str) -> str:
+    """The throttle account of an instance login: a member's ``handle@slug`` counts with its membership."""
+    handle, _, slug = username.strip().lower().rpartition("@")
+    community = selectors.community_get_by_slug(slug=slug) if handle else None
+    return _account(community, handle) if community else f"login:{username.strip().lower()}"
+
+
+def admin_authenticate(*, request: HttpRequest, username: str, password: str, client_address: str) -> AbstractBaseUser:
+    """The login that may use Django admin, throttled with the members' sign-ins.
+
+    A right password of a login that is no admin is refused (and counted) as a wrong one, so the
+    admin's sign-in page does not tell which passwords are right.
+    """
+    account = _login_account(username)
+    login_guard(account=account, client_address=client_address)
+    user = authenticate(request, username=username, password=password)
+    if user is None or not selectors.user_may_use_admin(user=user):
+        login_failed(account=account, client_address=client_address)
+        raise Unauthorized("Wrong username or password, or this login is no community admin's.", code="invalid_login")
+    return user
 
 
 def member_authenticate(*, community: Community, handle: str, password: str, client_address: str) -> Member:

@@ -33,6 +33,10 @@ def memberships_for_user(*, user: AbstractBaseUser) -> QuerySet[Member]:
     return Member.objects.filter(user=user).select_related("community").order_by("community__name")
 
 
+def user_may_use_admin(*, user: AbstractBaseUser) -> bool:
+    return user.is_active and (user.is_superuser or communities_administered_by(user=user).exists())
+
+
 def communities_administered_by(*, user: AbstractBaseUser) -> QuerySet[Community]:
     if not user.is_authenticated:
         return Community.objects.none()

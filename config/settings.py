@@ -179,10 +179,13 @@ LOGIN_URL = "landing"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "landing"
 
-# Sign-in throttling: failed attempts allowed per account and per client address within the window.
+# Sign-in throttling (bank/throttling.py): failed attempts allowed per account from one address and
+# per client address within the window; past a higher count from everywhere an account is slowed.
 LOGIN_ATTEMPTS_PER_ACCOUNT = env_int("LOGIN_ATTEMPTS_PER_ACCOUNT", 10, minimum=1)
 LOGIN_ATTEMPTS_PER_ADDRESS = env_int("LOGIN_ATTEMPTS_PER_ADDRESS", 50, minimum=1)
 LOGIN_ATTEMPT_WINDOW_SECONDS = env_int("LOGIN_ATTEMPT_WINDOW_SECONDS", 300, minimum=1)
+LOGIN_ATTEMPTS_BEFORE_SLOWDOWN = env_int("LOGIN_ATTEMPTS_BEFORE_SLOWDOWN", 100, minimum=1)
+LOGIN_SLOWDOWN_SECONDS = env_int("LOGIN_SLOWDOWN_SECONDS", 5, minimum=1)
 INVITE_LIFETIME_HOURS = env_int("INVITE_LIFETIME_HOURS", 7 * 24, minimum=1)
 # App-token requests: how far a request's timestamp may be from now (and so how long signatures are remembered).
 APP_TOKEN_WINDOW_SECONDS = env_int("APP_TOKEN_WINDOW_SECONDS", 300, minimum=1)

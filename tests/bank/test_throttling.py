@@ -58,11 +58,43 @@ def test_an_account_is_locked_after_too_many_attempts_even_with_the_right_passwo
     assert not AuthToken.objects.exists()
 
 
-def test_the_account_limit_counts_attempts_from_every_address(world, account_limit):
+def test_failures_from_other_addresses_do_not_lock_the_member_out(world, account_limit):
     for index in range(LIMIT):
-        fail_logins("member", times=1, address=f"10.0.0.{index + 1}")
+        fail_logins("member", address=f"10.0.0.{index + 1}")
+        assert_throttled(login("alpha", "member", REMOTE_ADDR=f"10.0.0.{index + 1}"))
 
-    assert_throttled(login("alpha", "member", REMOTE_ADDR="10.0.9.9"))
+    assert login("alpha", "member", REMOTE_ADDR="10.0.9.9").status_code == 200
+
+
+# Per account from everywhere: slowed, not locked
+
+
+@pytest.fixture
+def slowdown(settings, account_limit):
+    settings.LOGIN_ATTEMPTS_BEFORE_SLOWDOWN = 2 * LIMIT
+    settings.LOGIN_SLOWDOWN_SECONDS = 60
+
+
+def test_an_account_failed_from_everywhere_takes_one_attempt_at_a_time(world, slowdown):
+    for index in range(2):
+        fail_logins("member", address=f"10.0.0.{index + 1}")
+
+    # The first attempt past the ceiling takes the account's turn, from any address ...
+    assert login("alpha", "member", REMOTE_ADDR="10.0.9.9").status_code == 200
+    # ... and the next, even with the right password, waits for the next turn.
+    response = login("alpha", "member", REMOTE_ADDR="10.0.9.8")
+    assert_error(response, 429, "too_many_attempts")
+    assert response["Retry-After"] == "60"
+    # Other accounts are not slowed.
+    assert login("alpha", "admin", REMOTE_ADDR="10.0.9.8").status_code == 200
+
+
+def test_below_the_ceiling_an_account_is_not_slowed(world, slowdown):
+    fail_logins("member", address="10.0.0.1")
+    fail_logins("member", times=LIMIT - 1, address="10.0.0.2")
+
+    for address in ("10.0.9.9", "10.0.9.8"):
+        assert login("alpha", "member", REMOTE_ADDR=address).status_code == 200
 
 
 def test_unknown_accounts_are_counted_too(world, account_limit):
@@ -82,7 +114,7 @@ def test_other_accounts_are_unaffected_by_a_locked_account(world, account_limit)
 def test_the_account_is_the_handle_in_any_case(world, account_limit):
     fail_logins("MEMBER")
 
-    assert_throttled(login("alpha", "member", REMOTE_ADDR="10.0.0.2"))
+    assert_throttled(login("alpha", "member", REMOTE_ADDR="10.0.0.1"))
 
 
 def test_successful_sign_ins_are_not_counted(world, account_limit):
@@ -154,6 +186,44 @@ def test_the_web_page_signs_in_below_the_limit(world, account_limit):
     assert response.status_code == 302 and is_signed_in(client)
 
 
+# Django admin's sign-in
+
+
+def admin_login(username: str, password: str, *, address: str = "10.0.0.1"):
+    return Client(REMOTE_ADDR=address).post("/admin/login/", {"username": username, "password": password})
+
+
+def test_the_admin_sign_in_is_throttled_like_the_api(world, account_limit):
+    username = world.a.member.user.username
+    for _ in range(LIMIT):
+        assert admin_login(username, "wrong-password").status_code == 200
+
+    response = admin_login(world.a.admin.user.username, PASSWORD)
+    assert response.status_code == 302  # another account from the same address
+
+    response = admin_login(username, PASSWORD)
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= WINDOW + 1
+    assert "Too many failed sign-in attempts" in response.content.decode()
+    # The member's own counter: the API refuses it from that address too.
+    assert_throttled(login("alpha", "member", REMOTE_ADDR="10.0.0.1"))
+
+
+def test_api_failures_lock_the_admin_sign_in(world, account_limit):
+    fail_logins("admin")
+
+    response = admin_login(world.a.admin.user.username, PASSWORD)
+
+    assert response.status_code == 429
+
+
+def test_right_passwords_of_logins_that_are_no_admins_count_as_failures(world, account_limit):
+    for _ in range(LIMIT):
+        assert admin_login(world.a.member.user.username, PASSWORD).status_code == 200
+
+    assert admin_login(world.a.member.user.username, PASSWORD).status_code == 429
+
+
 # The real cache
 
 
@@ -165,7 +235,7 @@ def test_the_counters_live_in_redis(world, account_limit, redis_cache, settings)
         fail_logins("member", address="10.0.0.7")
 
         account = f"{world.a.community.pk}:member"
-        account_keys = list(other_process.scan_iter(f"{redis_cache}:*throttle:login:account:{account}:*"))
+        account_keys = list(other_process.scan_iter(f"{redis_cache}:*throttle:login:account:{account}:address:*"))
         address_keys = list(other_process.scan_iter(f"{redis_cache}:*throttle:login:address:10.0.0.7:*"))
         assert [other_process.get(key) for key in account_keys] == [str(LIMIT).encode()]
         assert [other_process.get(key) for key in address_keys] == [str(LIMIT).encode()]
