@@ -1,11 +1,14 @@
-"""Pieces every app's API uses: strict input serializers and the client's address."""
+"""Pieces every app's API uses: the base view, strict input serializers and the client's address."""
 
 from collections.abc import Mapping
 
 from django.http import HttpRequest
 from rest_framework import serializers
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from bank import idempotency
 
 
 class InputSerializer(serializers.Serializer):
@@ -38,4 +41,21 @@ def client_address(request: Request | HttpRequest) -> str:
 
 
 class ApiView(APIView):
-    """The base of every API view, where behaviour common to all of them lives."""
+    """The base of every API view: a request that changes state may carry an ``Idempotency-Key``."""
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)  # signed in and permitted: the key's scope is known
+        method = request.method.lower()
+        if method in ("post", "put", "patch", "delete") and idempotency.HEADER in request.headers:
+            handler = getattr(self, method)
+
+            def answered_once(request: Request, *args, **kwargs) -> Response:
+                def handle() -> Response:
+                    try:
+                        return handler(request, *args, **kwargs)
+                    except Exception as exc:
+                        return self.handle_exception(exc)  # refusals are answers too; bugs propagate
+
+                return idempotency.answer_once(request, handle)
+
+            setattr(self, method, answered_once)  # dispatch calls the handler it finds on the view

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from bank.secrets import digest
 
@@ -172,3 +173,23 @@ class AppToken(models.Model):
 
     def allows(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to a request sent with an ``Idempotency-Key``, replayed to its retries (bank.idempotency).
+
+    The row is written in the same transaction as the request's changes, so it exists exactly when
+    they do: a request that failed or died left neither behind, and its retry runs afresh.
+    """
+
+    # Whose key it is: "<community id>:<user id>", "-" for none, so one caller's keys never meet another's.
+    scope = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body")
+    status = models.PositiveSmallIntegerField(null=True)
+    # The answer's JSON as text: jsonb would reorder its keys.
+    body = models.TextField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotent_request_scope_key")]

@@ -2,9 +2,28 @@
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
+
+from bank import idempotency
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    str,
+    location=OpenApiParameter.HEADER,
+    description=(
+        "Optional. A fresh key (a UUID, 1 to 255 visible ASCII characters) per request: a retry with the same key "
+        "and body within 24 hours gets the first answer and changes nothing more (docs/api.md, Retries)."
+    ),
+)
 
 
 class TrustbankAutoSchema(AutoSchema):
+    def get_override_parameters(self) -> list:
+        parameters = super().get_override_parameters()
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            parameters = [*parameters, IDEMPOTENCY_KEY]
+        return parameters
+
     def get_serializer_name(self, serializer, direction) -> str:
         # Views nest their serializers as Input/Output; name them after the view ("LoginApi.Input" -> "LoginInput").
         qualname = type(serializer).__qualname__

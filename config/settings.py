@@ -187,6 +187,9 @@ LOGIN_ATTEMPT_WINDOW_SECONDS = env_int("LOGIN_ATTEMPT_WINDOW_SECONDS", 300, mini
 LOGIN_ATTEMPTS_BEFORE_SLOWDOWN = env_int("LOGIN_ATTEMPTS_BEFORE_SLOWDOWN", 100, minimum=1)
 LOGIN_SLOWDOWN_SECONDS = env_int("LOGIN_SLOWDOWN_SECONDS", 5, minimum=1)
 INVITE_LIFETIME_HOURS = env_int("INVITE_LIFETIME_HOURS", 7 * 24, minimum=1)
+# How long the first answer to a request with an Idempotency-Key is replayed to its retries (bank/idempotency.py).
+IDEMPOTENCY_KEY_LIFETIME_HOURS = env_int("IDEMPOTENCY_KEY_LIFETIME_HOURS", 24, minimum=1)
+CELERY_BEAT_SCHEDULE["forget-idempotent-answers"] = {"task": "bank.tasks.forget_idempotent_answers", "schedule": 3600.0}
 # App-token requests: how far a request's timestamp may be from now (and so how long signatures are remembered).
 APP_TOKEN_WINDOW_SECONDS = env_int("APP_TOKEN_WINDOW_SECONDS", 300, minimum=1)
 

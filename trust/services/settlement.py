@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from bank import idempotency
 from trust.errors import RoutingError, RoutingTimeout
 from trust.models import Account, Payment, Trustline
 from trust.routing.graph import graph_for, lines_changed
@@ -148,7 +149,7 @@ def plan_and_settle(make_payment: Callable[[], Payment], make_plan: Callable[[],
         plan = make_plan()
 
         def attempt_settlement() -> Payment:
-            with transaction.atomic(durable=True):
+            with transaction.atomic(durable=not idempotency.wraps_this_request()):
                 return settle(make_payment(), plan)
 
         try:
