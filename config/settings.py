@@ -154,7 +154,12 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged when it ends, and given back to the queue when its worker process dies,
+# so another worker runs it; every task is safe to run twice (claims, or state it recomputes).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A routing request no worker has started within ROUTING_PICKUP_SECONDS is routed by the web process.
+CELERY_TASK_TRACK_STARTED = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "basic-income": {
@@ -202,6 +207,8 @@ ROUTING_TIMEOUT_SECONDS = env_int("ROUTING_TIMEOUT_SECONDS", 10, minimum=1)
 GRAPH_SYNC_INTERVAL_SECONDS = env_float("GRAPH_SYNC_INTERVAL_SECONDS", 0.5, minimum=0)
 # Communities with at least this many trustlines are routed in Celery workers, which keep their graphs warm.
 ROUTE_IN_WORKER_ABOVE_TRUSTLINES = env_int("ROUTE_IN_WORKER_ABOVE_TRUSTLINES", 50_000, minimum=0)
+# Seconds a payment waits for a worker to take its search before the web process routes it itself.
+ROUTING_PICKUP_SECONDS = env_float("ROUTING_PICKUP_SECONDS", 2.0, minimum=0.1)
 PAYMENT_REQUEST_LIFETIME_SECONDS = env_int("PAYMENT_REQUEST_LIFETIME_SECONDS", 24 * 3600, minimum=60)
 # Identity (see identity/): proof-of-work difficulties, the challenge schedule and reputation decay.
 REGISTRATION_POW_BITS = env_int("REGISTRATION_POW_BITS", 20, minimum=1)
@@ -217,6 +224,9 @@ CELERY_BEAT_SCHEDULE |= {
 }
 # A community's live ledger segment is archived (closed) once it holds this many entries.
 LEDGER_ARCHIVE_LENGTH = env_int("LEDGER_ARCHIVE_LENGTH", 100_000, minimum=2)
+# Seconds a worker's claim on a job (an audit, a resolution) lasts unless renewed; past it another worker takes over.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 60, minimum=5)
+CELERY_BEAT_SCHEDULE["recover-tickets"] = {"task": "ledger.tasks.recover_tickets", "schedule": 30.0}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

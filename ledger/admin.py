@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from bank import selectors
 from bank.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -68,19 +69,36 @@ class ConflictInline(ReadOnlyInline):
 
 @admin.register(Ticket)
 class TicketAdmin(ReadOnlyAdmin):
-    list_display = ["number", "community", "kind", "state", "percent", "entries_checked", "requested_by",
+    list_display = ["number", "community", "kind", "state", "worker", "percent", "entries_checked", "requested_by",
                     "seconded_by", "created_at", "finished_at"]
     list_filter = [("community", admin.RelatedOnlyFieldListFilter), "kind", "state"]
-    fields = ["number", "community", "kind", "state", "percent", "entries_checked", "requested_by", "seconded_by",
-              "conflict", "option", "report", "created_at", "finished_at"]
+    fields = ["number", "community", "kind", "state", "worker", "percent", "entries_checked", "requested_by",
+              "seconded_by", "conflict", "option", "report", "attempts", "lease_until", "created_at", "finished_at"]
     readonly_fields = fields
     list_select_related = ["community", "requested_by", "seconded_by"]
     inlines = [ConflictInline]
-    actions = ["second"]
+    actions = ["second", "retry"]
 
     @admin.display(description="progress")
     def percent(self, ticket: Ticket) -> str:
         return f"{ticket.progress}%"
+
+    @admin.display(description="worker")
+    def worker(self, ticket: Ticket) -> str:
+        if ticket.state not in (Ticket.State.QUEUED, Ticket.State.RUNNING):
+            return "-"
+        if ticket.lease_until and ticket.lease_until < timezone.now():
+            return "stuck: no worker holds it (beat queues it again; or retry it)"
+        return "waiting for a worker" if ticket.state == Ticket.State.QUEUED else f"run {ticket.attempts}"
+
+    @admin.action(description="Retry the selected failed or stuck tickets")
+    def retry(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        for ticket in queryset:
+            try:
+                motions.ticket_retry(ticket=ticket)
+                self.message_user(request, f"ticket {ticket.number} is queued again.", messages.SUCCESS)
+            except ApplicationError as exc:
+                self.message_user(request, f"ticket {ticket.number}: {exc.message}", messages.ERROR)
 
     @admin.action(description="Second the selected tickets (as your membership in their community)")
     def second(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:

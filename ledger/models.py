@@ -204,6 +204,10 @@ class Ticket(models.Model):
     report = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A running ticket belongs to the worker run that claimed it until its lease ends; the run renews
+    # the lease as it progresses, so a lease that ends means the worker died and another takes over.
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs that claimed this ticket")
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

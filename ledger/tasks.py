@@ -15,3 +15,9 @@ def archive_live_segment(community_id: int) -> int | None:
 def run_ticket(ticket_id: int) -> None:
     """Run a seconded audit or resolution (a no-op if it is not queued)."""
     motions.ticket_run(ticket_id=ticket_id)
+
+
+@shared_task
+def recover_tickets() -> list[int]:
+    """Enqueue again the tickets no worker is running (their worker died); returns their ids."""
+    return motions.tickets_recover()

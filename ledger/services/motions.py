@@ -4,11 +4,19 @@ and contests of receipts and public records.
 A ticket is requested (``awaiting_second``), seconded by another active member of the same
 community (``queued``; the task is enqueued after commit), claimed by one worker (``running``) and
 finished (``done`` or ``failed``). Conflicts found carry the ways they may be resolved.
+
+A worker may die at any point: a claimed ticket is held under a lease its run renews as it goes,
+and beat's ``tickets_recover`` enqueues again any ticket whose lease ended (never claimed, or its
+worker gone); the next run takes it over from the beginning. Admins retry failed tickets.
 """
 
+import logging
 import secrets
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from bank.errors import Conflict as ConflictError
@@ -16,6 +24,8 @@ from bank.errors import Forbidden, InvalidInput, NotFound
 from bank.models import Member
 from ledger import verification
 from ledger.models import Conflict, Entry, Ticket
+
+logger = logging.getLogger(__name__)
 
 RESTORE_RECORD = {"id": "restore_record", "description": "Rewrite the public record from the sealed entry."}
 ACKNOWLEDGE = {"id": "acknowledge", "description": "Record the conflict as reviewed; nothing is changed."}
@@ -59,10 +69,24 @@ def resolve_request(*, member: Member, conflict_id: int, option_id: str) -> Tick
     return _ticket_create(member, Ticket.Kind.RESOLVE, conflict=conflict, option=option_id)
 
 
-def ticket_second(*, member: Member, number: str) -> Ticket:
-    """Second another member's ticket; the motion then runs (after commit) in a Celery task."""
+def _lease_end() -> datetime:
+    return timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+
+def _queue(ticket_ids: list[int]) -> None:
+    """Enqueue the tickets' runs after commit; a queued one must be claimed before its new lease ends.
+
+    A running one keeps its lapsed lease: that is what lets the run take it over.
+    """
     from ledger.tasks import run_ticket  # the task module imports the services
 
+    Ticket.objects.filter(pk__in=ticket_ids, state=Ticket.State.QUEUED).update(lease_until=_lease_end())
+    for ticket_id in ticket_ids:
+        transaction.on_commit(lambda ticket_id=ticket_id: run_ticket.delay(ticket_id))
+
+
+def ticket_second(*, member: Member, number: str) -> Ticket:
+    """Second another member's ticket; the motion then runs (after commit) in a Celery task."""
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().filter(community_id=member.community_id, number=number).first()
         if ticket is None or not member.is_active:
@@ -73,48 +97,107 @@ def ticket_second(*, member: Member, number: str) -> Ticket:
             raise ConflictError("This ticket is already seconded.", code="already_seconded")
         ticket.seconded_by, ticket.state = member, Ticket.State.QUEUED
         ticket.save(update_fields=["seconded_by", "state"])
-        transaction.on_commit(lambda: run_ticket.delay(ticket.pk))
+        _queue([ticket.pk])
     return ticket
 
 
-def ticket_run(*, ticket_id: int) -> None:
-    """Run a queued ticket once: claimed with a conditional update so two workers never both run it."""
-    if not Ticket.objects.filter(pk=ticket_id, state=Ticket.State.QUEUED).update(state=Ticket.State.RUNNING):
-        return
-    ticket = Ticket.objects.select_related("conflict").get(pk=ticket_id)
-    try:
-        report = _audit_run(ticket) if ticket.kind == Ticket.Kind.AUDIT else _resolve_run(ticket)
-    except Exception as exc:
-        Ticket.objects.filter(pk=ticket_id).update(state=Ticket.State.FAILED, report=repr(exc), finished_at=timezone.now())
-        raise
-    Ticket.objects.filter(pk=ticket_id).update(
-        state=Ticket.State.DONE, progress=100, report=report, finished_at=timezone.now()
+def _stuck() -> Q:
+    """Tickets no worker is running: queued and never claimed, or running under a lease its worker stopped renewing."""
+    return Q(state__in=[Ticket.State.QUEUED, Ticket.State.RUNNING], lease_until__lt=timezone.now())
+
+
+def tickets_recover() -> list[int]:
+    """Enqueue again every stuck ticket (its message was lost, or its worker died); the run takes it over."""
+    with transaction.atomic():
+        stuck = list(Ticket.objects.filter(_stuck()).values_list("pk", flat=True))
+        _queue(stuck)
+    return stuck
+
+
+@transaction.atomic
+def ticket_retry(*, ticket: Ticket) -> Ticket:
+    """An admin's retry of a failed or stuck ticket: queued again, to run from the beginning."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not (ticket.state == Ticket.State.FAILED or Ticket.objects.filter(_stuck(), pk=ticket.pk).exists()):
+        raise ConflictError("Only a failed ticket, or one no worker is running, can be retried.", code="ticket_not_stuck")
+    ticket.state, ticket.report, ticket.finished_at = Ticket.State.QUEUED, "", None
+    ticket.save(update_fields=["state", "report", "finished_at"])
+    _queue([ticket.pk])
+    return ticket
+
+
+class LeaseLost(Exception):
+    """This run's lease ended and another run took the ticket over: this one must change nothing more."""
+
+
+def _held(ticket: Ticket) -> QuerySet[Ticket]:
+    """The ticket, as long as this run (its claim's attempt) still holds it."""
+    return Ticket.objects.filter(pk=ticket.pk, state=Ticket.State.RUNNING, attempts=ticket.attempts)
+
+
+def _claim(ticket_id: int) -> Ticket | None:
+    """Claim a queued ticket, or take over one whose run's lease ended, with one conditional update.
+
+    Two workers never both hold a ticket; a run taken over restarts from the beginning (an audit
+    only reads until it finishes, a resolution changes the books in its last transaction only).
+    """
+    claimable = Q(state=Ticket.State.QUEUED) | Q(state=Ticket.State.RUNNING, lease_until__lt=timezone.now())
+    claimed = Ticket.objects.filter(claimable, pk=ticket_id).update(
+        state=Ticket.State.RUNNING, attempts=F("attempts") + 1, lease_until=_lease_end(), progress=0, entries_checked=0
     )
+    return Ticket.objects.select_related("conflict").get(pk=ticket_id) if claimed else None
 
 
-def _audit_run(ticket: Ticket) -> str:
+def _finish(ticket: Ticket, report: str) -> None:
+    """Mark the ticket done, in the transaction of the run's last changes; they roll back if the lease was lost."""
+    done = _held(ticket).update(
+        state=Ticket.State.DONE, progress=100, report=report, finished_at=timezone.now(), lease_until=None
+    )
+    if not done:
+        raise LeaseLost
+
+
+def ticket_run(*, ticket_id: int) -> None:
+    """Run a queued ticket once, or take over a run whose worker died (see ``_claim``)."""
+    ticket = _claim(ticket_id)
+    if ticket is None:
+        return
+    try:
+        if ticket.kind == Ticket.Kind.AUDIT:
+            _audit_run(ticket)
+        else:
+            _resolve_run(ticket)
+    except LeaseLost:
+        logger.warning("ticket %s: run %s lost its lease to another run", ticket.pk, ticket.attempts)
+    except Exception as exc:
+        _held(ticket).update(state=Ticket.State.FAILED, report=repr(exc), finished_at=timezone.now(), lease_until=None)
+        raise
+
+
+def _audit_run(ticket: Ticket) -> None:
     def progress(checked: int, percent: int) -> None:
         # Outside any transaction: the admin page and the API see it while the audit runs.
-        Ticket.objects.filter(pk=ticket.pk).update(entries_checked=checked, progress=min(percent, 99))
+        if not _held(ticket).update(entries_checked=checked, progress=min(percent, 99), lease_until=_lease_end()):
+            raise LeaseLost
 
     findings = verification.audit(ticket.community_id, progress=progress)
     with transaction.atomic():
         _conflicts_save(ticket.community_id, findings, ticket)
-    checked = Ticket.objects.values_list("entries_checked", flat=True).get(pk=ticket.pk)
-    return f"{checked} entries checked, {len(findings)} conflict(s) found."
+        checked = Ticket.objects.values_list("entries_checked", flat=True).get(pk=ticket.pk)
+        _finish(ticket, f"{checked} entries checked, {len(findings)} conflict(s) found.")
 
 
 @transaction.atomic
-def _resolve_run(ticket: Ticket) -> str:
+def _resolve_run(ticket: Ticket) -> None:
     conflict = Conflict.objects.select_for_update().get(pk=ticket.conflict_id)
     if conflict.resolved_by_id is not None:
-        return "The conflict was already resolved; nothing done."
+        return _finish(ticket, "The conflict was already resolved; nothing done.")
     report = f"Conflict {conflict.pk} acknowledged; nothing changed."
     if ticket.option == RESTORE_RECORD["id"]:
         report = _record_restore(ticket.community_id, conflict.receipt_id)
     conflict.resolved_by = ticket
     conflict.save(update_fields=["resolved_by"])
-    return report
+    _finish(ticket, report)
 
 
 def _record_restore(community_id: int, receipt_id: int) -> str:

@@ -1,15 +1,20 @@
 """Celery entry points, run by a real worker over the real Redis (not eager mode)."""
 
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.exceptions import TimeoutError as CeleryTimeoutError
 
 from config.celery import app
 from trust import selectors, tasks
 from trust.errors import RoutingError
 from trust.models import Payment
 from trust.services.payments import payment_send
+from trust.services.settlement import ROUTING_ANSWER_GRACE_SECONDS
 from tests.trust.factories import community_with_commons, member_account, trust
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -29,9 +34,9 @@ def _rebuild_from_conf() -> None:
     vars(app._local).pop("backend", None)
 
 
-@pytest.fixture
-def worker(settings):
-    """A Celery worker thread consuming a queue of this test's own on the real Redis."""
+@contextmanager
+def _queue_on_redis(settings) -> Iterator[str]:
+    """Tasks go to a queue of this test's own on the real Redis; yields the queue's name."""
     queue = f"test-{uuid.uuid4().hex}"
     saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager", "task_default_queue")}
     app.conf.update(
@@ -43,11 +48,25 @@ def worker(settings):
     _rebuild_from_conf()
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
-        with start_worker(app, queues=[queue], perform_ping_check=False, shutdown_timeout=10):
-            yield
+        yield queue
     finally:
         app.conf.update(saved)
         _rebuild_from_conf()  # and later eager tests get the memory broker back
+
+
+@pytest.fixture
+def worker(settings):
+    """A Celery worker thread consuming a queue of this test's own on the real Redis."""
+    with _queue_on_redis(settings) as queue:
+        with start_worker(app, queues=[queue], perform_ping_check=False, shutdown_timeout=10):
+            yield
+
+
+@pytest.fixture
+def no_worker(settings):
+    """The real Redis, with nobody consuming the test's queue (every worker is down)."""
+    with _queue_on_redis(settings):
+        yield
 
 
 def _chain(**community_fields):
@@ -98,20 +117,36 @@ def test_expired_requests_are_cancelled_by_the_task(worker):
     assert (request.state, request.cancel_reason) == ("cancelled", "expired")
 
 
-def test_routing_without_a_worker_is_a_clear_timeout(settings, monkeypatch):
-    """With no worker consuming the queue, the caller gets routing_timeout, not a server error."""
-    from celery.exceptions import TimeoutError as CeleryTimeoutError
+def test_routing_fails_over_to_the_web_process_when_no_worker_takes_it(no_worker, settings):
+    settings.ROUTE_IN_WORKER_ABOVE_TRUSTLINES = 0
+    settings.ROUTING_PICKUP_SECONDS = 0.5
+    community, alice, bob, carol = _chain()
 
+    started = time.monotonic()
+    payment = payment_send(payer=alice, payee=carol, amount=30_000_000)
+
+    assert time.monotonic() - started < settings.ROUTING_PICKUP_SECONDS + 5
+    assert [leg.receiver_id for leg in payment.legs.order_by("hop")] == [bob.pk, carol.pk]
+
+
+def test_a_route_a_worker_took_and_never_answered_is_a_clear_timeout(settings, monkeypatch):
+    """The worker died after it started the search: the caller gets routing_timeout, not a server error."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.ROUTE_IN_WORKER_ABOVE_TRUSTLINES = 0
     community, alice, bob, carol = _chain()
+    waits = []
 
-    class Unanswered:
+    class TakenThenLost:
+        state = "STARTED"
+
         def get(self, timeout):
+            waits.append(timeout)
             raise CeleryTimeoutError("The operation timed out.")
 
-    monkeypatch.setattr(tasks.plan_route, "delay", lambda *args: Unanswered())
+    monkeypatch.setattr(tasks.plan_route, "delay", lambda *args: TakenThenLost())
     with pytest.raises(RoutingError) as refused:
         payment_send(payer=alice, payee=carol, amount=1)
     assert refused.value.code == "routing_timeout"
     assert not Payment.objects.exists()
+    # It waits for the search's own time limit and a little more, not half a minute beyond it.
+    assert waits == [settings.ROUTING_PICKUP_SECONDS, settings.ROUTING_TIMEOUT_SECONDS + ROUTING_ANSWER_GRACE_SECONDS]

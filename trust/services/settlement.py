@@ -29,6 +29,8 @@ T = TypeVar("T")
 RETRYABLE_SQLSTATES = {"40P01", "40001"}
 ATTEMPTS = 5
 PLAN_ATTEMPTS = 4
+# Seconds beyond ROUTING_TIMEOUT_SECONDS that a worker's search may take to come back (queueing, results).
+ROUTING_ANSWER_GRACE_SECONDS = 2
 
 
 def new_hashlock() -> tuple[str, str]:
@@ -58,19 +60,33 @@ def with_retries(action: Callable[[], T]) -> T:
 def plan_for(payer: Account, payee: Account, amount: int, *, taxed: bool = True, direct_only: bool = False) -> Plan:
     """Plan a payment here, or in a Celery worker (which keeps large graphs warm) for large communities."""
     if _routes_in_worker(payer.community_id):
-        from trust.tasks import plan_route  # the task module imports this one
-
-        try:
-            result = plan_route.delay(payer.pk, payee.pk, amount, taxed, direct_only).get(
-                timeout=settings.ROUTING_TIMEOUT_SECONDS + 30
-            )
-        except CeleryTimeoutError:
-            logger.error("no routing worker answered for community %s", payer.community_id)
-            raise RoutingTimeout("The routing service did not answer in time; please try again later.") from None
-        if "error" in result:
-            raise RoutingError(**result["error"])
-        return Plan(**result["plan"])
+        return _plan_in_worker(payer, payee, amount, taxed=taxed, direct_only=direct_only)
     return plan_here(payer, payee, amount, taxed=taxed, direct_only=direct_only)
+
+
+def _plan_in_worker(payer: Account, payee: Account, amount: int, *, taxed: bool, direct_only: bool) -> Plan:
+    """Plan in a worker; when none has taken the search within ``ROUTING_PICKUP_SECONDS`` (every worker
+    is down or busy), plan here instead. A worker that took it and dies gives the search back to the
+    queue (``task_reject_on_worker_lost``); past the search's own time limit the payment is refused.
+    """
+    from trust.tasks import plan_route  # the task module imports this one
+
+    search = plan_route.delay(payer.pk, payee.pk, amount, taxed, direct_only)
+    try:
+        result = search.get(timeout=settings.ROUTING_PICKUP_SECONDS)
+    except CeleryTimeoutError:
+        if search.state == "PENDING":
+            search.revoke()
+            logger.warning("no routing worker took the search for community %s; routing here", payer.community_id)
+            return plan_here(payer, payee, amount, taxed=taxed, direct_only=direct_only)
+        try:
+            result = search.get(timeout=settings.ROUTING_TIMEOUT_SECONDS + ROUTING_ANSWER_GRACE_SECONDS)
+        except CeleryTimeoutError:
+            logger.error("the routing worker of community %s did not answer", payer.community_id)
+            raise RoutingTimeout("The routing service did not answer in time; please try again later.") from None
+    if "error" in result:
+        raise RoutingError(**result["error"])
+    return Plan(**result["plan"])
 
 
 def _routes_in_worker(community_id: int) -> bool:
