@@ -8,28 +8,16 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from bank.api_helpers import ApiView, InputSerializer, TextField
-from bank.errors import ApplicationError, InvalidInput
+from bank.errors import ApplicationError
+from bank.numbers import query_number
 from ledger import selectors
 from ledger.formats import parse_record
 from trust import selectors as trust_selectors
-from trust.pagination import DEFAULT_PAGE, MAX_PAGE
+from trust.pagination import DEFAULT_PAGE, MAX_PAGE, page_limit
 from trust.serializers import AccountRowOutput
 
 RECEIPT_TEXT_MAX = 1024
 LIMIT = OpenApiParameter("limit", int, description=f"Entries per page, at most {MAX_PAGE} (default {DEFAULT_PAGE}).")
-
-
-def _whole(request: Request, name: str, *, minimum: int) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return None
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
-        raise InvalidInput(name, [f"This must be a whole number, at least {minimum}."])
-    return int(raw)
-
-
-def _limit(request: Request) -> int:
-    return min(_whole(request, "limit", minimum=1) or DEFAULT_PAGE, MAX_PAGE)
 
 
 def _page(request: Request, items: list[dict], limit: int, cursor: str) -> tuple[list[dict], str | None]:
@@ -61,8 +49,8 @@ class PublicRecordsApi(ApiView):
         parameters=[LIMIT, OpenApiParameter("after", int, description="Start after this receipt id.")],
     )
     def get(self, request: Request) -> Response:
-        limit = _limit(request)
-        after = _whole(request, "after", minimum=0)
+        limit = page_limit(request)
+        after = query_number(request, "after", minimum=0)
         lines = selectors.records_page(community=request.community, after=after, limit=limit + 1)
         records, next_url = _page(request, [parse_record(line)._asdict() for line in lines], limit, "after")
         return Response(self.Output({"records": records, "next": next_url}).data)
@@ -102,8 +90,8 @@ class ReceiptsApi(MemberLedgerApi):
         parameters=[LIMIT, OpenApiParameter("before", int, description="Start before this receipt id.")],
     )
     def get(self, request: Request) -> Response:
-        limit = _limit(request)
-        before = _whole(request, "before", minimum=1)
+        limit = page_limit(request)
+        before = query_number(request, "before")
         receipts, next_url = _page(request, selectors.receipts_page(account=self.account, before=before, limit=limit + 1), limit, "before")
         return Response(self.Output({"receipts": receipts, "next": next_url}).data)
 

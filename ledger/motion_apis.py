@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from bank.api_helpers import ApiView, InputSerializer, TextField
 from bank.errors import NotFound
+from bank.numbers import MAX_ID
 from ledger.models import Conflict, Ticket
 from ledger.services import motions
 from ledger.verification import Receipt
@@ -35,7 +36,7 @@ class ReceiptInput(InputSerializer):
         return Receipt(**super().to_internal_value(data))
 
 
-@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1}, {"type": "object"}]})
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_ID}, {"type": "object"}]})
 class ReceiptOrLineField(serializers.Field):
     """Another receipt, or the line number of a public record (line n is receipt n - 1)."""
 
@@ -45,6 +46,8 @@ class ReceiptOrLineField(serializers.Field):
         if isinstance(data, int):
             if data < 1:
                 raise serializers.ValidationError("Public record lines are numbered from 1.")
+            if data > MAX_ID:
+                raise serializers.ValidationError(f"Public record lines are numbered up to {MAX_ID}.")
             return data
         receipt = ReceiptInput(data=data)
         receipt.is_valid(raise_exception=True)
@@ -88,7 +91,7 @@ class AuditApi(ApiView):
 
 class ResolveApi(ApiView):
     class Input(InputSerializer):
-        conflict_id = serializers.IntegerField()
+        conflict_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
         option_id = TextField(max_length=32)
 
     @extend_schema(request=Input, responses={201: TicketOutput}, summary="Move a conflict's resolution (needs a second)")

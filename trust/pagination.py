@@ -8,6 +8,7 @@ from rest_framework.serializers import Serializer
 from rest_framework.utils.urls import replace_query_param
 
 from bank.errors import InvalidInput
+from bank.numbers import query_number
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
@@ -17,13 +18,9 @@ PAGE_PARAMETERS = [
 ]
 
 
-def _positive_int(request: Request, name: str, default: int | None) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise InvalidInput(name, ["This must be a whole number above zero."])
-    return int(raw)
+def page_limit(request: Request) -> int:
+    """``?limit=``: entries per page, at most ``MAX_PAGE``."""
+    return min(query_number(request, "limit") or DEFAULT_PAGE, MAX_PAGE)
 
 
 def _before(queryset: QuerySet, newest_by: str, before: int) -> Q:
@@ -49,8 +46,8 @@ def paginate(
 
     ``limit`` sets the page size (at most ``MAX_PAGE``), ``before`` the id the page starts after.
     """
-    limit = min(_positive_int(request, "limit", DEFAULT_PAGE), MAX_PAGE)
-    before = _positive_int(request, "before", None)
+    limit = page_limit(request)
+    before = query_number(request, "before")
     if before is not None:
         queryset = queryset.filter(_before(queryset, newest_by, before))
     page = list(queryset.order_by(f"-{newest_by}", "-pk")[: limit + 1])
