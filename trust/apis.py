@@ -93,7 +93,7 @@ class SetTrustlineApi(MemberApi):
 
 class TrustIndexApi(MemberApi):
     class Input(InputSerializer):
-        value = TextField(max_length=16)
+        value = TextField(max_length=16, trim_whitespace=False)  # a rate is as strict as an amount
 
     class Output(serializers.Serializer):
         value = serializers.CharField()

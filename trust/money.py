@@ -4,16 +4,21 @@ import re
 
 MICRO = 1_000_000
 MAX_AMOUNT = 2**63 - 1
-_DECIMAL = re.compile(r"^([0-9]{1,13})(?:\.([0-9]{1,6}))?$")
+_DECIMAL = re.compile(r"([0-9]{1,13})(?:\.([0-9]{1,6}))?")
 
 
 def parse_amount(text: object, *, allow_zero: bool = False) -> int:
-    """Parse a decimal string such as "12.5" into micro-units; raise ``ValueError`` saying what is wrong."""
+    """Parse a decimal string such as "12.5" into micro-units; raise ``ValueError`` saying what is wrong.
+
+    Strict: ASCII digits only, nothing around them (the web forms trim what people type before this).
+    """
     if not isinstance(text, str):
         raise ValueError("Amounts are decimal strings such as \"12.50\", not numbers.")
-    match = _DECIMAL.match(text.strip())
+    match = _DECIMAL.fullmatch(text)
     if not match:
-        if re.match(r"^[0-9]+\.[0-9]{7,}$", text.strip()):
+        if text != text.strip():
+            raise ValueError("Amounts have no spaces or other blank characters around them.")
+        if re.fullmatch(r"[0-9]+\.[0-9]{7,}", text):
             raise ValueError("Amounts have at most 6 decimal places.")
         raise ValueError("Amounts are written like \"12.50\": digits, at most 6 decimal places, no sign or exponent.")
     whole, fraction = match.group(1), match.group(2) or ""

@@ -8,7 +8,7 @@ from bank.api_helpers import InputSerializer, TextField
 from trust.models import Payment
 from trust.money import format_amount, parse_amount
 
-# Longer than any amount parse_amount accepts (13 digits, a point, 6 places, some spaces).
+# Longer than any amount parse_amount accepts (13 digits, a point, 6 places).
 AMOUNT_TEXT_MAX = 32
 
 
