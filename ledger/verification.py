@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidTag
 
 from bank.keys import server_public_key_hex
 from bank import signatures
+from bank.numbers import whole_number
 from ledger import crypto, formats
 from ledger.models import Archive, Entry, Head
 from ledger.replay import trustline_state
@@ -268,8 +269,7 @@ class Receipt:
 
     @property
     def receipt_id(self) -> int | None:
-        last = self.text.rpartition("|")[2]
-        return int(last) if last.isascii() and last.isdigit() else None
+        return whole_number(self.text.rpartition("|")[2], minimum=0)
 
 
 def receipt_check(community_id: int, receipt: Receipt) -> list[Finding]:
@@ -281,8 +281,14 @@ def receipt_check(community_id: int, receipt: Receipt) -> list[Finding]:
         Entry.objects.filter(community_id=community_id, receipt_id=receipt_id)
         .values_list("record", "source_id", "receipt_key_id").first()
     )
+    signed = formats.server_signed_bytes(receipt.text, receipt.member_signature)
+    server_signed = signatures.server_signature_valid(server_public_key_hex(), receipt.server_signature, signed)
     if row is None:
-        return [Finding("receipt_unknown", f"The ledger has no receipt {receipt_id}.", receipt_id)]
+        if server_signed:  # the ledger lost a receipt the server gave out
+            description = f"The server signed receipt {receipt_id}, but the ledger has no such entry."
+            return [Finding("receipt_missing", description, receipt_id)]
+        description = f"The ledger has no receipt {receipt_id}, and the server did not sign this one."
+        return [Finding("receipt_unknown", description, receipt_id)]
     record, source_id, receipt_key_id = row
     findings = []
     key = signing_keys([(source_id, receipt_key_id)])[source_id, receipt_key_id]
@@ -290,8 +296,7 @@ def receipt_check(community_id: int, receipt: Receipt) -> list[Finding]:
         findings.append(Finding("member_signature_invalid", "The member's signature does not verify.", receipt_id))
     elif key.certificate and not signatures.receipt_key_certified(key.identity_public_key, key.public_key, key.certificate):
         findings.append(Finding("receipt_key_uncertified", "The member's identity key did not certify the key that signed.", receipt_id))
-    signed = formats.server_signed_bytes(receipt.text, receipt.member_signature)
-    if not signatures.server_signature_valid(server_public_key_hex(), receipt.server_signature, signed):
+    if not server_signed:
         findings.append(Finding("server_signature_invalid", "The server's signature does not verify.", receipt_id))
     digest = formats.receipt_hash(receipt.text, receipt.member_signature, receipt.server_signature)
     if digest != record.rpartition("|")[2]:

@@ -19,8 +19,8 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from bank.errors import ApplicationError, Forbidden, InvalidInput, NotFound
 from bank.errors import Conflict as ConflictError
-from bank.errors import Forbidden, InvalidInput, NotFound
 from bank.models import Member
 from ledger import verification
 from ledger.models import Conflict, Entry, Ticket
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 RESTORE_RECORD = {"id": "restore_record", "description": "Rewrite the public record from the sealed entry."}
 ACKNOWLEDGE = {"id": "acknowledge", "description": "Record the conflict as reviewed; nothing is changed."}
 RESTORABLE = {"record_mismatch"}
+# What a contest finds about its own input rather than the books: refused, so junk stores no conflict.
+NOT_IN_THE_BOOKS = {"receipt_malformed", "receipt_unknown", "record_unknown"}
 
 
 def conflict_options(code: str) -> list[dict]:
@@ -223,5 +225,8 @@ def contest(*, member: Member, receipt: verification.Receipt, other: verificatio
         if receipt.receipt_id == other.receipt_id is not None and receipt != other:
             findings.append(verification.Finding(
                 "receipts_disagree", "Two receipts with the same receipt id differ.", receipt.receipt_id))
+    refused = next((finding for finding in findings if finding.code in NOT_IN_THE_BOOKS), None)
+    if refused is not None:
+        raise ApplicationError(f"{refused.description} There is nothing to contest.", code=refused.code)
     with transaction.atomic():
         return _conflicts_save(community_id, findings)
