@@ -1,5 +1,6 @@
 """One error shape for the whole API: {"error": {"code": ..., "message": ...}}."""
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -21,6 +22,15 @@ DRF_CODES = {
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "throttled",
 }
+API_PATH = re.compile(r"^(?:/c/[^/]+)?/api/")
+# The errors Django itself answers, by status: the resolver's 404s, a handler500, its debug pages.
+STATUS_ERRORS = {
+    400: ("bad_request", "The request could not be understood."),
+    403: ("forbidden", "This is not allowed."),
+    404: ("not_found", "There is nothing at this address."),
+    405: ("method_not_allowed", "This address does not take that method."),
+    500: ("server_error", "Something went wrong on our side. It has been logged; please try again later."),
+}
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict:
@@ -32,11 +42,22 @@ def error_response(code: str, message: str, status: int, **extra: Any) -> JsonRe
     return JsonResponse(error_body(code, message, **extra), status=status)
 
 
-def error_page(request: HttpRequest, code: str, message: str, status: int) -> HttpResponse:
+def is_api_path(path: str) -> bool:
+    """``/api/...`` (the instance's, or a community's on its own domain) or ``/c/<slug>/api/...``."""
+    return API_PATH.match(path) is not None
+
+
+def error_page(request: HttpRequest, code: str, message: str, status: int, **extra: Any) -> HttpResponse:
     """The error shape for API paths, a page saying the same for people elsewhere."""
-    if "/api/" in request.path_info:
-        return error_response(code, message, status=status)
-    return render(request, "error.html", {"code": code, "message": message}, status=status)
+    if is_api_path(request.path_info):
+        return error_response(code, message, status=status, **extra)
+    return render(request, "error.html", {"code": code, "message": message, "status": status}, status=status)
+
+
+def status_error(request: HttpRequest, status: int) -> HttpResponse:
+    """The error Django answers with ``status`` (no view said more), as the error shape or page."""
+    code, message = STATUS_ERRORS.get(status) or STATUS_ERRORS[500 if status >= 500 else 400]
+    return error_page(request, code, message, status)
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -1,10 +1,14 @@
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.validators import slug_re
 from django.db.models import QuerySet
 
 from bank.models import Community, Member
 
 
 def community_get_by_slug(*, slug: str) -> Community | None:
+    """None, without asking the database, for a slug that cannot be one (a URL's ``%00``, say)."""
+    if not slug_re.match(slug):
+        return None
     return Community.objects.filter(slug=slug).first()
 
 

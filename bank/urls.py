@@ -16,5 +16,6 @@ urlpatterns = [
     path("admin/create_invite", apis.CreateInviteApi.as_view(), name="create-invite"),
     path("invite/register", apis.RegisterApi.as_view(), name="register"),
     path("user/app_tokens", apis.AppTokensApi.as_view(), name="app-tokens"),
-    path("user/app_tokens/<str:token>/revoke", apis.AppTokenRevokeApi.as_view(), name="app-token-revoke"),
+    # App tokens are "app_" and url-safe base64, slugs: a path holding anything else (NUL) never reaches the database.
+    path("user/app_tokens/<slug:token>/revoke", apis.AppTokenRevokeApi.as_view(), name="app-token-revoke"),
 ]

@@ -1,4 +1,4 @@
-"""Member web pages: sign-in, registration with an invite, and the dashboard of memberships."""
+"""Member web pages: sign-in, registration with an invite, the dashboard of memberships; the API docs page."""
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -8,11 +8,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from bank import auth, selectors, services
 from bank.errors import ApplicationError
 from bank.api_helpers import client_address
-from bank.exception_handler import error_page
+from bank.exception_handler import status_error
 from bank.forms import ChooseCommunityForm, LoginForm, RegisterForm
 from bank.pages import page_member, safe_next, sign_in_redirect
 
@@ -93,9 +94,19 @@ def community_register(request: HttpRequest) -> HttpResponse:
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    return error_page(request, "not_found", "There is nothing at this address.", 404)
+    return status_error(request, 404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    message = "Something went wrong on our side. It has been logged; please try again later."
-    return error_page(request, "server_error", message, 500)
+    return status_error(request, 500)
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI under the CSP: its start-up script is a file of its own (the split view), the page has no
+    inline style (templates/drf_spectacular/swagger_ui.html), and only here may images be data: URLs, as
+    Swagger UI's stylesheet draws its icons."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response.csp_sources = {"img-src": "data:"}
+        return response

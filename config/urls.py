@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from bank import views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", views.ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("c/<slug:community_slug>/api/", include("bank.urls")),
     path("c/<slug:community_slug>/api/", include("ledger.urls")),  # before trust: it serves user/receipts
     path("c/<slug:community_slug>/api/ledger/", include("ledger.motion_urls")),

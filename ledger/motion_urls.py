@@ -9,5 +9,6 @@ urlpatterns = [
     path("resolve", motion_apis.ResolveApi.as_view(), name="resolve"),
     path("second", motion_apis.SecondApi.as_view(), name="second"),
     path("contest", motion_apis.ContestApi.as_view(), name="contest"),
-    path("tickets/<str:number>", motion_apis.TicketApi.as_view(), name="ticket"),
+    # A ticket number is url-safe base64, a slug: a path holding anything else (NUL) never reaches the database.
+    path("tickets/<slug:number>", motion_apis.TicketApi.as_view(), name="ticket"),
 ]

@@ -178,7 +178,7 @@ NO_BODY_ENDPOINTS = {
     "auth/logout": ("member", None),
     "admin/create_invite": ("admin", None),
     **{f"user/payments/<int:payment_id>/{action}": ("admin", state) for action, state in PAYMENT_STATES.items()},
-    "user/app_tokens/<str:token>/revoke": ("admin", app_token_made),
+    "user/app_tokens/<slug:token>/revoke": ("admin", app_token_made),
     "ledger/audit": ("member", None),
     "identity/heartbeat": ("member", None),
 }
@@ -208,6 +208,12 @@ NOT_LIMITS = {
     "infinity": "Infinity",
     "hex": "0x10",
     "too large": "9999999999999.999999",
+    # Strict: nothing around the digits (DRF's CharField would trim it), and ASCII digits only.
+    "leading space": " 12.5",
+    "trailing space": "12.5 ",
+    "no-break space": "12.5\xa0",
+    "newline": "12.5\n",
+    "Arabic-Indic digit": "\u0661",
 }
 BAD_VALUES = {
     "text": {**NOT_STRINGS, "blank": "", **OVERSIZED},
@@ -223,6 +229,9 @@ BAD_VALUES = {
         "exponent": "1e-1",
         "seven places": "0.0000001",
         "word": "half",
+        "trailing space": "0.05 ",
+        "no-break space": "\xa00.05",
+        "Arabic-Indic digit": "\u0660.05",
     },
     "memo": {**NOT_STRINGS, **OVERSIZED, "256 bytes": "\u00e9" * 128},  # 128 characters, 2 bytes each
     "tag": {**NOT_STRINGS, **OVERSIZED, "49 bytes": "\u00e9" * 24 + "x"},
@@ -240,6 +249,8 @@ BAD_VALUES = {
         "blank": "",
         "word": "twelve",
         "fraction": "1.5",
+        "zero": 0,
+        "past 64 bits": 2**63,  # ids are PostgreSQL bigints
     },
     # One of the conflict's options: restore_record is not one of a receipts_disagree conflict's.
     "option": {**NOT_STRINGS, **OVERSIZED, "blank": "", "not an option": "restore_record", "too long": "x" * 33},
@@ -256,6 +267,8 @@ BAD_VALUES = {
         "negative": -3,
         "line as text": "12",
         "blank": "",
+        "past 64 bits": 2**63,
+        "a hundred digits": 10**100,
     },
 }
 TIMES = {**NOT_STRINGS, **OVERSIZED, "blank": "", "word": "tomorrow", "long ago": "2020-01-01T00:00:00+00:00"}
@@ -521,8 +534,17 @@ def test_a_body_that_mixes_the_two_forms_is_refused(caller, endpoint, field):
 
 @pytest.mark.parametrize(
     "raw",
-    ['{"username": "member"', "{not json}", '{"username": NaN}', b"\xff\xfe\x00"],
-    ids=["truncated", "not json", "NaN", "not utf-8"],
+    [
+        '{"username": "member"',
+        "{not json}",
+        '{"username": NaN}',
+        b"\xff\xfe\x00",
+        "[" * 1000 + "]" * 1000,
+        '{"a":' * 1000 + "1" + "}" * 1000,
+        '{"username": "\\ud800"}',
+        '{"\\udfff": "member"}',
+    ],
+    ids=["truncated", "not json", "NaN", "not utf-8", "nested arrays", "nested objects", "lone surrogate", "in a key"],
 )
 @pytest.mark.parametrize("endpoint", BODY_ENDPOINTS, ids=str)
 def test_malformed_json_is_refused(caller, endpoint, raw):
