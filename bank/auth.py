@@ -2,8 +2,8 @@
 
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.http import HttpRequest
 from django.db import transaction
+from django.http import HttpRequest
 
 from bank import selectors, signals
 from bank.errors import Forbidden, InvalidInput, Unauthorized
