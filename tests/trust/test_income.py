@@ -1,7 +1,14 @@
 """Basic income: the commons' balance goes to members in debt, in proportion, never beyond a debt."""
 
+import time
+
+import psycopg
+import pytest
+from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
+
+from bank import locks
 
 from trust import selectors
 from trust.models import Payment
@@ -59,3 +66,39 @@ def test_income_is_shared_in_proportion_to_debt(db):
     balances = selectors.net_balances(community=community)
     assert (balances[alice.pk], balances[carol.pk]) == (-10 * UNIT, -5 * UNIT)
     assert balances[community.accounts.get(kind="commons").pk] == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_run_while_another_is_under_way_pays_nothing_and_a_dead_runs_claim_is_gone():
+    """A redelivered task meets the run still going: it pays no share a second time."""
+    community = community_with_commons(minimum_trust_index="0.1")
+    alice, bob = (member_account(community, handle) for handle in ("alice", "bob"))
+    trust(bob, alice, 100 * UNIT)
+    payment_send(payer=alice, payee=bob, amount=30 * UNIT)  # alice owes 3 in tax to the commons
+    other_worker = psycopg.connect(_database_url(), autocommit=True)
+    try:
+        other_worker.execute("SELECT pg_advisory_lock(%s)", [locks._lock_key(f"basic-income:{community.pk}")])
+        assert basic_income_distribute(community=community) == []
+        (pid,) = other_worker.execute("SELECT pg_backend_pid()").fetchone()
+    finally:
+        other_worker.close()  # the other worker dies: the server drops its claim with the connection
+    _wait_until_gone(pid)
+
+    assert [payment.amount for payment in basic_income_distribute(community=community)] == [3 * UNIT]
+    assert basic_income_distribute(community=community) == []  # nothing left to pay
+
+
+def _database_url() -> str:
+    database = connection.settings_dict
+    return f"postgresql://{database['USER']}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
+
+
+def _wait_until_gone(pid: int) -> None:
+    with connection.cursor() as cursor:
+        for _ in range(100):
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+            if cursor.fetchone() == (0,):
+                return
+            time.sleep(0.05)
+    raise AssertionError(f"backend {pid} did not end")

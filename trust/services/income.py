@@ -2,6 +2,7 @@
 
 import logging
 
+from bank.locks import sole_run
 from bank.models import Community
 from trust import selectors
 from trust.errors import RoutingError
@@ -25,7 +26,14 @@ def basic_income_distribute(*, community: Community) -> list[Payment]:
     """Pay each member in debt their share, as untaxed payments from the commons through the trust network.
 
     Each share settles on its own; a share that cannot be routed now stays in the commons for the next run.
+    A run killed half-way is safe to run again (shares are computed from the balances as they are), but
+    two at once would both pay from the same balance: a run that finds another under way pays nothing.
     """
+    with sole_run(f"basic-income:{community.pk}") as sole:
+        return _distribute(community) if sole else []
+
+
+def _distribute(community: Community) -> list[Payment]:
     commons = commons_of(community)
     balances = selectors.net_balances(community=community)
     members = {account.pk: account for account in Account.objects.filter(community=community, kind=Account.Kind.MEMBER, member__is_active=True).select_related("community", "member")}
