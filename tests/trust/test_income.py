@@ -9,12 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bank import locks
-
+from tests.trust.factories import community_with_commons, member_account, trust
 from trust import selectors
 from trust.models import Payment
 from trust.services.income import basic_income_distribute, income_shares
 from trust.services.payments import payment_send
-from tests.trust.factories import community_with_commons, member_account, trust
 
 UNIT = 1_000_000
 

@@ -36,7 +36,8 @@ def basic_income_distribute(*, community: Community) -> list[Payment]:
 def _distribute(community: Community) -> list[Payment]:
     commons = commons_of(community)
     balances = selectors.net_balances(community=community)
-    members = {account.pk: account for account in Account.objects.filter(community=community, kind=Account.Kind.MEMBER, member__is_active=True).select_related("community", "member")}
+    accounts = Account.objects.filter(community=community, kind=Account.Kind.MEMBER, member__is_active=True)
+    members = {account.pk: account for account in accounts.select_related("community", "member")}
     debts = {pk: -balance for pk, balance in balances.items() if balance < 0 and pk in members}
     paid = []
     for account_id, share in sorted(income_shares(balances.get(commons.pk, 0), debts).items()):
@@ -44,7 +45,9 @@ def _distribute(community: Community) -> list[Payment]:
         try:
             paid.append(
                 plan_and_settle(
-                    lambda: Payment(community=community, kind=Payment.Kind.INCOME, payer=commons, payee=member, amount=share),
+                    lambda: Payment(
+                        community=community, kind=Payment.Kind.INCOME, payer=commons, payee=member, amount=share
+                    ),
                     lambda: plan_for(commons, member, share, taxed=False),
                 )
             )
