@@ -50,6 +50,8 @@ class AppTokenRefused(Unauthorized):
 
 
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# App tokens are "app_" and URL-safe base64 (bank.app_tokens); only text of that form is looked up.
+TOKEN_TEXT = re.compile(rb"app_[A-Za-z0-9_-]{1,64}")
 
 
 class AppTokenAuthentication(BaseAuthentication):
@@ -97,7 +99,7 @@ class AppTokenAuthentication(BaseAuthentication):
 
     def _token(self, parts: list[bytes]) -> AppToken:
         app_token = None
-        if len(parts) == 2 and parts[1].isascii():
+        if len(parts) == 2 and TOKEN_TEXT.fullmatch(parts[1]):  # nothing else reaches the database (NUL, say)
             app_token = AppToken.objects.filter(token=parts[1].decode()).select_related("member__user").first()
         if app_token is None:
             raise AppTokenRefused(

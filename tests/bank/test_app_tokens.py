@@ -264,12 +264,13 @@ def test_a_wrong_secret_is_refused(member):
         {"Authorization": "App app_one app_two"},
         {"Authorization": "App app_nosuchtokenxxxxxxxxxxxx"},
         {"Authorization": "App app_caf\u00e9"},
+        {"Authorization": "App app_\x00xxxxxxxxxxxxxxxxxxxxxxx"},
         {"X-Trustbank-Timestamp": ""},
         {"X-Trustbank-Timestamp": "soon"},
         {"X-Trustbank-Timestamp": "-5"},
         {"X-Trustbank-Timestamp": "1e9"},
     ],
-    ids=["no token", "two tokens", "unknown token", "not ascii", "no timestamp", "word", "negative", "exponent"],
+    ids=["no token", "two tokens", "unknown token", "not ascii", "NUL", "no timestamp", "word", "negative", "exponent"],
 )
 def test_a_malformed_header_or_unknown_token_is_refused(member, headers):
     app = make_app(member)
