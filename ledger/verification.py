@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 
-from bank.keys import server_public_key_hex
 from bank import signatures
+from bank.keys import server_public_key_hex
+from bank.models import Community
 from bank.numbers import whole_number
 from ledger import crypto, formats
 from ledger.models import Archive, Entry, Head
@@ -272,6 +273,13 @@ class Receipt:
         return whole_number(self.text.rpartition("|")[2], minimum=0)
 
 
+def _between_members_of(community_id: int, text: str) -> bool:
+    """Whether a receipt names two accounts of this community (``handle@slug``), not another community's."""
+    slug = Community.objects.values_list("slug", flat=True).get(pk=community_id)
+    _, source, destination, *_ = text.split("|")
+    return source.endswith(f"@{slug}") and destination.endswith(f"@{slug}")
+
+
 def receipt_check(community_id: int, receipt: Receipt) -> list[Finding]:
     """A receipt's two signatures, and that the ledger holds it at its receipt id."""
     receipt_id = receipt.receipt_id
@@ -284,7 +292,7 @@ def receipt_check(community_id: int, receipt: Receipt) -> list[Finding]:
     signed = formats.server_signed_bytes(receipt.text, receipt.member_signature)
     server_signed = signatures.server_signature_valid(server_public_key_hex(), receipt.server_signature, signed)
     if row is None:
-        if server_signed:  # the ledger lost a receipt the server gave out
+        if server_signed and _between_members_of(community_id, receipt.text):  # the ledger lost a receipt it gave out
             description = f"The server signed receipt {receipt_id}, but the ledger has no such entry."
             return [Finding("receipt_missing", description, receipt_id)]
         description = f"The ledger has no receipt {receipt_id}, and the server did not sign this one."

@@ -345,6 +345,20 @@ def test_a_receipt_the_server_signed_that_the_ledger_lost_is_a_conflict(world):
     assert Conflict.objects.filter(community=world.a.community, code="receipt_missing", receipt_id=12345).exists()
 
 
+def test_another_communitys_receipt_is_no_conflict_of_this_one(world):
+    """A receipt the server signed for beta's books, contested in alpha: unknown here, nothing stored."""
+    values = receipt_held(world.b)
+    member_signature = bytes.fromhex(values["receipt"]["member_signature"])
+    foreign = with_receipt_id(values["receipt"], "12345")
+    foreign["server_signature"] = server_sign(server_signed_bytes(foreign["text"], member_signature)).hex()
+    client = token_client(world.a.member)
+    before = db_snapshot()
+
+    response = client.post(api("alpha", "ledger/contest"), {"receipt": foreign, "other": 1}, format="json")
+
+    refused(response, 400, "receipt_unknown", before)
+
+
 # --- security headers on every response -------------------------------------------------------------
 
 RESPONSES = {
