@@ -46,8 +46,8 @@ class ApiView(APIView):
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)  # signed in and permitted: the key's scope is known
         method = request.method.lower()
-        if method in ("post", "put", "patch", "delete") and idempotency.HEADER in request.headers:
-            handler = getattr(self, method)
+        handler = getattr(self, method, None)  # None: dispatch answers 405
+        if handler and method in ("post", "put", "patch", "delete") and idempotency.HEADER in request.headers:
 
             def answered_once(request: Request, *args, **kwargs) -> Response:
                 def handle() -> Response:

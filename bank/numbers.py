@@ -12,6 +12,11 @@ MAX_ID = 2**63 - 1  # bigint
 _MAX_DIGITS = len(str(MAX_ID))
 
 
+def number_schema(*, minimum: int = 1) -> dict:
+    """The OpenAPI schema of a whole number ``query_number`` reads."""
+    return {"type": "integer", "minimum": minimum, "maximum": MAX_ID}
+
+
 def whole_number(text: str, *, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
     """``text`` (ASCII digits only) as a number from ``minimum`` to ``maximum``, or None."""
     if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > _MAX_DIGITS:

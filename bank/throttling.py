@@ -12,6 +12,7 @@ behind one address, are never locked out by their own successes.
   per username-and-address mode, with a ceiling against botnets).
 """
 
+import hashlib
 import time
 
 from django.conf import settings
@@ -28,7 +29,13 @@ def _bucket(key: str) -> tuple[str, int]:
     return f"throttle:{key}:{index}", int((index + 1) * window - now) + 1
 
 
+def key_part(text: str) -> str:
+    """What a cache key holds of text from a request (a typed username): a digest, any length or character."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def _locks(account: str, client_address: str) -> list[tuple[str, int]]:
+    account, client_address = key_part(account), key_part(client_address)
     return [
         (f"login:account:{account}:address:{client_address}", settings.LOGIN_ATTEMPTS_PER_ACCOUNT),
         (f"login:address:{client_address}", settings.LOGIN_ATTEMPTS_PER_ADDRESS),
@@ -36,7 +43,7 @@ def _locks(account: str, client_address: str) -> list[tuple[str, int]]:
 
 
 def _account_key(account: str) -> str:
-    return f"login:account:{account}"
+    return f"login:account:{key_part(account)}"
 
 
 def _failures(key: str) -> tuple[int, int]:
@@ -58,7 +65,7 @@ def login_guard(*, account: str, client_address: str) -> None:
     pause = settings.LOGIN_SLOWDOWN_SECONDS
     # Past the ceiling, each attempt takes the account's turn; others wait for the next one.
     if failures >= settings.LOGIN_ATTEMPTS_BEFORE_SLOWDOWN and not cache.add(
-        f"throttle:login:turn:{account}", 1, timeout=pause
+        f"throttle:login:turn:{key_part(account)}", 1, timeout=pause
     ):
         raise Throttled(
             f"This account has had very many failed sign-in attempts, so it takes one every {pause} seconds. "

@@ -7,17 +7,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from bank.api_helpers import ApiView, InputSerializer, TextField
+from bank.api_helpers import ApiView, InputSerializer
 from bank.errors import ApplicationError
-from bank.numbers import query_number
+from bank.numbers import number_schema, query_number
 from ledger import selectors
 from ledger.formats import parse_record
+from ledger.motion_apis import ReceiptInput
 from trust import selectors as trust_selectors
-from trust.pagination import DEFAULT_PAGE, MAX_PAGE, page_limit
+from trust.pagination import LIMIT_PARAMETER, page_limit
 from trust.serializers import AccountRowOutput
 
-RECEIPT_TEXT_MAX = 1024
-LIMIT = OpenApiParameter("limit", int, description=f"Entries per page, at most {MAX_PAGE} (default {DEFAULT_PAGE}).")
 
 
 def _page(request: Request, items: list[dict], limit: int, cursor: str) -> tuple[list[dict], str | None]:
@@ -46,7 +45,7 @@ class PublicRecordsApi(ApiView):
 
     @extend_schema(
         responses=Output, summary="The community's public records, oldest first (no sign-in)",
-        parameters=[LIMIT, OpenApiParameter("after", int, description="Start after this receipt id.")],
+        parameters=[LIMIT_PARAMETER, OpenApiParameter("after", number_schema(minimum=0), description="Start after this receipt id.")],
     )
     def get(self, request: Request) -> Response:
         limit = page_limit(request)
@@ -87,7 +86,7 @@ class ReceiptsApi(MemberLedgerApi):
 
     @extend_schema(
         responses=Output, operation_id="c_api_user_receipts_list", summary="My signed receipts, newest first",
-        parameters=[LIMIT, OpenApiParameter("before", int, description="Start before this receipt id.")],
+        parameters=[LIMIT_PARAMETER, OpenApiParameter("before", number_schema(), description="Start before this receipt id.")],
     )
     def get(self, request: Request) -> Response:
         limit = page_limit(request)
@@ -111,12 +110,7 @@ class ReceiptMalformed(ApplicationError):
 
 class VerifyApi(MemberLedgerApi):
     class Input(InputSerializer):
-        class Receipt(InputSerializer):
-            text = TextField(max_length=RECEIPT_TEXT_MAX, trim_whitespace=False)
-            member_signature = TextField(max_length=256)
-            server_signature = TextField(max_length=256)
-
-        receipt = Receipt()
+        receipt = ReceiptInput()
 
     class Output(serializers.Serializer):
         receipt_id = serializers.IntegerField()
@@ -130,9 +124,8 @@ class VerifyApi(MemberLedgerApi):
         receipt = data.validated_data["receipt"]
         try:
             receipt_id, valid = selectors.receipt_verify(
-                community=request.community, text=receipt["text"],
-                member_signature=bytes.fromhex(receipt["member_signature"]),
-                server_signature=bytes.fromhex(receipt["server_signature"]),
+                community=request.community, text=receipt.text,
+                member_signature=receipt.member_signature, server_signature=receipt.server_signature,
             )
         except ValueError as exc:
             raise ReceiptMalformed(f"This is not a receipt: {exc}") from None

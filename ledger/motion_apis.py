@@ -16,6 +16,7 @@ from ledger.verification import Receipt
 MAX_RECEIPT = 512
 
 
+@extend_schema_field({"type": "string", "pattern": "^([0-9a-fA-F]{2})+$", "maxLength": 256})
 class HexField(TextField):
     def __init__(self, **kwargs) -> None:
         super().__init__(max_length=256, **kwargs)
@@ -27,8 +28,15 @@ class HexField(TextField):
             raise serializers.ValidationError("Not a hex string.") from None
 
 
+# UTC|SOURCE|DESTINATION|AMOUNT|LEDGER_HASH|RECEIPT_ID (ledger.formats)
+@extend_schema_field({"type": "string", "pattern": r"^[^|]+(\|[^|]+){4}\|[0-9]{1,19}$", "maxLength": MAX_RECEIPT})
+class ReceiptTextField(TextField):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_length=MAX_RECEIPT, trim_whitespace=False, **kwargs)
+
+
 class ReceiptInput(InputSerializer):
-    text = TextField(max_length=MAX_RECEIPT, trim_whitespace=False)
+    text = ReceiptTextField()
     member_signature = HexField()
     server_signature = HexField()
 

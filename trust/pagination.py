@@ -8,13 +8,18 @@ from rest_framework.serializers import Serializer
 from rest_framework.utils.urls import replace_query_param
 
 from bank.errors import InvalidInput
-from bank.numbers import query_number
+from bank.numbers import number_schema, query_number
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
+LIMIT_PARAMETER = OpenApiParameter(
+    "limit", number_schema(), description=f"Entries per page, at most {MAX_PAGE} (default {DEFAULT_PAGE})."
+)
 PAGE_PARAMETERS = [
-    OpenApiParameter("limit", int, description=f"Entries per page, at most {MAX_PAGE} (default {DEFAULT_PAGE})."),
-    OpenApiParameter("before", int, description="Start after the entry with this id (the `next` link sets it)."),
+    LIMIT_PARAMETER,
+    OpenApiParameter(
+        "before", number_schema(), description="Start after the entry with this id (the `next` link sets it)."
+    ),
 ]
 
 

@@ -10,6 +10,8 @@ from trust.money import format_amount, parse_amount
 
 # Longer than any amount parse_amount accepts (13 digits, a point, 6 places).
 AMOUNT_TEXT_MAX = 32
+# What parse_amount reads (above zero for amounts; a limit may be zero).
+AMOUNT_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,6})?$"
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -20,6 +22,7 @@ class MoneyField(serializers.Field):
         return format_amount(value)
 
 
+@extend_schema_field({"type": "string", "pattern": AMOUNT_PATTERN, "maxLength": AMOUNT_TEXT_MAX, "example": "12.50"})
 class AmountField(MoneyField):
     """A positive amount in as a decimal string ("12.5"), parsed into micro-units.
 

@@ -5,6 +5,7 @@ import redis
 from django.test import Client
 
 from bank.models import AuthToken
+from bank.throttling import key_part
 from tests.bank.helpers import NEW_PASSWORD, assert_error, login
 from tests.conftest import token_client
 from tests.factories import PASSWORD
@@ -95,6 +96,12 @@ def test_below_the_ceiling_an_account_is_not_slowed(world, slowdown):
 
     for address in ("10.0.9.9", "10.0.9.8"):
         assert login("alpha", "member", REMOTE_ADDR=address).status_code == 200
+
+
+def test_any_text_may_be_a_username(world, account_limit):
+    """Typed usernames reach cache keys only as digests: no character or length is a server error."""
+    for username in ("\U00086a94 \x18\xa0", "tab\tand space"):
+        fail_logins(username, times=1)
 
 
 def test_unknown_accounts_are_counted_too(world, account_limit):
@@ -234,9 +241,9 @@ def test_the_counters_live_in_redis(world, account_limit, redis_cache, settings)
     try:
         fail_logins("member", address="10.0.0.7")
 
-        account = f"{world.a.community.pk}:member"
+        account, address = key_part(f"{world.a.community.pk}:member"), key_part("10.0.0.7")
         account_keys = list(other_process.scan_iter(f"{redis_cache}:*throttle:login:account:{account}:address:*"))
-        address_keys = list(other_process.scan_iter(f"{redis_cache}:*throttle:login:address:10.0.0.7:*"))
+        address_keys = list(other_process.scan_iter(f"{redis_cache}:*throttle:login:address:{address}:*"))
         assert [other_process.get(key) for key in account_keys] == [str(LIMIT).encode()]
         assert [other_process.get(key) for key in address_keys] == [str(LIMIT).encode()]
 

@@ -217,3 +217,11 @@ def test_the_schema_offers_the_header_on_every_operation_that_changes_state(clie
         for method, operation in operations.items():
             headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
             assert (idempotency.HEADER in headers) == (method in ("post", "put", "patch", "delete")), (method, path)
+
+
+def test_a_key_on_a_method_the_path_does_not_take_is_a_clear_405(people):
+    response = people.alice.client.put(
+        api(people.alice.member.community, "user/payment"), PAYMENT, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+
+    assert_error(response, 405, "method_not_allowed")
