@@ -74,7 +74,8 @@ class TrustbankAutoSchema(AutoSchema):
     def _map_serializer_field(self, field, direction, bypass_extensions=False) -> dict:
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         # DRF refuses "" unless allow_blank; drf-spectacular does not say so.
-        if isinstance(field, serializers.CharField) and not field.allow_blank and schema.get("type") == "string":
+        blank_refused = isinstance(field, serializers.CharField) and not field.allow_blank
+        if direction == "request" and blank_refused and schema.get("type") == "string":
             schema.setdefault("minLength", 1)
         return schema
 
