@@ -9,8 +9,6 @@ or not at all:
 - Two requests with the same key at once: the second's insert of the row waits on the unique
   index until the first commits (then it replays the first answer) or rolls back (then it runs).
 - A request that failed with a server error, or whose process died, left no row: its retry runs.
-- So did a request refused for now (429, with ``Retry-After``): the retry that waited runs, rather than
-  getting the stale refusal, without its ``Retry-After``, for 24 hours.
 - The same key with another body is refused (``idempotency_key_reused``).
 
 Answers are kept for ``IDEMPOTENCY_KEY_LIFETIME_HOURS`` (24 by default, the convention of payment APIs).
@@ -35,8 +33,6 @@ from bank.models import IdempotentRequest
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
-# Answers that say "not now" rather than "no": never stored, the retry runs afresh.
-RUN_AGAIN = frozenset({429})
 
 _answering = contextvars.ContextVar("answering_once", default=False)
 
@@ -100,7 +96,7 @@ def _answer_first(
             response = handle()
         finally:
             _answering.reset(token)
-        if response.status_code >= 500 or response.status_code in RUN_AGAIN:
+        if response.status_code >= 500:
             transaction.set_rollback(True)  # nothing of it stays, so a retry runs afresh
             return response
         record.status, record.body = response.status_code, json.dumps(response.data, cls=DjangoJSONEncoder)

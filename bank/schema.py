@@ -25,7 +25,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
 
 from bank import idempotency
-from bank.api_helpers import InputSerializer
+from bank.api_helpers import InputSerializer, PasswordField
 from bank.numbers import MAX_ID
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -56,7 +56,7 @@ def trimmed(max_length: int | None, *, min_length: int | None = None, blank: boo
     """Text DRF reads trimmed: no NUL, from ``min_length`` to ``max_length`` characters once the spaces around it
     are off (JSON Schema's minLength and maxLength would count those spaces), and something left (unless ``blank``)."""
     low = max((min_length or 1) - 2, 0)
-    inner = f"{{{low},{max_length - 2 if max_length else ''}}}"
+    inner = "{%d,%s}" % (low, max_length - 2 if max_length else "")
     end = rf"[^\u0000]{inner}[^\u0000{_PY_SPACE}]"
     core = rf"[^\u0000{_PY_SPACE}]" + (f"(?:{end})?" if low == 0 else end)
     if max_length == 1:
@@ -338,7 +338,7 @@ class TrustbankAutoSchema(AutoSchema):
         elif schema.get("type") == "integer" and parameter["in"] in ("path", "query"):
             minimum = QUERY_MINIMUM.get(parameter["name"], 1) if parameter["in"] == "query" else 0
             schema.update(format="int64", minimum=minimum, maximum=MAX_ID)
-        elif parameter["in"] == "path" and schema.get("type") == "string" and parameter["name"] != "community_slug":
+        elif parameter["in"] == "path" and schema.get("type") == "string":
             schema.update(pattern=r"^[-a-zA-Z0-9_]+$")  # slugs (app tokens, ticket numbers)
 
     def _lookup(self, table: dict, merge=None) -> dict:

@@ -19,7 +19,7 @@ never for its form (``invalid_input`` elsewhere, ``malformed_request``, ...): th
 misses.
 """
 
-import hashlib
+import itertools
 import re
 from types import SimpleNamespace
 
@@ -155,18 +155,19 @@ def _node_id(request) -> None:
         request.node._nodeid = request.node.nodeid
 
 
-def fresh_idempotency_key(case) -> None:
-    """Give a well-formed Idempotency-Key one request only: the same key drawn for another request is made another.
+_keys = itertools.count()
 
-    Hypothesis draws the same few keys again and again ("0", "!"), and the same key with another body is refused
-    (422 idempotency_key_reused, documented): without this most requests would not reach their view. The same
-    request drawn again keeps its key, so answers are replayed as they would be to an app's retry. A malformed
-    key stays as it was drawn (400 invalid_input).
+
+def fresh_idempotency_key(case) -> None:
+    """Make a well-formed Idempotency-Key unique to this request, keeping its form.
+
+    Hypothesis draws the same few keys again and again ("0", "!"), and the same key with another body is
+    refused (422 idempotency_key_reused, documented): without this most requests would not reach their view.
+    A malformed key stays as it was drawn (400 invalid_input).
     """
     key = (case.headers or {}).get(idempotency.HEADER)
     if isinstance(key, str) and re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
-        request = repr((case.method, case.formatted_path, sorted((case.query or {}).items()), case.body, key))
-        prefix = hashlib.sha256(request.encode()).hexdigest()[:12] + "-"
+        prefix = f"{next(_keys)}-"
         case.headers[idempotency.HEADER] = (prefix + key[len(prefix):]) if len(prefix + key) > 255 else prefix + key
 
 
