@@ -9,6 +9,8 @@ or not at all:
 - Two requests with the same key at once: the second's insert of the row waits on the unique
   index until the first commits (then it replays the first answer) or rolls back (then it runs).
 - A request that failed with a server error, or whose process died, left no row: its retry runs.
+- So did a request refused for now (429, with ``Retry-After``): the retry that waited runs, rather than
+  getting the stale refusal, without its ``Retry-After``, for 24 hours.
 - The same key with another body is refused (``idempotency_key_reused``).
 
 Answers are kept for ``IDEMPOTENCY_KEY_LIFETIME_HOURS`` (24 by default, the convention of payment APIs).
@@ -33,6 +35,8 @@ from bank.models import IdempotentRequest
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+# Answers that say "not now" rather than "no": never stored, the retry runs afresh.
+RUN_AGAIN = frozenset({429})
 
 _answering = contextvars.ContextVar("answering_once", default=False)
 
@@ -59,6 +63,11 @@ def requested_key(request: Request) -> str | None:
     if not (0 < len(key) <= MAX_KEY_LENGTH and key.isascii() and key.isprintable() and key.strip() == key):
         raise InvalidInput(HEADER, [f"An idempotency key is 1 to {MAX_KEY_LENGTH} visible ASCII characters."])
     return key
+
+
+def _cutoff():
+    """Answers created before this moment have expired."""
+    return timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_LIFETIME_HOURS)
 
 
 def _scope(request: Request) -> str:
@@ -96,7 +105,7 @@ def _answer_first(
             response = handle()
         finally:
             _answering.reset(token)
-        if response.status_code >= 500:
+        if response.status_code >= 500 or response.status_code in RUN_AGAIN:
             transaction.set_rollback(True)  # nothing of it stays, so a retry runs afresh
             return response
         record.status, record.body = response.status_code, json.dumps(response.data, cls=DjangoJSONEncoder)
@@ -114,7 +123,7 @@ def answer_once(request: Request, handle: Callable[[], Response]) -> Response:
     if key is None:
         return handle()
     scope, fingerprint = _scope(request), _fingerprint(request)
-    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_LIFETIME_HOURS)
+    cutoff = _cutoff()
     while True:
         earlier = IdempotentRequest.objects.filter(scope=scope, key=key, created_at__gte=cutoff).first()
         if earlier is not None:
@@ -126,6 +135,5 @@ def answer_once(request: Request, handle: Callable[[], Response]) -> Response:
 
 def forget_expired() -> int:
     """Delete the answers older than their lifetime; returns how many."""
-    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_LIFETIME_HOURS)
-    deleted, _ = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
+    deleted, _ = IdempotentRequest.objects.filter(created_at__lt=_cutoff()).delete()
     return deleted

@@ -505,3 +505,13 @@ def test_seen_signatures_live_in_redis(member, redis_cache, settings):
         if keys:
             other_process.delete(*keys)
         other_process.close()
+
+
+def test_the_schema_says_a_fresh_tokens_times_may_be_null(db):
+    """A token never used nor revoked answers null for both times: the schema must allow it, or generated
+    clients fail to parse the row."""
+    schema = Client().get("/api/schema/", {"format": "json"}).json()
+    fields = schema["components"]["schemas"]["AppTokenOutput"]["properties"]
+
+    assert fields["last_used_at"].get("nullable") and fields["revoked_at"].get("nullable")
+    assert not fields["created_at"].get("nullable")

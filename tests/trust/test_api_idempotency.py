@@ -225,3 +225,22 @@ def test_a_key_on_a_method_the_path_does_not_take_is_a_clear_405(people):
     )
 
     assert_error(response, 405, "method_not_allowed")
+
+
+def test_a_throttled_request_is_not_replayed_its_retry_runs_afresh(db, settings):
+    """A 429 says "not now": the retry after Retry-After must run, not get the stored refusal (which would also
+    come without its Retry-After) for the key's 24 hours. Found by schemathesis drawing the same key twice."""
+    settings.LOGIN_ATTEMPTS_PER_ACCOUNT = 1
+    member = MemberFactory(handle="dave")
+    client = ApiUser(member).client
+    url = api(member.community, "auth/change_password")
+    body = {"old_password": "not-the-password", "new_password": "a-new-secret-9"}
+    assert_error(client.post(url, body, format="json"), 400, "invalid_input")  # the one failure allowed
+
+    throttled = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert_error(throttled, 429, "too_many_attempts")
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k")
+
+    assert_error(again, 429, "too_many_attempts")
+    assert again.get("Retry-After") and idempotency.REPLAYED_HEADER not in again
+    assert not IdempotentRequest.objects.filter(key="k").exists()
