@@ -1,4 +1,4 @@
-"""Trustbank settings, read from the environment (see README, "Configuration")."""
+"""Trustbank settings, read from the environment (see README.md, "Production")."""
 
 import secrets
 from collections.abc import Callable
