@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv migrate bench-routing bench-settlement bench-ledger bench-pow bench-workload
+.PHONY: run test lint venv migrate bench-routing bench-settlement bench-ledger bench-pow bench-workload
 
 venv: $(VENV)/.installed
 
@@ -25,6 +25,13 @@ run: venv
 
 test: venv
 	$(PY) -m pytest
+
+# The gate CI runs first: lint, formatting, the layer order of docs/architecture.md, no missing migration.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 # Benchmarks print their figures (see bench/README.md); BENCH_ARGS passes options, e.g. BENCH_ARGS="--seconds 10".
 bench-routing: venv

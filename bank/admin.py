@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bank import app_tokens, selectors, services
-from bank.errors import ApplicationError
 from bank.models import AppToken, Community, Invite, Member
+from core.errors import ApplicationError
 
 
 class CommunityScopedAdmin(admin.ModelAdmin):

@@ -4,9 +4,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
 from bank import selectors
-from bank.api_helpers import client_address
 from bank.auth import admin_authenticate
-from bank.errors import Throttled, Unauthorized
+from core.api import client_address
+from core.errors import Throttled, Unauthorized
 
 
 class CommunityAdminAuthenticationForm(AdminAuthenticationForm):

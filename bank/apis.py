@@ -8,10 +8,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from bank import app_tokens, auth, selectors, services
-from bank.api_helpers import ApiView, InputSerializer, PasswordField, TextField, client_address
-from bank.errors import NotFound
+from bank.api_views import ApiView
 from bank.models import AppToken, AuthToken, Member
 from bank.permissions import IsCommunityAdmin
+from core.api import InputSerializer, PasswordField, TextField, client_address
+from core.errors import NotFound
 
 HANDLE_FIELD = {"max_length": 32}
 

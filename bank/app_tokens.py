@@ -5,22 +5,21 @@ every request, never stored, and shown to the member only when the token is made
 server key therefore changes every app token's secret.
 """
 
-import hashlib
-import hmac
 import secrets
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from bank.keys import derived_key
 from bank.models import AppToken, Member
+from core.crypto import macs
+from core.crypto.server import derived_key
 
 TOKEN_PREFIX = "app_"
 
 
 def app_token_secret(token: str) -> str:
-    return hmac.new(derived_key("app-token-secret"), token.encode(), hashlib.sha256).hexdigest()
+    return macs.mac_hex(derived_key("app-token-secret"), token.encode())
 
 
 @transaction.atomic

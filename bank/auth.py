@@ -6,11 +6,11 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from bank import selectors, signals
-from bank.errors import Forbidden, InvalidInput, Unauthorized
 from bank.models import AuthToken, Community, Member
-from bank.secrets import digest, new_secret
 from bank.services import password_validate
 from bank.throttling import login_failed, login_guard
+from core.crypto.secrets import digest, new_secret
+from core.errors import Forbidden, InvalidInput, Unauthorized
 
 
 def _account(community: Community, handle: str) -> str:

@@ -1,4 +1,3 @@
-import hmac
 import re
 import time
 
@@ -11,8 +10,9 @@ from rest_framework.request import Request
 
 from bank import app_tokens
 from bank.app_signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_request
-from bank.errors import Unauthorized
 from bank.models import AppToken, AuthToken
+from core.crypto import macs
+from core.errors import Unauthorized
 
 
 class MemberTokenAuthentication(BaseAuthentication):
@@ -79,7 +79,7 @@ class AppTokenAuthentication(BaseAuthentication):
         secret = app_tokens.app_token_secret(app_token.token)
         expected = sign_request(secret, request.method, request.get_full_path(), timestamp, request.body)
         signature = request.META.get("HTTP_X_TRUSTBANK_SIGNATURE", "")
-        if not (signature.isascii() and hmac.compare_digest(signature, expected)):
+        if not macs.same(expected, signature):
             raise AppTokenRefused("The request's signature is not right.", code="app_signature_invalid")
         window = settings.APP_TOKEN_WINDOW_SECONDS
         if abs(time.time() - int(timestamp)) > window:

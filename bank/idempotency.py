@@ -29,8 +29,8 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from bank.errors import ApplicationError, InvalidInput
 from bank.models import IdempotentRequest
+from core.errors import ApplicationError, InvalidInput
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

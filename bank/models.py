@@ -3,7 +3,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 
-from bank.secrets import digest
+from core.crypto.secrets import digest
 
 HANDLE_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,31}$"
 # Names the platform gives accounts of its own; no member may take them.

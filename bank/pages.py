@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from bank import selectors
-from bank.errors import ApplicationError
 from bank.models import Member
 from bank.signals import access_requested
+from core.errors import ApplicationError
 
 
 def page_member(request: HttpRequest) -> Member | None:

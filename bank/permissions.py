@@ -2,9 +2,9 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from bank import selectors
-from bank.errors import Forbidden
 from bank.models import AppToken, AuthToken, Member
 from bank.signals import access_requested
+from core.errors import Forbidden
 
 # What an app token may do, by URL name. "read": any safe method on members' endpoints except these;
 # "pay": a POST to these. Nothing else, whatever its scopes: managing app tokens, password, trustlines,

@@ -102,7 +102,7 @@ class MemberTokenScheme(OpenApiAuthenticationExtension):
 
 
 def refuse_unknown_fields(result: dict, **kwargs) -> dict:
-    """Input bodies take only the fields they name (``bank.api_helpers.InputSerializer``): say so in the schema."""
+    """Input bodies take only the fields they name (``core.api.InputSerializer``): say so in the schema."""
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Input") and component.get("type") == "object":
             component["additionalProperties"] = False

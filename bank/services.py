@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bank.errors import Conflict, InvalidInput, NotFound
 from bank.models import RESERVED_HANDLES, AuthToken, Community, Invite, Member, handle_validator
 from bank.signals import member_joined, password_reset
-from bank.secrets import digest, new_secret
+from core.crypto.secrets import digest, new_secret
+from core.errors import Conflict, InvalidInput, NotFound
 
 User = get_user_model()
 

@@ -6,7 +6,7 @@ from django.dispatch import Signal
 member_joined = Signal()
 
 # Sent when a membership signs in or acts through the API, with ``member``. A receiver refuses access by
-# raising a ``bank.errors.ApplicationError`` (identity refuses revoked members).
+# raising a ``core.errors.ApplicationError`` (identity refuses revoked members).
 access_requested = Signal()
 
 # Sent when a password has just been checked (sign-in: ``member``, ``password``), changed by its owner

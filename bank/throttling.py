@@ -18,7 +18,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from bank.errors import Throttled
+from core.errors import Throttled
 
 
 def _bucket(key: str) -> tuple[str, int]:

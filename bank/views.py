@@ -11,11 +11,11 @@ from django.views.decorators.http import require_POST
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from bank import auth, selectors, services
-from bank.errors import ApplicationError
-from bank.api_helpers import client_address
-from bank.exception_handler import status_error
 from bank.forms import ChooseCommunityForm, LoginForm, RegisterForm
 from bank.pages import page_member, safe_next, sign_in_redirect
+from core.api import client_address
+from core.errors import ApplicationError
+from core.exception_handler import status_error
 
 
 def landing(request: HttpRequest) -> HttpResponse:

@@ -46,8 +46,8 @@ def ripple(path: Path, *, minimum: int = UNIT) -> tuple[list[Line], dict[int, st
     """The Ripple credit-links file as lines, each direction kept only when it carries ``minimum``;
     also node id -> the file's node name. Read with the importer's parser, so the capacities are
     the ones ``import_trust_graph`` stores (beyond-64-bit ones lowered to the largest amount)."""
+    from core.money import MAX_AMOUNT
     from trust.importing import credit_links_parse, line_limits
-    from trust.money import MAX_AMOUNT
 
     with path.open(encoding="utf-8") as text:
         parsed = credit_links_parse(text, max_capacity=MAX_AMOUNT)

@@ -68,9 +68,10 @@ def bare_cost(community_id: int) -> tuple[float, int]:
     entries with a receipt the receipt with its signatures), every input prepared beforehand."""
     import hashlib
 
+    from core.crypto import sealing
     from ledger import crypto, formats
     from ledger.models import Entry
-    from ledger.services.archive import openers
+    from ledger.sealed import openers
 
     ciphers = openers(community_id)
     sealed, hashed, previous = [], [], formats.GENESIS
@@ -79,13 +80,13 @@ def bare_cost(community_id: int) -> tuple[float, int]:
     )
     for receipt_id, key, entry_sealed, member_signature, server_signature in rows:  # not timed
         opening = (ciphers[key], bytes(entry_sealed), crypto.position(community_id, receipt_id))
-        entry = formats.parse_entry(crypto.unseal(*opening).decode())
+        entry = formats.parse_entry(sealing.unseal(*opening).decode())
         sealed.append(opening)
         hashed.append(formats.chain_input(previous, *entry[:5], *entry[6:]))
         if entry.type != Entry.Type.ARCHIVE:
             hashed.append(formats.receipt_input(entry.receipt(previous), member_signature, server_signature))
         previous = entry.ledger_hash
-    sha256, unseal = hashlib.sha256, crypto.unseal
+    sha256, unseal = hashlib.sha256, sealing.unseal
     began = time.perf_counter()
     for data in hashed:
         sha256(data).digest()

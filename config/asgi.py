@@ -22,7 +22,7 @@ async def application(scope: dict, receive, send) -> None:
 def _bounded(receive):
     """Django's ASGI handler reads a request's whole body before any middleware runs; this hands it at most one
     byte past DATA_UPLOAD_MAX_MEMORY_SIZE and drops the rest, so a larger body is refused (413, by
-    bank.middleware or bank.parsers) without being spooled to disk first."""
+    core.middleware or core.parsers) without being spooled to disk first."""
     limit, received = settings.DATA_UPLOAD_MAX_MEMORY_SIZE, 0
     if limit is None:
         return receive

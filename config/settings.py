@@ -65,15 +65,17 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The layer order (docs/architecture.md): each app imports only from the ones above it here.
+    "core",
     "bank",
-    "identity",
     "trust",
+    "identity",
     "ledger",
     "federation",
 ]
 
 MIDDLEWARE = [
-    "bank.middleware.EdgeMiddleware",  # first: it sees every response (body limit, API error shape, CSP)
+    "core.middleware.EdgeMiddleware",  # first: it sees every response (body limit, API error shape, CSP)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -254,9 +256,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["bank.permissions.IsCommunityMember"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["bank.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "bank.schema.TrustbankAutoSchema",
-    "EXCEPTION_HANDLER": "bank.exception_handler.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.exception_handler.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from bank import selectors
 from bank.admin import CommunityScopedAdmin, ReadOnlyAdmin, ReadOnlyInline
-from bank.errors import ApplicationError
+from core.errors import ApplicationError
 from identity.models import Challenge, Identity, Proposition, Vote
 from identity.services import votes
 from identity.services.reputation_review import identity_restore

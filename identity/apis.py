@@ -8,9 +8,10 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from bank.api_helpers import ApiView, InputSerializer, PasswordField, TextField
-from bank.errors import InvalidInput
-from bank.signatures import receipt_key_text
+from bank.api_views import ApiView
+from core.api import InputSerializer, PasswordField, TextField
+from core.crypto.signatures import receipt_key_text
+from core.errors import InvalidInput
 from identity import selectors
 from identity.models import Identity
 from identity.pow import NONCE_LIMIT

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bank import keys
+from core.crypto import server as keys
+from core.crypto.signatures import server_signature_valid
 from identity.models import Block, Identity, IdentityKey
-from bank.signatures import server_signature_valid
 
 GENESIS = "0" * 64
 # pg_advisory_xact_lock key that serializes appends (any constant no other lock uses: "idchain" in ASCII).

@@ -6,8 +6,9 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from bank.api_helpers import ApiView, InputSerializer, TextField
+from bank.api_views import ApiView
 from bank.permissions import IsCommunityAdmin
+from core.api import InputSerializer, TextField
 from identity import pow
 from identity.services import challenges
 

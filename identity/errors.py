@@ -2,7 +2,7 @@
 
 from functools import partial
 
-from bank.errors import ApplicationError, Conflict, Forbidden, NotFound
+from core.errors import ApplicationError, Conflict, Forbidden, NotFound
 
 ProofInvalid = partial(ApplicationError, code="proof_invalid")
 ProofReused = partial(Conflict, code="proof_reused")

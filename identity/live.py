@@ -35,9 +35,9 @@ from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 
 from bank import selectors as bank_selectors
-from bank.errors import ApplicationError, Forbidden, InvalidInput, NotFound, Unauthorized
 from bank.models import Member
 from bank.signals import access_requested
+from core.errors import ApplicationError, Forbidden, InvalidInput, NotFound, Unauthorized
 from identity import pow
 from identity.challenge_apis import ChallengeOutput, IncomingChallengeOutput
 from identity.selectors import identity_required

@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bank.errors import ApplicationError
 from bank.pages import page_member, sign_in_redirect
+from core.errors import ApplicationError
 from identity.models import Identity
 from identity.services import votes
 from identity.services.reputation_review import credit_score_of

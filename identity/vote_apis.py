@@ -6,13 +6,14 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from bank.api_helpers import ApiView, InputSerializer, PasswordField, TextField
+from bank.api_views import ApiView
 from bank.permissions import IsCommunityAdmin, IsCommunityMember
+from core.api import InputSerializer, PasswordField, TextField
+from core.money import format_amount
 from identity.errors import SignatureInvalid
 from identity.models import Proposition, Vote
 from identity.services import votes
 from identity.services.reputation_review import credit_score_of
-from trust.money import format_amount
 
 
 class PropositionOutput(serializers.Serializer):

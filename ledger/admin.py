@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from bank import selectors
 from bank.admin import ReadOnlyAdmin, ReadOnlyInline
-from bank.errors import ApplicationError
 from bank.models import Community, Member
+from core.errors import ApplicationError
 from ledger.models import Conflict, Entry, Head, Ticket
 from ledger.services import archive, motions
 

@@ -7,16 +7,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from bank.api_helpers import ApiView, InputSerializer
-from bank.errors import ApplicationError
-from bank.numbers import number_schema, query_number
+from bank.api_views import ApiView
+from core.api import InputSerializer
+from core.errors import ApplicationError
+from core.numbers import number_schema, query_number
+from core.pagination import LIMIT_PARAMETER, page_limit
 from ledger import selectors
 from ledger.formats import parse_record
 from ledger.motion_apis import ReceiptInput
 from trust import selectors as trust_selectors
-from trust.pagination import LIMIT_PARAMETER, page_limit
 from trust.serializers import AccountRowOutput
-
 
 
 def _page(request: Request, items: list[dict], limit: int, cursor: str) -> tuple[list[dict], str | None]:

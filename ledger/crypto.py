@@ -5,33 +5,28 @@
   half (``SealingKey``); the entries it writes are AES-256-GCM under
   ``HKDF(X25519(ephemeral, ledger public))``, so writing needs only the ledger's public key and
   reading its private key. The associated data binds a ciphertext to its community and position.
-- Account keys: ECDSA P-256, sealed by the server (``identity.keys.seal_by_server``). They sign receipts
+- Account keys: ECDSA P-256, sealed by the server (``core.crypto.server.seal_by_server``). They sign receipts
   only for accounts without an identity key (the commons, members who never signed in); members' receipts
   are signed by the receipt key their identity key certified.
 """
 
 from functools import lru_cache
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
-from bank.keys import seal, unseal  # noqa: F401 (the ledger seals with crypto.seal)
-from identity import keys as identity_keys
+from core.crypto import hkdf, p256
+from core.crypto import server as server_keys
 
 RAW = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def _hkdf(secret: bytes, info: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info.encode()).derive(secret)
-
-
 @lru_cache(maxsize=256)
 def _ledger_private(master: bytes, community_id: int) -> X25519PrivateKey:
-    return X25519PrivateKey.from_private_bytes(_hkdf(master, f"trustbank:ledger-key:{community_id}"))
+    return X25519PrivateKey.from_private_bytes(hkdf.derive(master, f"trustbank:ledger-key:{community_id}"))
 
 
 def ledger_private_key(community_id: int) -> X25519PrivateKey:
@@ -43,7 +38,7 @@ def ledger_public_key(community_id: int) -> bytes:
 
 
 def _entry_key(shared: bytes, ephemeral_public: bytes, ledger_public: bytes) -> AESGCM:
-    return AESGCM(_hkdf(shared, "trustbank:ledger-entries:" + ephemeral_public.hex() + ledger_public.hex()))
+    return AESGCM(hkdf.derive(shared, "trustbank:ledger-entries:" + ephemeral_public.hex() + ledger_public.hex()))
 
 
 def new_sealer(community_id: int) -> tuple[bytes, AESGCM]:
@@ -71,9 +66,9 @@ def position(community_id: int, receipt_id: int, kind: str = "entry") -> bytes:
 
 def new_account_key(account_id: int) -> tuple[str, bytes]:
     """A fresh P-256 key: its compressed public key (hex) and its private key sealed for storage."""
-    private = identity_keys.new_key()
-    return identity_keys.compressed_hex(private.public_key()), identity_keys.seal_by_server(private, f"account-key:{account_id}")
+    private = p256.new_key()
+    return p256.compressed_hex(private.public_key()), server_keys.seal_by_server(private, f"account-key:{account_id}")
 
 
 def open_account_key(account_id: int, sealed: bytes) -> ec.EllipticCurvePrivateKey:
-    return identity_keys.open_by_server(sealed, f"account-key:{account_id}")
+    return server_keys.open_by_server(sealed, f"account-key:{account_id}")

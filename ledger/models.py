@@ -6,6 +6,8 @@ from django.db import connection, models
 from django.db.models import Q
 
 from bank.models import Community, Member
+from core.crypto import macs
+from core.crypto.server import derived_key
 from identity.models import IdentityKey
 from trust.models import Account, Payment
 
@@ -25,6 +27,12 @@ class SealingKey(models.Model):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
     ephemeral_public_key = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+def head_mac(community_id: int, next_receipt_id: int, ledger_hash: str, segment: int, live_length: int) -> str:
+    """The MAC a head carries over its fields, keyed by the server: a head edited in the database fails it."""
+    message = f"{community_id}|{next_receipt_id}|{ledger_hash}|{segment}|{live_length}".encode()
+    return macs.mac_hex(derived_key("ledger-head"), message)
 
 
 class HeadQuerySet(models.QuerySet):

@@ -6,9 +6,10 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from bank.api_helpers import ApiView, InputSerializer, TextField
-from bank.errors import NotFound
-from bank.numbers import MAX_ID
+from bank.api_views import ApiView
+from core.api import InputSerializer, TextField
+from core.errors import NotFound
+from core.numbers import MAX_ID
 from ledger.models import Conflict, Ticket
 from ledger.services import motions
 from ledger.verification import Receipt

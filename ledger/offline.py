@@ -9,13 +9,13 @@ receipt's hash is the RECEIPT_HASH of its record (line ``receipt_id + 1``), that
 time are the receipt's, and that the receipt's LEDGER_HASH is the previous record's (GENESIS for 0);
 and that the records run from receipt 0 without a gap. Exit code 0 when everything verifies.
 
-Needs only the standard library, ``cryptography``, ``ledger.formats`` and ``bank.signatures``.
+Needs only the standard library, ``cryptography``, ``ledger.formats`` and ``core.crypto.signatures``.
 """
 
 import json
 import sys
 
-from bank import signatures
+from core.crypto import p256, signatures
 from ledger import formats
 
 
@@ -33,7 +33,7 @@ def receipt_problem(
         return f"malformed receipt: {exc}"
     if record is None or record.receipt_id != receipt.receipt_id:
         return "no public record for this receipt"
-    if not signatures.member_signature_valid(member_key, member_signature, text.encode()):
+    if not p256.signature_valid(member_key, member_signature, text.encode()):
         return "member signature invalid"
     if certificate and not signatures.receipt_key_certified(identity_key, member_key, certificate):
         return "receipt key not certified by the member's identity key"

@@ -2,8 +2,8 @@
 
 from ledger import formats
 from ledger.models import Archive, Head
-from ledger.services.archive import open_state, openers, segment_lines
-from ledger.services.keys import account_names
+from ledger.names import account_names
+from ledger.sealed import open_state, openers, segment_lines
 from trust.models import Trustline
 
 

@@ -4,14 +4,14 @@ from collections.abc import Iterator
 
 from django.db.models import Q
 
-from bank.keys import server_public_key_hex
 from bank.models import Community
+from core.crypto.server import server_public_key_hex
 from ledger import formats
-from ledger.models import Entry
 from ledger.formats import parse_receipt, parse_record
+from ledger.models import Entry
+from ledger.names import account_names, signing_keys
 from ledger.offline import receipt_problem
 from ledger.replay import ledger_state
-from ledger.services.keys import account_names, signing_keys
 from trust import selectors as trust_selectors
 from trust.models import Account
 

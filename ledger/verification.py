@@ -7,22 +7,20 @@ the chain head and the agreement of the replayed balances with the trustlines. S
 verified here (too slow for millions of entries): ``receipt_check`` does that for one receipt.
 """
 
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 
-from bank import signatures
-from bank.keys import server_public_key_hex
 from bank.models import Community
-from bank.numbers import whole_number
+from core.crypto import macs, p256, sealing, signatures
+from core.crypto.server import server_public_key_hex
+from core.numbers import whole_number
 from ledger import crypto, formats
-from ledger.models import Archive, Entry, Head
+from ledger.models import Archive, Entry, Head, head_mac
+from ledger.names import account_names, signing_keys
 from ledger.replay import trustline_state
-from ledger.services.append import head_mac
-from ledger.services.archive import archive_hash, open_state, openers
-from ledger.services.keys import account_names, signing_keys
+from ledger.sealed import archive_hash, open_state, openers
 from trust.models import Account
 
 PROGRESS_EVERY = 5000
@@ -109,7 +107,7 @@ def _well_formed(walk: _Walk, ciphers: dict, names: dict) -> Callable[[tuple], b
     ``_check_entry`` and returns True; anything else (archive entries, any doubt) returns False and
     is left to ``_check_entry``, which names what is wrong. Measured by ``bench/ledger.py``."""
     community_id, archive = walk.community_id, ARCHIVE
-    unseal, position, chain_hash, receipt_hash = crypto.unseal, crypto.position, formats.chain_hash, formats.receipt_hash
+    unseal, position, chain_hash, receipt_hash = sealing.unseal, crypto.position, formats.chain_hash, formats.receipt_hash
 
     def check(row: tuple) -> bool:
         receipt_id, segment, record, sealed, key_id, source_id, destination_id, member_sig, server_sig = row
@@ -146,7 +144,7 @@ def _check_entry(walk: _Walk, row: tuple, ciphers: dict, names: dict, archives: 
         add("gap", f"Receipts {walk.next_id} to {receipt_id - 1} are missing.", receipt_id=walk.next_id)
     walk.next_id = receipt_id + 1
     try:
-        line = crypto.unseal(ciphers[key_id], bytes(sealed), crypto.position(walk.community_id, receipt_id)).decode()
+        line = sealing.unseal(ciphers[key_id], bytes(sealed), crypto.position(walk.community_id, receipt_id)).decode()
     except (InvalidTag, KeyError, UnicodeDecodeError):
         add("entry_sealed_invalid", "The sealed entry does not open (changed or moved).", receipt_id=receipt_id)
         line = None
@@ -235,7 +233,7 @@ def _check_archive(walk: _Walk, archive: Archive, last: int) -> None:
             add("archive_state_mismatch", "its state differs from the replayed state.")
     digest = archive_hash(segment=segment, first=archive.first_receipt_id, last=archive.last_receipt_id,
                           ledger_hash=archive.ledger_hash, merkle_root=archive.merkle_root, state=state)
-    if not hmac.compare_digest(digest, archive.archive_hash):
+    if not macs.same(digest, archive.archive_hash):
         add("archive_hash_mismatch", "its hash does not match its contents.")
 
 
@@ -253,7 +251,7 @@ def _check_end(walk: _Walk, archives: dict) -> None:
     actual = (head.next_receipt_id, head.ledger_hash, head.segment, head.live_length)
     if actual != (walk.next_id, walk.previous, walk.segment, live_length):
         walk.add("head_mismatch", f"The head {actual} does not stand at the chain's last entry.", receipt_id=last_id)
-    if not hmac.compare_digest(head.mac, head_mac(head.community_id, *actual)):
+    if not macs.same(head.mac, head_mac(head.community_id, *actual)):
         walk.add("head_mac_invalid", "The head's MAC does not match it.", receipt_id=last_id)
     replayed = {pair: amount for pair, amount in walk.state.items() if amount}
     if replayed != trustline_state(walk.community_id):
@@ -300,7 +298,7 @@ def receipt_check(community_id: int, receipt: Receipt) -> list[Finding]:
     record, source_id, receipt_key_id = row
     findings = []
     key = signing_keys([(source_id, receipt_key_id)])[source_id, receipt_key_id]
-    if not signatures.member_signature_valid(key.public_key, receipt.member_signature, receipt.text.encode()):
+    if not p256.signature_valid(key.public_key, receipt.member_signature, receipt.text.encode()):
         findings.append(Finding("member_signature_invalid", "The member's signature does not verify.", receipt_id))
     elif key.certificate and not signatures.receipt_key_certified(key.identity_public_key, key.public_key, key.certificate):
         findings.append(Finding("receipt_key_uncertified", "The member's identity key did not certify the key that signed.", receipt_id))
@@ -329,6 +327,6 @@ def record_check(community_id: int, receipt_id: int) -> list[Finding]:
 def opened_entry(community_id: int, receipt_id: int, sealed: bytes, sealing_key_id: int) -> formats.Entry | None:
     try:
         cipher = openers(community_id)[sealing_key_id]
-        return formats.parse_entry(crypto.unseal(cipher, bytes(sealed), crypto.position(community_id, receipt_id)).decode())
+        return formats.parse_entry(sealing.unseal(cipher, bytes(sealed), crypto.position(community_id, receipt_id)).decode())
     except (InvalidTag, KeyError, UnicodeDecodeError, ValueError):
         return None

@@ -3,8 +3,8 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from bank.keys import server_public_key_hex
 from bank.pages import page_member, sign_in_redirect
+from core.crypto.server import server_public_key_hex
 from ledger import selectors
 from trust import selectors as trust_selectors
 

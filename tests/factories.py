@@ -3,8 +3,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from bank.models import Community, Invite, Member
-from bank.secrets import digest
 from bank.signals import member_joined
+from core.crypto.secrets import digest
 
 PASSWORD = "correct-horse-battery-staple"
 

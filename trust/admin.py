@@ -3,9 +3,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from bank.admin import CommunityScopedAdmin, ReadOnlyAdmin, ReadOnlyInline
-from bank.errors import ApplicationError
+from core.errors import ApplicationError
+from core.money import format_amount
 from trust.models import Account, Payment, PaymentLeg, Trustline
-from trust.money import format_amount
 from trust.services import accounts
 
 

@@ -8,13 +8,14 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from bank.api_helpers import ApiView, InputSerializer, TextField
-from bank.errors import ApplicationError, NotFound
+from bank.api_views import ApiView
+from core.api import InputSerializer, TextField
+from core.errors import ApplicationError, NotFound
+from core.money import format_amount
+from core.pagination import PAGE_PARAMETERS, paginate
 from trust import selectors
 from trust.errors import PayeeNotFound, PaymentNotFound, TrustlineNotFound
 from trust.models import Account
-from trust.money import format_amount
-from trust.pagination import PAGE_PARAMETERS, paginate
 from trust.serializers import AccountRowOutput, CounterpartInput, LimitField, MoneyField, PaymentInput, PaymentOutput
 from trust.services import accounts, payments
 

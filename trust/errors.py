@@ -1,8 +1,7 @@
 """Errors of the money core, each with its stable code."""
 
-from bank.errors import ApplicationError, Conflict, NotFound
-
-from trust.money import format_amount
+from core.errors import ApplicationError, Conflict, NotFound
+from core.money import format_amount
 
 
 class PayeeNotFound(NotFound):

@@ -4,9 +4,9 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 
 from bank.models import Community
+from core.money import parse_amount
 from trust import selectors
 from trust.models import Account
-from trust.money import parse_amount
 
 
 class AmountField(forms.CharField):

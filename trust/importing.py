@@ -18,10 +18,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from bank.errors import ApplicationError, Conflict, InvalidInput, NotFound
 from bank.models import HANDLE_PATTERN, RESERVED_HANDLES, Community, Member
+from core.errors import ApplicationError, Conflict, InvalidInput, NotFound
+from core.money import MAX_AMOUNT, MICRO
 from trust.models import Account, Trustline
-from trust.money import MAX_AMOUNT, MICRO
 from trust.services.accounts import commons_of
 
 User = get_user_model()

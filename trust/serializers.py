@@ -4,9 +4,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bank.api_helpers import InputSerializer, TextField
+from core.api import InputSerializer, TextField
+from core.money import format_amount, parse_amount
 from trust.models import Payment
-from trust.money import format_amount, parse_amount
 
 # Longer than any amount parse_amount accepts (13 digits, a point, 6 places).
 AMOUNT_TEXT_MAX = 32

@@ -1,6 +1,6 @@
-from celery import shared_task
-
 from dataclasses import asdict
+
+from celery import shared_task
 
 from bank.models import Community
 from trust.errors import RoutingError

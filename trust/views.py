@@ -13,11 +13,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from bank.pages import page_member, sign_in_redirect
-from bank.errors import ApplicationError
+from core.errors import ApplicationError
+from core.templatetags.money import amount as shown
 from trust import forms, page_data, selectors
 from trust.models import Payment
 from trust.services import accounts, payments
-from trust.templatetags.money import amount as shown
 
 PAGE_SIZE = 20
 T = TypeVar("T")

@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from bank.errors import ApplicationError, Conflict, NotFound
 from bank.models import Member
+from core.errors import ApplicationError, Conflict, NotFound
 from identity import pow, reputation
 from identity.chain import chain_record, events_for
 from identity.models import Challenge, Identity, IdentityKey

@@ -10,16 +10,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import transaction
 from django.utils import timezone
 
-from bank.errors import ApplicationError, InvalidInput
-from bank.keys import server_sign
 from bank.models import Member
-from bank.signatures import receipt_key_certified
+from core.crypto import p256
+from core.crypto.server import server_sign
+from core.crypto.signatures import receipt_key_certified
+from core.errors import ApplicationError, InvalidInput
 from identity import chain, keys
 from identity.errors import AlreadyRegistered, RotationUnsigned, SignatureInvalid, identity_revoked
 from identity.models import Identity, IdentityKey
 from identity.selectors import identity_required, key_in_force
 from identity.services.registration import checked_pubkey, locked_identity, signature_bytes
-
 
 # How far a withheld key's rotation time may be from the server's clock (Civil Money's timestamp error).
 ROTATION_CLOCK_SKEW = timedelta(minutes=10)
@@ -44,7 +44,7 @@ def key_sign(*, member: Member, passphrase: str, data: bytes) -> tuple[IdentityK
     if identity.custody != Identity.Custody.SERVER:
         raise InvalidInput("passphrase", ["Your key is withheld: your app signs, not the server."])
     key = key_in_force(identity=identity, at=timezone.now())
-    return key, keys.sign(unlocked(key, passphrase), data)
+    return key, p256.sign(unlocked(key, passphrase), data)
 
 
 def _effective_from(text: str | None) -> datetime:
@@ -64,10 +64,10 @@ def _rotation_by_server(previous: IdentityKey, passphrase: str | None) -> dict:
     """Custody 0: a new key sealed under the same passphrase, the rotation signed with the unlocked old key."""
     if not passphrase:
         raise RotationUnsigned("A rotation is signed by your current key: give your passphrase to unlock it.")
-    old_private, new_private = unlocked(previous, passphrase), keys.new_key()
-    public_key, at = keys.compressed_hex(new_private.public_key()), timezone.now()
+    old_private, new_private = unlocked(previous, passphrase), p256.new_key()
+    public_key, at = p256.compressed_hex(new_private.public_key()), timezone.now()
     sealed, salt = keys.seal_with_passphrase(new_private, passphrase)
-    signature = keys.sign(old_private, rotation_text(public_key=public_key, effective_from=at))
+    signature = p256.sign(old_private, rotation_text(public_key=public_key, effective_from=at))
     return {"public_key": public_key, "effective_from": at, "sealed_private_key": sealed, "kdf_salt": salt,
             "rotation_signature": signature, **keys.new_receipt_key(public_key, new_private)}
 
@@ -82,7 +82,7 @@ def _rotation_by_app(
     except ValueError:
         signature = b""
     text = rotation_text(public_key=public_key, effective_from=at)
-    if at <= previous.effective_from or not keys.signature_valid(previous.public_key, signature, text):
+    if at <= previous.effective_from or not p256.signature_valid(previous.public_key, signature, text):
         raise RotationUnsigned("The rotation is not signed by your current key: sign new_pubkey|effective_from.")
     return {"public_key": public_key, "effective_from": at, "rotation_signature": signature,
             **keys.new_receipt_key(public_key, None)}
@@ -138,7 +138,7 @@ def passphrase_change(*, member: Member, old_passphrase: str, new_passphrase: st
 
 @transaction.atomic
 def receipt_key_certify(*, member: Member, signature_hex: str) -> IdentityKey:
-    """A withheld key certifies its receipt key: ``signature_hex`` over ``bank.signatures.receipt_key_text``.
+    """A withheld key certifies its receipt key: ``signature_hex`` over ``core.crypto.signatures.receipt_key_text``.
 
     Until then the receipts of that key's time carry no certificate (they still verify with the receipt key).
     """
@@ -170,8 +170,8 @@ def key_recover(*, member: Member, passphrase: str) -> IdentityKey | None:
         return None
     except ApplicationError:  # passphrase_invalid: recover below
         pass
-    private = keys.new_key()
-    public_key, at = keys.compressed_hex(private.public_key()), timezone.now()
+    private = p256.new_key()
+    public_key, at = p256.compressed_hex(private.public_key()), timezone.now()
     sealed, salt = keys.seal_with_passphrase(private, passphrase)
     key = IdentityKey.objects.create(
         identity=identity, public_key=public_key, effective_from=at, sealed_private_key=sealed, kdf_salt=salt,

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bank.errors import InvalidInput
 from bank.models import Member
+from core.crypto import p256
+from core.errors import InvalidInput
 from identity import chain, keys, pow
 from identity.errors import AlreadyRegistered, ProofInvalid, ProofReused, SeedMalformed, SignatureInvalid
 from identity.models import Identity, IdentityKey, ProofSeed
@@ -63,12 +64,12 @@ def identity_open(*, member: Member, passphrase: str) -> Identity:
     existing = Identity.objects.filter(member=member).first()
     if existing is not None:
         return existing
-    private = keys.new_key()
+    private = p256.new_key()
     sealed, salt = keys.seal_with_passphrase(private, passphrase)
     try:
         with transaction.atomic():
             identity = Identity.objects.create(member=member, custody=Identity.Custody.SERVER)
-            public_key = keys.compressed_hex(private.public_key())
+            public_key = p256.compressed_hex(private.public_key())
             IdentityKey.objects.create(
                 identity=identity,
                 public_key=public_key,
@@ -94,7 +95,7 @@ def identity_register(*, member: Member, seed_hex: str, nonce: int) -> Identity:
 
 def checked_pubkey(pubkey_hex: str, *, field: str = "pubkey") -> str:
     try:
-        keys.public_key_from_hex(pubkey_hex)
+        p256.public_key_from_hex(pubkey_hex)
     except ValueError:
         raise InvalidInput(field, ["This is not a compressed P-256 public key in hex (66 characters)."]) from None
     return pubkey_hex.lower()
@@ -121,7 +122,7 @@ def identity_register_withheld(
     _refuse_registered(identity)
     if IdentityKey.objects.filter(public_key=pubkey_hex).exists():
         raise AlreadyRegistered("This key is registered already.")
-    if not keys.signature_valid(pubkey_hex, signature_bytes(signature_hex), _seed(seed_hex)):
+    if not p256.signature_valid(pubkey_hex, signature_bytes(signature_hex), _seed(seed_hex)):
         raise SignatureInvalid("The signature over the seed is not by this key; sign the 16 seed bytes.")
     _accept_proof(identity=identity, pubkey_hex=pubkey_hex, seed_hex=seed_hex, nonce=nonce)
     IdentityKey.objects.create(

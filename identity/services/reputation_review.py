@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from bank.errors import Conflict, InvalidInput
 from bank.models import Member
+from core.errors import Conflict, InvalidInput
 from identity import credit, reputation
 from identity.chain import chain_record, events_for
 from identity.models import Identity, Review

@@ -17,14 +17,13 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from bank.errors import ApplicationError, Conflict, Forbidden, InvalidInput, NotFound
 from bank.models import Community, Member
-from identity import keys
+from core.crypto import p256
+from core.errors import ApplicationError, Conflict, Forbidden, InvalidInput, NotFound
 from identity.errors import SignatureInvalid
 from identity.models import Identity, IdentityKey, Proposition, Vote
 from identity.services.custody import unlocked
 from identity.services.reputation_review import credit_score_of
-from bank.signatures import member_signature_valid
 
 CAST_AT_TOLERANCE = timedelta(minutes=5)
 
@@ -113,7 +112,7 @@ def _value(value: object) -> int:
 
 def _server_signature(key: IdentityKey, passphrase: str, text: bytes) -> bytes:
     """Custody 0: the key is unlocked for this signature only (``passphrase_invalid`` if it does not)."""
-    return keys.sign(unlocked(key, passphrase), text)
+    return p256.sign(unlocked(key, passphrase), text)
 
 
 @transaction.atomic
@@ -155,7 +154,7 @@ def vote_cast(
     text = vote_text(proposition_id=proposition.pk, address=member.address, value=value, cast_at=cast_at)
     if signature is None:
         signature = _server_signature(key, passphrase, text)
-    if not member_signature_valid(key.public_key, signature, text):
+    if not p256.signature_valid(key.public_key, signature, text):
         raise SignatureInvalid("The signature does not match the vote and your key.")
     vote = Vote.objects.filter(proposition=proposition, member=member).first()
     if vote is not None and vote.value == value:

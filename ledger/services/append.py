@@ -1,19 +1,18 @@
 """Appending to a community's chain, in the transaction that moves the money."""
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
 
-from bank.errors import ApplicationError
-from bank.keys import derived_key, server_sign
-from identity import keys as identity_keys
+from core import jobs
+from core.crypto import macs, p256, sealing
+from core.crypto.server import server_sign
+from core.errors import ApplicationError
 from ledger import crypto, formats
-from ledger.models import Entry, Head
-from ledger.services.keys import account_names, sealer, signers
+from ledger.models import Entry, Head, head_mac
+from ledger.names import account_names
+from ledger.services.keys import sealer, signers
 from trust.models import Payment, PaymentLeg
 
 PAYMENT_TYPES = {Payment.Kind.REQUEST: Entry.Type.PAYMENT}
@@ -35,11 +34,6 @@ class Movement:
     receipt_hash: str | None = None
 
 
-def head_mac(community_id: int, next_receipt_id: int, ledger_hash: str, segment: int, live_length: int) -> str:
-    message = f"{community_id}|{next_receipt_id}|{ledger_hash}|{segment}|{live_length}".encode()
-    return hmac.new(derived_key("ledger-head"), message, hashlib.sha256).hexdigest()
-
-
 def locked_head(community_id: int) -> Head:
     """The community's chain head, locked, its MAC checked (a new chain starts at the genesis hash)."""
     head = Head.objects.lock(community_id)
@@ -50,7 +44,7 @@ def locked_head(community_id: int) -> Head:
         )
         head = Head.objects.lock(community_id)
     expected = head_mac(community_id, head.next_receipt_id, head.ledger_hash, head.segment, head.live_length)
-    if not hmac.compare_digest(expected, head.mac):
+    if not macs.same(expected, head.mac):
         raise LedgerHeadInvalid("The ledger's head fails its check; an admin must audit the ledger before it takes entries.")
     return head
 
@@ -84,7 +78,7 @@ def append(community_id: int, movements: list[Movement], *, at: datetime, paymen
         if receipt_hash is None:
             receipt = formats.receipt_text(utc, source, destination, amount, previous, receipt_id)
             signer = signed_by[movement.source]
-            member_signature, receipt_key_id = identity_keys.sign(signer.private, receipt.encode()), signer.identity_key_id
+            member_signature, receipt_key_id = p256.sign(signer.private, receipt.encode()), signer.identity_key_id
             server_signature = server_sign(formats.server_signed_bytes(receipt, member_signature))
             receipt_hash = formats.receipt_hash(receipt, member_signature, server_signature)
         ledger_hash = formats.chain_hash(previous, movement.type, utc, source, destination, amount, receipt_id, receipt_hash)
@@ -92,7 +86,7 @@ def append(community_id: int, movements: list[Movement], *, at: datetime, paymen
         entries.append(
             Entry(
                 community_id=community_id, receipt_id=receipt_id, segment=head.segment, record=entry.record(),
-                sealed=crypto.seal(cipher, entry.line().encode(), crypto.position(community_id, receipt_id)),
+                sealed=sealing.seal(cipher, entry.line().encode(), crypto.position(community_id, receipt_id)),
                 sealing_key_id=sealing_key_id, source_id=movement.source, destination_id=movement.destination,
                 payment_id=payment_id, member_signature=member_signature, server_signature=server_signature,
                 receipt_key_id=receipt_key_id,
@@ -104,9 +98,7 @@ def append(community_id: int, movements: list[Movement], *, at: datetime, paymen
     head_sign(head)
     Entry.objects.append_rows(entries, head=head)
     if head.live_length >= settings.LEDGER_ARCHIVE_LENGTH:
-        from ledger.tasks import archive_live_segment  # the task module imports the services
-
-        transaction.on_commit(lambda: archive_live_segment.delay(community_id))
+        jobs.enqueue_on_commit("ledger.tasks.archive_live_segment", community_id)
     return entries
 
 

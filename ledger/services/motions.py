@@ -19,9 +19,10 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from bank.errors import ApplicationError, Forbidden, InvalidInput, NotFound
-from bank.errors import Conflict as ConflictError
 from bank.models import Member
+from core import jobs
+from core.errors import ApplicationError, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict as ConflictError
 from ledger import verification
 from ledger.models import Conflict, Entry, Ticket
 
@@ -80,11 +81,9 @@ def _queue(ticket_ids: list[int]) -> None:
 
     A running one keeps its lapsed lease: that is what lets the run take it over.
     """
-    from ledger.tasks import run_ticket  # the task module imports the services
-
     Ticket.objects.filter(pk__in=ticket_ids, state=Ticket.State.QUEUED).update(lease_until=_lease_end())
     for ticket_id in ticket_ids:
-        transaction.on_commit(lambda ticket_id=ticket_id: run_ticket.delay(ticket_id))
+        jobs.enqueue_on_commit("ledger.tasks.run_ticket", ticket_id)
 
 
 def ticket_second(*, member: Member, number: str) -> Ticket:

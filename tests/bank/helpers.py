@@ -13,8 +13,9 @@ from rest_framework.test import APIClient
 
 from bank.app_tokens import app_token_create
 from bank.models import AuthToken, Community, Invite, Member
-from bank.signatures import receipt_key_text
-from identity import keys as identity_keys
+from core.crypto import p256
+from core.crypto.signatures import receipt_key_text
+from core.money import MICRO
 from identity import pow
 from identity.models import Block, Challenge, Identity, IdentityKey, ProofSeed, Proposition, Review, Vote
 from identity.selectors import key_in_force
@@ -26,7 +27,6 @@ from tests.factories import PASSWORD
 from tests.identity.test_score import months_of_payments
 from tests.trust.helpers import account, mutual_credit
 from trust.models import Account, Payment, PaymentLeg, Trustline
-from trust.money import MICRO
 from trust.services import payments
 
 API_ROUTE = "c/<slug:community_slug>/api/"
@@ -298,21 +298,21 @@ def registration_solved(side) -> dict:
     """The admin's identity is open, not registered; a proof over its key that is also one over a new
     withheld key, that key and its signature over the seed: identity/register's body in either form."""
     identity_opened(side)
-    withheld = identity_keys.new_key()
-    pubkey = identity_keys.compressed_hex(withheld.public_key())
+    withheld = p256.new_key()
+    pubkey = p256.compressed_hex(withheld.public_key())
     proof = proof_over(_key(side.admin), pubkey)
-    signature = identity_keys.sign(withheld, bytes.fromhex(proof["seed"])).hex()
+    signature = p256.sign(withheld, bytes.fromhex(proof["seed"])).hex()
     return {**proof, "pubkey": pubkey, "signature": signature}
 
 
 def _withheld(member):
     """``member`` registers a withheld key (custody 1) as its app would; returns the private key."""
-    private = identity_keys.new_key()
-    pubkey = identity_keys.compressed_hex(private.public_key())
+    private = p256.new_key()
+    pubkey = p256.compressed_hex(private.public_key())
     proof = proof_over(pubkey)
     registration.identity_register_withheld(
         member=member, pubkey_hex=pubkey, seed_hex=proof["seed"], nonce=proof["nonce"],
-        signature_hex=identity_keys.sign(private, bytes.fromhex(proof["seed"])).hex(),
+        signature_hex=p256.sign(private, bytes.fromhex(proof["seed"])).hex(),
     )
     return private
 
@@ -320,13 +320,13 @@ def _withheld(member):
 def rotation_signed(side) -> dict:
     """The admin's app holds its key (custody 1) and has signed a rotation to a new one, effective now."""
     identity_opened(side)
-    previous, new = _withheld(side.admin), identity_keys.new_key()
-    new_pubkey, effective_from = identity_keys.compressed_hex(new.public_key()), timezone.now()
+    previous, new = _withheld(side.admin), p256.new_key()
+    new_pubkey, effective_from = p256.compressed_hex(new.public_key()), timezone.now()
     text = custody.rotation_text(public_key=new_pubkey, effective_from=effective_from)
     return {
         "new_pubkey": new_pubkey,
         "effective_from": effective_from.isoformat(),
-        "rotation_signature": identity_keys.sign(previous, text).hex(),
+        "rotation_signature": p256.sign(previous, text).hex(),
     }
 
 
@@ -334,8 +334,8 @@ def receipt_key_certifiable(side) -> dict:
     """The admin's app holds its key (custody 1) and has signed the certificate of its receipt key."""
     identity_opened(side)
     private = _withheld(side.admin)
-    key = IdentityKey.objects.get(public_key=identity_keys.compressed_hex(private.public_key()))
-    return {"signature": identity_keys.sign(private, receipt_key_text(key.public_key, key.receipt_public_key)).hex()}
+    key = IdentityKey.objects.get(public_key=p256.compressed_hex(private.public_key()))
+    return {"signature": p256.sign(private, receipt_key_text(key.public_key, key.receipt_public_key)).hex()}
 
 
 def challenges_pending(side) -> dict:
@@ -377,4 +377,4 @@ def withheld_vote_signed(side) -> dict:
     text = votes.vote_text(
         proposition_id=values["proposition_id"], address=side.admin.address, value=1, cast_at=cast_at
     )
-    return {**values, "cast_at": cast_at.isoformat(), "signature": identity_keys.sign(private, text).hex()}
+    return {**values, "cast_at": cast_at.isoformat(), "signature": p256.sign(private, text).hex()}

@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from bank.models import Invite, Member
-from bank.secrets import digest
+from core.crypto.secrets import digest
 from tests.bank.helpers import NEW_PASSWORD, WEAK_PASSWORD, api, assert_error, db_snapshot, login
 from tests.conftest import token_client
 from tests.factories import PASSWORD, MemberFactory

@@ -15,10 +15,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from bank.apis import WhoAmIApi
-from bank.errors import ApplicationError
-from bank.keys import server_sign
-from bank.parsers import MAX_DEPTH, JSONParser
 from config.asgi import application
+from core.crypto.server import server_sign
+from core.errors import ApplicationError
+from core.parsers import MAX_DEPTH, JSONParser
 from ledger.formats import server_signed_bytes
 from ledger.models import Conflict
 from tests.bank.helpers import api, assert_error, db_snapshot, linked, receipt_held

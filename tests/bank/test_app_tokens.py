@@ -13,12 +13,12 @@ from bank import services
 from bank.app_signing import sign_request
 from bank.app_tokens import app_token_secret
 from bank.models import AppToken
+from core.money import MICRO
 from tests.bank.helpers import api, assert_error, db_snapshot, session_client
 from tests.conftest import token_client
 from tests.factories import MemberFactory
 from tests.trust.helpers import account, credit
 from trust.models import Payment
-from trust.money import MICRO
 from trust.services import payments
 
 BOTH = ["read", "pay"]

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from ledger import selectors as ledger_selectors
+from ledger.formats import parse_record
 from tests.bank.helpers import (
     EASY_POW_BITS,
     NEW_PASSWORD,
@@ -22,7 +24,6 @@ from tests.bank.helpers import (
     app_token_made,
     assert_error,
     challenges_pending,
-    receipt_key_certifiable,
     conflict_found,
     db_snapshot,
     endpoint_path,
@@ -32,12 +33,11 @@ from tests.bank.helpers import (
     linked,
     proposition_opened,
     receipt_held,
+    receipt_key_certifiable,
     registration_solved,
     session_client,
     ticket_requested,
 )
-from ledger import selectors as ledger_selectors
-from ledger.formats import parse_record
 from tests.conftest import token_client
 from tests.factories import PASSWORD, InviteFactory, MemberFactory
 from trust.routing.graph import forget_all

@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from core.money import MICRO
 from tests.factories import PASSWORD, CommunityFactory, MemberFactory
 from tests.trust.helpers import account, mutual_credit
-from trust.money import MICRO
 from trust.services import payments
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]

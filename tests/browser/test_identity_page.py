@@ -9,7 +9,7 @@ from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from identity import keys
+from core.crypto import p256
 from identity.models import Block, Challenge, Identity, ProofSeed, Vote
 from identity.services import challenges, votes
 from identity.services.reputation_review import credit_score_of
@@ -139,7 +139,7 @@ def test_a_new_member_registers_answers_a_challenge_votes_and_once_revoked_sees_
     wait(browser, 10, lambda: "Your vote is signed and counted." in browser.page_source, "the vote was not counted")
     vote = Vote.objects.select_related("member__community", "key").get(proposition=proposition, member=member)
     assert vote.value == 1 and vote.key == key
-    assert keys.signature_valid(key.public_key, bytes(vote.signature), votes.signed_text(vote))
+    assert p256.signature_valid(key.public_key, bytes(vote.signature), votes.signed_text(vote))
     assert "yes 1" in browser.find_element(By.CSS_SELECTOR, "article.proposition").text
 
     # The member ignores a challenge with a reputation too low to survive it: the open page finds out, the

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from bank.errors import ApplicationError
+from core.errors import ApplicationError
 from identity import pow, reputation
 from identity.models import Block, Challenge, Identity, IdentityKey
 from identity.services import challenges

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from bank.management.commands.seed_demo import DEMO_ADMIN, DEMO_MEMBERS
 from bank.models import Community, Member
-from identity import keys
+from core.crypto import p256
 from identity.chain import chain_verify
 from identity.demo import HISTORY_MONTHS, HISTORY_TAG, PROPOSITION_TITLE, months_before
 from identity.models import Block, Identity, IdentityKey, Proposition, Vote
@@ -96,4 +96,4 @@ def test_the_admins_proposition_is_open_with_alices_and_bobs_signed_votes(demo):
     cast = {vote.member.handle: vote for vote in votes.votes_on(proposition=proposition)}
     assert {handle: vote.value for handle, vote in cast.items()} == {"alice": 1, "bob": 0}
     for vote in cast.values():
-        assert keys.signature_valid(vote.key.public_key, bytes(vote.signature), votes.signed_text(vote))
+        assert p256.signature_valid(vote.key.public_key, bytes(vote.signature), votes.signed_text(vote))

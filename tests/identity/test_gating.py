@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from bank.app_tokens import app_token_create
-from identity import keys
+from core.crypto import p256
 from identity.models import Identity, IdentityKey
 from tests.bank.helpers import api, assert_error, login
 from tests.bank.test_app_tokens import App
@@ -115,4 +115,4 @@ def test_the_identities_list_holds_only_this_communitys(world):
     assert {row["pubkey"] for row in response.json()["identities"]} == alpha_keys == {my_pubkey(alice, world.a.member)}
     beta = bob.get(api(world.b.community, "identity/identities")).json()["identities"]
     assert [row["pubkey"] for row in beta] == [my_pubkey(bob, world.b.member)]
-    assert keys.public_key_from_hex(beta[0]["pubkey"])
+    assert p256.public_key_from_hex(beta[0]["pubkey"])

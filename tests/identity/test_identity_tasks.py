@@ -24,6 +24,7 @@ def test_beat_schedules_the_identity_tasks():
     assert schedule["identity.tasks.issue_challenges"] == project_settings.CHALLENGE_INTERVAL_SECONDS
     assert schedule["identity.tasks.decay_reputation"] == project_settings.DECAY_INTERVAL_SECONDS
     assert schedule["identity.tasks.expire_challenges"] <= 60
+    app.loader.import_default_modules()  # what a worker does when it starts: it finds every app's tasks
     assert set(schedule) <= set(app.tasks)
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from core.crypto import p256
 from identity import keys
 from identity.errors import identity_revoked
 from identity.models import Identity, IdentityKey
@@ -22,16 +23,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_sealed_key_opens_only_with_its_passphrase():
-    private = keys.new_key()
-    pubkey = keys.compressed_hex(private.public_key())
+    private = p256.new_key()
+    pubkey = p256.compressed_hex(private.public_key())
     sealed, salt = keys.seal_with_passphrase(private, "open sesame")
     opened = keys.unseal_with_passphrase(sealed, salt, "open sesame", pubkey)
-    assert keys.signature_valid(pubkey, keys.sign(opened, b"data"), b"data")
+    assert p256.signature_valid(pubkey, p256.sign(opened, b"data"), b"data")
     with pytest.raises(Exception) as refused:
         keys.unseal_with_passphrase(sealed, salt, "open sesamE", pubkey)
     assert refused.value.code == "passphrase_invalid"
     with pytest.raises(Exception) as swapped:  # the public key is bound in: a sealed key cannot change owner
-        keys.unseal_with_passphrase(sealed, salt, "open sesame", keys.compressed_hex(keys.new_key().public_key()))
+        keys.unseal_with_passphrase(sealed, salt, "open sesame", p256.compressed_hex(p256.new_key().public_key()))
     assert swapped.value.code == "passphrase_invalid"
 
 
@@ -49,15 +50,15 @@ def test_after_a_rotation_old_signatures_verify_with_the_key_in_force_then(membe
     new_key = key_rotate(member=member, passphrase=PASSWORD)
 
     assert key_in_force(identity=identity, at=signed_at) == old_key
-    assert keys.signature_valid(key_in_force(identity=identity, at=signed_at).public_key, old_signature, b"receipt 1")
+    assert p256.signature_valid(key_in_force(identity=identity, at=signed_at).public_key, old_signature, b"receipt 1")
     assert key_in_force(identity=identity, at=timezone.now()) == new_key
-    assert keys.signature_valid(old_key.public_key, bytes(new_key.rotation_signature), rotation_text(
+    assert p256.signature_valid(old_key.public_key, bytes(new_key.rotation_signature), rotation_text(
         public_key=new_key.public_key, effective_from=new_key.effective_from))
 
     used, signature = key_sign(member=member, passphrase=PASSWORD, data=b"receipt 2")
     assert used == new_key
-    assert keys.signature_valid(new_key.public_key, signature, b"receipt 2")
-    assert not keys.signature_valid(old_key.public_key, signature, b"receipt 2")
+    assert p256.signature_valid(new_key.public_key, signature, b"receipt 2")
+    assert not p256.signature_valid(old_key.public_key, signature, b"receipt 2")
     assert identity.keys.count() == 2  # the old key stays
 
 
@@ -86,14 +87,14 @@ class WithheldApp:
     def __init__(self) -> None:
         self.member = MemberFactory()
         self.client = token_client(self.member)
-        self.private = keys.new_key()
+        self.private = p256.new_key()
         with override_settings(REGISTRATION_POW_BITS=8):
             assert register(self.client, self.member, withheld_body(self.private)).status_code == 201
 
     def rotate(self, new_private, *, signer=None, at=None, **changes):
         at = at or timezone.now()
-        pubkey = keys.compressed_hex(new_private.public_key())
-        signature = keys.sign(signer or self.private, rotation_text(public_key=pubkey, effective_from=at))
+        pubkey = p256.compressed_hex(new_private.public_key())
+        signature = p256.sign(signer or self.private, rotation_text(public_key=pubkey, effective_from=at))
         body = {"new_pubkey": pubkey, "effective_from": at.isoformat(), "rotation_signature": signature.hex(), **changes}
         body = {key: value for key, value in body.items() if value is not None}  # None: left out
         return self.client.post(api(self.member.community, "identity/keys/rotate"), body, format="json")
@@ -101,12 +102,12 @@ class WithheldApp:
 
 def test_a_withheld_key_rotates_with_the_apps_signature_by_the_old_key():
     app = WithheldApp()
-    old_pubkey = keys.compressed_hex(app.private.public_key())
-    new_private = keys.new_key()
+    old_pubkey = p256.compressed_hex(app.private.public_key())
+    new_private = p256.new_key()
     before = timezone.now()
     response = app.rotate(new_private)
     assert response.status_code == 201, response.content
-    new_pubkey = keys.compressed_hex(new_private.public_key())
+    new_pubkey = p256.compressed_hex(new_private.public_key())
     assert response.json()["pubkey"] == new_pubkey
     identity = Identity.objects.get(member=app.member)
     assert key_in_force(identity=identity, at=before - timedelta(microseconds=1)).public_key == old_pubkey
@@ -117,7 +118,7 @@ def test_a_withheld_key_rotates_with_the_apps_signature_by_the_old_key():
 @pytest.mark.parametrize("how", ["unsigned", "signed by another key", "signed over another time", "not hex"])
 def test_a_withheld_rotation_without_the_previous_keys_signature_is_refused(how):
     app = WithheldApp()
-    new_private = keys.new_key()
+    new_private = p256.new_key()
     before = IdentityKey.objects.filter(identity__member=app.member).count()
     if how == "unsigned":
         response = app.rotate(new_private, rotation_signature=None)
@@ -133,7 +134,7 @@ def test_a_withheld_rotation_without_the_previous_keys_signature_is_refused(how)
 
 def test_a_withheld_rotation_time_must_be_near_the_servers_clock():
     app = WithheldApp()
-    response = app.rotate(keys.new_key(), at=timezone.now() - timedelta(hours=1))
+    response = app.rotate(p256.new_key(), at=timezone.now() - timedelta(hours=1))
     assert_error(response, 400, "invalid_input", field="effective_from")
 
 
@@ -143,6 +144,6 @@ def test_a_password_change_reseals_the_key_under_the_new_password(member):
     body = {"old_password": PASSWORD, "new_password": new_password}
     assert client.post(api(member.community, "auth/change_password"), body, format="json").status_code == 204
     key, signature = key_sign(member=member, passphrase=new_password, data=b"after")
-    assert keys.signature_valid(key.public_key, signature, b"after")
+    assert p256.signature_valid(key.public_key, signature, b"after")
     with pytest.raises(Exception):
         key_sign(member=member, passphrase=PASSWORD, data=b"after")

@@ -5,10 +5,9 @@ reset recovers a server-held identity key under the new password."""
 import pytest
 from django.utils import timezone
 
-from bank import signatures
-from bank.keys import server_public_key_hex
 from bank.services import member_reset_password
-from identity import keys
+from core.crypto import p256, signatures
+from core.crypto.server import server_public_key_hex
 from identity.models import Block, Identity, IdentityKey
 from identity.selectors import key_in_force
 from identity.services.custody import key_rotate, key_sign, rotation_text
@@ -76,7 +75,7 @@ def _receipt(receipt: dict) -> Receipt:
 def test_a_forged_certificate_is_found_by_every_verifier(books):
     receipt = next(r for r in all_receipts(books.alice) if r["direction"] == "out")
     key = _signed_by(receipt)
-    forged = keys.sign(keys.new_key(), signatures.receipt_key_text(key.public_key, key.receipt_public_key))
+    forged = p256.sign(p256.new_key(), signatures.receipt_key_text(key.public_key, key.receipt_public_key))
     IdentityKey.objects.filter(pk=key.pk).update(receipt_certificate=forged)
 
     assert [f.code for f in receipt_check(books.community.pk, _receipt(receipt))] == ["receipt_key_uncertified"]
@@ -103,7 +102,7 @@ def test_accounts_without_an_identity_key_sign_with_their_own_key(db):
 def withheld(db, settings):
     """A member whose app registered a withheld key (the sign-in opened a server-held one first)."""
     settings.REGISTRATION_POW_BITS = BITS
-    client, private = ApiUser(MemberFactory()), keys.new_key()
+    client, private = ApiUser(MemberFactory()), p256.new_key()
     assert register(client.client, client.member, withheld_body(private)).status_code == 201
     return client, private
 
@@ -111,14 +110,14 @@ def withheld(db, settings):
 def test_a_withheld_key_certifies_its_receipt_key_through_its_app(withheld):
     client, private = withheld
     shown = client.get("identity/receipt-key").json()
-    assert shown["pubkey"] == keys.compressed_hex(private.public_key()) and shown["certificate"] == ""
+    assert shown["pubkey"] == p256.compressed_hex(private.public_key()) and shown["certificate"] == ""
     assert shown["certificate_text"] == f"receipt-key|{shown['pubkey']}|{shown['receipt_pubkey']}"
 
-    forged = keys.sign(keys.new_key(), shown["certificate_text"].encode()).hex()
+    forged = p256.sign(p256.new_key(), shown["certificate_text"].encode()).hex()
     assert_error(client.post("identity/receipt-key", {"signature": forged}), 400, "signature_invalid")
     assert IdentityKey.objects.get(public_key=shown["pubkey"]).receipt_certificate == b""
 
-    signature = keys.sign(private, shown["certificate_text"].encode()).hex()
+    signature = p256.sign(private, shown["certificate_text"].encode()).hex()
     response = client.post("identity/receipt-key", {"signature": signature})
     assert response.status_code == 200, response.content
     assert response.json()["certificate"] == signature
@@ -150,7 +149,7 @@ def test_an_admins_reset_recovers_the_key_under_the_new_password_on_the_chain(db
     event = Block.objects.order_by("-index").first().events[0]
     assert (event["type"], event["pubkey"]) == ("recover", recovered.public_key)
     used, signature = key_sign(member=member, passphrase=NEW_PASSWORD, data=b"vote")
-    assert used == recovered and keys.signature_valid(recovered.public_key, signature, b"vote")
+    assert used == recovered and p256.signature_valid(recovered.public_key, signature, b"vote")
     assert signatures.receipt_key_certified(
         recovered.public_key, recovered.receipt_public_key, bytes(recovered.receipt_certificate)
     )

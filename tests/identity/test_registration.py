@@ -6,7 +6,8 @@ import os
 import pytest
 from django.test import override_settings
 
-from identity import keys, pow
+from core.crypto import p256
+from identity import pow
 from identity.models import Block, Identity, IdentityKey, ProofSeed
 from tests.bank.helpers import api, assert_error
 from tests.conftest import token_client
@@ -38,9 +39,9 @@ def weak_proof(pubkey_hex: str, bits: int) -> dict:
 
 
 def withheld_body(private, bits: int = BITS) -> dict:
-    pubkey = keys.compressed_hex(private.public_key())
+    pubkey = p256.compressed_hex(private.public_key())
     body = proof(pubkey, bits)
-    return {**body, "pubkey": pubkey, "signature": keys.sign(private, bytes.fromhex(body["seed"])).hex()}
+    return {**body, "pubkey": pubkey, "signature": p256.sign(private, bytes.fromhex(body["seed"])).hex()}
 
 
 def my_identity(client, member) -> dict:
@@ -92,7 +93,7 @@ def test_a_proof_with_fewer_bits_than_set_is_refused(client, member):
 
 
 def test_a_proof_for_another_key_does_not_register_mine(client, member):
-    other_key = keys.compressed_hex(keys.new_key().public_key())
+    other_key = p256.compressed_hex(p256.new_key().public_key())
     assert_error(register(client, member, proof(other_key)), 400, "proof_invalid")
 
 
@@ -112,7 +113,7 @@ def test_a_malformed_seed_is_refused(client, member, seed):
 
 
 def test_a_withheld_key_registers_with_a_signature_over_the_seed(client, member):
-    private = keys.new_key()
+    private = p256.new_key()
     body = withheld_body(private)
     response = register(client, member, body)
     assert response.status_code == 201, response.content
@@ -122,11 +123,11 @@ def test_a_withheld_key_registers_with_a_signature_over_the_seed(client, member)
 
 
 def test_a_withheld_key_needs_its_own_signature(client, member):
-    private = keys.new_key()
+    private = p256.new_key()
     body = withheld_body(private)
-    forged = {**body, "signature": keys.sign(keys.new_key(), bytes.fromhex(body["seed"])).hex()}
+    forged = {**body, "signature": p256.sign(p256.new_key(), bytes.fromhex(body["seed"])).hex()}
     assert_error(register(client, member, forged), 400, "signature_invalid")
-    over_other = {**body, "signature": keys.sign(private, b"something else").hex()}
+    over_other = {**body, "signature": p256.sign(private, b"something else").hex()}
     assert_error(register(client, member, over_other), 400, "signature_invalid")
     without = {key: value for key, value in body.items() if key != "signature"}
     assert_error(register(client, member, without), 400, "invalid_input", field="signature")

@@ -6,11 +6,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from bank.errors import Forbidden
+from core.crypto import p256
+from core.errors import Forbidden
 from identity import keys
 from identity.models import Identity, IdentityKey, Proposition, Vote
 from identity.services import votes
-from bank.signatures import member_signature_valid
 from tests.conftest import token_client
 from tests.factories import PASSWORD
 from tests.identity.test_score import months_of_payments
@@ -21,11 +21,11 @@ PASSPHRASE = "open sesame"
 
 def identity_of(member, *, custody=Identity.Custody.SERVER, registered=True):
     """A registered identity with one key in force for a year; returns its private key."""
-    private = keys.new_key()
+    private = p256.new_key()
     sealed, salt = keys.seal_with_passphrase(private, PASSPHRASE) if custody == Identity.Custody.SERVER else (b"", b"")
     identity = Identity.objects.create(member=member, custody=custody,
                                        registered_at=timezone.now() if registered else None)
-    IdentityKey.objects.create(identity=identity, public_key=keys.compressed_hex(private.public_key()),
+    IdentityKey.objects.create(identity=identity, public_key=p256.compressed_hex(private.public_key()),
                                sealed_private_key=sealed, kdf_salt=salt,
                                effective_from=timezone.now() - timedelta(days=365))
     return private
@@ -65,7 +65,7 @@ def withheld_vote(world, admin_key, proposition_id, value, *, cast_at=None, text
     text = votes.vote_text(proposition_id=proposition_id, address=world.a.admin.address,
                            value=value if text_value is None else text_value, cast_at=cast_at)
     return vote(world.a.admin, proposition_id, world.a, value=value, cast_at=cast_at.isoformat(),
-                signature=keys.sign(admin_key, text).hex())
+                signature=p256.sign(admin_key, text).hex())
 
 
 # --- propositions ------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def test_a_server_signed_vote_is_counted_and_verifiable(voters):
     [shown] = detail["votes"]
     assert shown["member"] == world.a.member.address and shown["text"].startswith(f"{question.pk}|{shown['member']}|1|")
     assert shown["public_key"] == world.a.member.identity.keys.get().public_key
-    assert member_signature_valid(shown["public_key"], bytes.fromhex(shown["signature"]), shown["text"].encode())
+    assert p256.signature_valid(shown["public_key"], bytes.fromhex(shown["signature"]), shown["text"].encode())
 
 
 def test_a_second_vote_changes_the_first_and_an_identical_one_is_refused(voters):
@@ -125,7 +125,7 @@ def test_a_second_vote_changes_the_first_and_an_identical_one_is_refused(voters)
     assert list(Vote.objects.values_list("value", flat=True)) == [0]
     detail = token_client(world.a.member).get(url(world.a, question.pk)).json()
     assert (detail["yes"], detail["no"]) == (0, 1)
-    assert member_signature_valid(detail["votes"][0]["public_key"], bytes.fromhex(detail["votes"][0]["signature"]),
+    assert p256.signature_valid(detail["votes"][0]["public_key"], bytes.fromhex(detail["votes"][0]["signature"]),
                                   detail["votes"][0]["text"].encode())
 
 
@@ -150,14 +150,14 @@ def test_a_forged_signature_is_refused(voters):
 def test_a_signature_by_a_key_not_yet_in_force_is_refused(voters):
     world, _, admin_key = voters
     identity = world.a.admin.identity
-    rotated = keys.new_key()
-    IdentityKey.objects.create(identity=identity, public_key=keys.compressed_hex(rotated.public_key()),
+    rotated = p256.new_key()
+    IdentityKey.objects.create(identity=identity, public_key=p256.compressed_hex(rotated.public_key()),
                                effective_from=timezone.now() - timedelta(minutes=2))
     question = proposition(world.a)
     error(withheld_vote(world, admin_key, question.pk, 1), 400, "signature_invalid")  # the old key is retired
     before = timezone.now() - timedelta(minutes=3)
     assert withheld_vote(world, admin_key, question.pk, 1, cast_at=before).status_code == 201
-    assert Vote.objects.get().key.public_key != keys.compressed_hex(rotated.public_key())
+    assert Vote.objects.get().key.public_key != p256.compressed_hex(rotated.public_key())
 
 
 def test_cast_at_far_from_now_is_refused(voters):

@@ -9,8 +9,8 @@ from ledger import formats
 from ledger.models import Archive, Entry, Head
 from ledger.replay import ledger_state, trustline_state
 from ledger.services.archive import archive_now
-from trust.services.payments import payment_change_status, payment_send
 from tests.trust.factories import community_with_commons, member_account, trust
+from trust.services.payments import payment_change_status, payment_send
 
 UNIT = 1_000_000
 

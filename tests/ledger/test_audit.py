@@ -8,8 +8,8 @@ import pytest
 from ledger.models import Archive, Entry, Head
 from ledger.services.archive import archive_now
 from ledger.verification import Receipt, audit, receipt_check, verify_live
-from trust.services.payments import payment_change_status, payment_send
 from tests.trust.factories import community_with_commons, member_account, trust
+from trust.services.payments import payment_change_status, payment_send
 
 UNIT = 1_000_000
 ARCHIVE_FIELDS = ["sealed_state", "merkle_root", "archive_hash", "ledger_hash"]

@@ -10,9 +10,9 @@ import pytest
 from ledger import formats
 from ledger.models import Archive, Entry, Head
 from ledger.replay import ledger_state, trustline_state
-from ledger.services.archive import openers, segment_lines
-from trust.models import PaymentLeg
+from ledger.sealed import openers, segment_lines
 from tests.trust.test_concurrency import in_threads, random_traffic, retries, ring  # noqa: F401 - fixtures
+from trust.models import PaymentLeg
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bank.keys import server_public_key_hex
-from bank import signatures
+from core.crypto import p256, signatures
+from core.crypto.server import server_public_key_hex
 from ledger import formats
 from ledger.models import Entry
 from tests.bank.helpers import ApiUser, assert_error
@@ -85,7 +85,7 @@ def test_receipts_are_signed_by_the_member_and_the_server_and_match_their_public
         before = Entry.objects.filter(community=books.community, receipt_id=receipt["receipt_id"] - 1).first()
         assert previous == (before.record.split("|")[4] if before else formats.GENESIS)
         member_signature, server_signature = (bytes.fromhex(receipt[k]) for k in ("member_signature", "server_signature"))
-        assert signatures.member_signature_valid(receipt["member_public_key"], member_signature, receipt["text"].encode())
+        assert p256.signature_valid(receipt["member_public_key"], member_signature, receipt["text"].encode())
         assert receipt["server_public_key"] == server_public_key_hex()
         signed = formats.server_signed_bytes(receipt["text"], member_signature)
         assert signatures.server_signature_valid(receipt["server_public_key"], server_signature, signed)

@@ -15,7 +15,8 @@ from hypothesis.stateful import invariant, rule, run_state_machine_as_test
 from ledger import formats
 from ledger.models import Archive, Entry, Head
 from ledger.replay import ledger_state, trustline_state
-from ledger.services.archive import archive_now, open_state, openers, segment_lines
+from ledger.sealed import open_state, openers, segment_lines
+from ledger.services.archive import archive_now
 from tests.trust.test_properties import MoneyMachine
 
 ARCHIVE_LENGTH = 9  # the task archives too, every few payments

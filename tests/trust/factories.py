@@ -1,9 +1,9 @@
 """Builders for trust tests: members with accounts, and trustlines with given limits."""
 
 from bank.models import Community
+from tests.factories import CommunityFactory, MemberFactory
 from trust.models import Account, Trustline
 from trust.services.accounts import commons_of
-from tests.factories import CommunityFactory, MemberFactory
 
 
 def member_account(community: Community, handle: str) -> Account:

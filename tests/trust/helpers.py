@@ -6,9 +6,9 @@ Credit is set through the services, so every change reaches the routing graphs a
 from django.db.models import Q
 
 from bank.models import Member
+from core.money import parse_amount
 from trust import selectors
 from trust.models import Account
-from trust.money import parse_amount
 from trust.services import accounts
 
 

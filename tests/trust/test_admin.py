@@ -6,10 +6,10 @@ from django.core.management import call_command
 from django.db.models import Q
 from django.urls import reverse
 
-from trust.models import Trustline
-from trust.services.payments import payment_send
-from trust.selectors import account_of
 from tests.trust.factories import trust
+from trust.models import Trustline
+from trust.selectors import account_of
+from trust.services.payments import payment_send
 
 UNIT = 1_000_000
 

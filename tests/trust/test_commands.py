@@ -9,11 +9,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from bank.models import Community, Member
+from core.money import MAX_AMOUNT
+from tests.factories import CommunityFactory
 from trust.models import Account, Payment, Trustline
-from trust.money import MAX_AMOUNT
 from trust.routing.graph import graph_for
 from trust.services.accounts import commons_of
-from tests.factories import CommunityFactory
 
 User = get_user_model()
 pytestmark = pytest.mark.django_db

@@ -13,12 +13,12 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from bank.errors import ApplicationError
+from core.errors import ApplicationError
+from tests.trust.factories import community_with_commons, member_account, trust
+from tests.trust.invariants import assert_invariants, assert_limits_kept, line_states
 from trust.models import Account, Payment, PaymentLeg
 from trust.services import settlement
 from trust.services.payments import payment_change_status, payment_request, payment_send
-from tests.trust.factories import community_with_commons, member_account, trust
-from tests.trust.invariants import assert_invariants, assert_limits_kept, line_states
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -1,8 +1,8 @@
 """The per-process routing graph: synced lazily, and confirmed fresh before a refusal stands."""
 
+from tests.trust.factories import community_with_commons, member_account, trust
 from trust.routing.graph import graph_for
 from trust.services.settlement import plan_here
-from tests.trust.factories import community_with_commons, member_account, trust
 
 
 def test_the_graph_syncs_at_most_once_per_interval_unless_asked_fresh(db, settings):

@@ -8,7 +8,7 @@ from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bank import locks
+from core import locks
 from tests.trust.factories import community_with_commons, member_account, trust
 from trust import selectors
 from trust.models import Payment

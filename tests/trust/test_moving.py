@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
-from trust.models import Payment, PaymentLeg, Trustline, capacity
-from trust.money import MAX_AMOUNT
-from trust.services import moving, settlement
-from trust.services.accounts import commons_of
+from core.money import MAX_AMOUNT
 from tests.trust.factories import community_with_commons, member_account, trust
 from tests.trust.test_properties import MoneyMachine
+from trust.models import Payment, PaymentLeg, Trustline, capacity
+from trust.services import moving, settlement
+from trust.services.accounts import commons_of
 
 pytestmark = pytest.mark.postgres
 

@@ -24,10 +24,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from bank.errors import ApplicationError
+from core.errors import ApplicationError
+from core.money import apply_rate
+from tests.trust.factories import community_with_commons, member_account
+from tests.trust.invariants import assert_invariants, assert_limits_kept, line_states
 from trust import selectors
 from trust.models import Account, Payment, PaymentLeg, Trustline
-from trust.money import apply_rate
 from trust.routing.graph import forget_all
 from trust.services.accounts import (
     trust_index_ppm,
@@ -39,8 +41,6 @@ from trust.services.accounts import (
 )
 from trust.services.income import basic_income_distribute
 from trust.services.payments import payment_change_status, payment_request, payment_send, payments_expire
-from tests.trust.factories import community_with_commons, member_account
-from tests.trust.invariants import assert_invariants, assert_limits_kept, line_states
 
 MEMBERS = 5
 MINIMUM_RATE = Decimal("0.05")

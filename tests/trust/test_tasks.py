@@ -10,12 +10,12 @@ from celery.contrib.testing.worker import start_worker
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 
 from config.celery import app
+from tests.trust.factories import community_with_commons, member_account, trust
 from trust import selectors, tasks
 from trust.errors import RoutingError
 from trust.models import Payment
 from trust.services.payments import payment_send
 from trust.services.settlement import ROUTING_ANSWER_GRACE_SECONDS
-from tests.trust.factories import community_with_commons, member_account, trust
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

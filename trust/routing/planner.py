@@ -3,8 +3,8 @@
 import time
 from dataclasses import dataclass, field
 
+from core.money import apply_rate, format_amount
 from trust.errors import InsufficientCapacity, NoTrustPath, RoutingTimeout, TooManyHops
-from trust.money import apply_rate, format_amount
 from trust.routing.search import Capacities, Delta, SearchTimeout, decompose, max_flow, push, residual, shortest_path
 
 Path = tuple[list[int], int]  # account ids from payer to payee, and the amount moved along them

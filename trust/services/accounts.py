@@ -4,11 +4,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from bank.errors import Conflict, InvalidInput
 from bank.models import Community, Member
+from core.errors import Conflict, InvalidInput
+from core.money import parse_rate
 from trust.errors import TrustlineNotFound
 from trust.models import Account, Payment, Trustline
-from trust.money import parse_rate
 from trust.routing.graph import lines_changed
 
 

@@ -2,8 +2,8 @@
 
 import logging
 
-from bank.locks import sole_run
 from bank.models import Community
+from core.locks import sole_run
 from trust import selectors
 from trust.errors import RoutingError
 from trust.models import Account, Payment

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from bank.errors import Conflict, Forbidden, InvalidInput
+from core.errors import Conflict, Forbidden, InvalidInput
 from trust.errors import PaymentNotFound
 from trust.models import Account, Payment
 from trust.routing.planner import Plan

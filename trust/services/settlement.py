@@ -14,6 +14,7 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from bank import idempotency
+from core import jobs
 from trust.errors import RoutingError, RoutingTimeout
 from trust.models import Account, Payment, Trustline
 from trust.routing.graph import graph_for, lines_changed
@@ -69,9 +70,7 @@ def _plan_in_worker(payer: Account, payee: Account, amount: int, *, taxed: bool,
     is down or busy), plan here instead. A worker that took it and dies gives the search back to the
     queue (``task_reject_on_worker_lost``); past the search's own time limit the payment is refused.
     """
-    from trust.tasks import plan_route  # the task module imports this one
-
-    search = plan_route.delay(payer.pk, payee.pk, amount, taxed, direct_only)
+    search = jobs.task("trust.tasks.plan_route").delay(payer.pk, payee.pk, amount, taxed, direct_only)
     try:
         result = search.get(timeout=settings.ROUTING_PICKUP_SECONDS)
     except CeleryTimeoutError:

@@ -3,7 +3,7 @@ from getpass import getpass
 from django.core.management.base import BaseCommand, CommandError
 
 from bank import services
-from bank.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class Command(BaseCommand):

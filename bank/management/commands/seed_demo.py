@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.utils.module_loading import import_string
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from bank import selectors, services
 from bank.models import Member

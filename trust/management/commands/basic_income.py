@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bank import selectors
 from bank.models import Community
-from trust.money import format_amount
+from core.money import format_amount
 from trust.services.income import basic_income_distribute
 
 

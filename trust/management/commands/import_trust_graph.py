@@ -4,9 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bank.errors import ApplicationError
+from core.errors import ApplicationError
+from core.money import MAX_AMOUNT, format_amount, parse_amount
 from trust.importing import BATCH_SIZE, CreditLinksInvalid, credit_links_parse, trust_graph_import
-from trust.money import MAX_AMOUNT, format_amount, parse_amount
 
 
 def _max_capacity(text: str) -> int:

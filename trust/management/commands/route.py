@@ -3,10 +3,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from bank import selectors as bank_selectors
-from bank.errors import ApplicationError
+from core.errors import ApplicationError
+from core.money import format_amount, parse_amount
 from trust import selectors
 from trust.models import Account
-from trust.money import format_amount, parse_amount
 from trust.routing.graph import graph_for
 from trust.routing.planner import Path
 from trust.services.payments import payment_preview

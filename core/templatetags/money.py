@@ -2,7 +2,7 @@
 
 from django import template
 
-from trust.money import format_amount
+from core.money import format_amount
 
 register = template.Library()
 

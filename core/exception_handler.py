@@ -9,7 +9,7 @@ from django.shortcuts import render
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from bank.errors import ApplicationError, Throttled
+from core.errors import ApplicationError, Throttled
 
 DRF_CODES = {
     exceptions.ParseError: "malformed_request",

@@ -7,8 +7,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.utils.urls import replace_query_param
 
-from bank.errors import InvalidInput
-from bank.numbers import number_schema, query_number
+from core.errors import InvalidInput
+from core.numbers import number_schema, query_number
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200

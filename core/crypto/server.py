@@ -1,21 +1,20 @@
 """The server's keys: its Ed25519 signing key, and keys derived from it for one purpose each.
 
 ``settings.SERVER_KEY`` (32 bytes) is the Ed25519 private key; every other server secret (the
-ledger head MAC, app-token secrets, sealed member keys) is HKDF-SHA256 of it with its own
+ledger head MAC, app-token secrets, sealed private keys) is HKDF-SHA256 of it with its own
 ``purpose``, so one configured secret serves them all and no two purposes share a key.
-
-Whatever is sealed (ledger entries, archives, members' keys) is ``nonce || ciphertext`` of AES-256-GCM
-(``seal``/``unseal``), with associated data that binds it to its one place.
 """
 
-import os
 from functools import lru_cache
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+
+from core.crypto import hkdf
+from core.crypto.sealing import seal, unseal
 
 
 @lru_cache(maxsize=4)
@@ -39,7 +38,7 @@ def server_sign(data: bytes) -> bytes:
 
 @lru_cache(maxsize=64)
 def _derived(secret: bytes, purpose: str, length: int) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=f"trustbank:{purpose}".encode()).derive(secret)
+    return hkdf.derive(secret, f"trustbank:{purpose}", length)
 
 
 def derived_key(purpose: str, length: int = 32) -> bytes:
@@ -47,15 +46,20 @@ def derived_key(purpose: str, length: int = 32) -> bytes:
     return _derived(settings.SERVER_KEY, purpose, length)
 
 
-NONCE_BYTES = 12
+def _key_cipher() -> AESGCM:
+    return AESGCM(derived_key("account-signing-keys"))
 
 
-def seal(cipher: AESGCM, plaintext: bytes, associated: bytes) -> bytes:
-    """``nonce || ciphertext`` under a fresh random nonce."""
-    nonce = os.urandom(NONCE_BYTES)
-    return nonce + cipher.encrypt(nonce, plaintext, associated)
+def seal_by_server(private: ec.EllipticCurvePrivateKey, label: str) -> bytes:
+    """``nonce || ciphertext`` of a P-256 key (PKCS#8 DER) under a key derived from ``SERVER_KEY``; ``label``
+    (associated data) names the key's one place, so a sealed key cannot be moved to another row."""
+    der = private.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return seal(_key_cipher(), der, label.encode())
 
 
-def unseal(cipher: AESGCM, sealed: bytes, associated: bytes) -> bytes:
-    """Raises ``cryptography.exceptions.InvalidTag`` when anything was changed."""
-    return cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated)
+def open_by_server(sealed: bytes, label: str) -> ec.EllipticCurvePrivateKey:
+    """Raises ``cryptography.exceptions.InvalidTag`` when the sealed key or its label was changed."""
+    der = unseal(_key_cipher(), bytes(sealed), label.encode())
+    return serialization.load_der_private_key(der, password=None)

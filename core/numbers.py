@@ -6,7 +6,7 @@ refuse the statement: both were 500s. Everything that reads a number from a requ
 
 from rest_framework.request import Request
 
-from bank.errors import InvalidInput
+from core.errors import InvalidInput
 
 MAX_ID = 2**63 - 1  # bigint
 _MAX_DIGITS = len(str(MAX_ID))

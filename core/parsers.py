@@ -7,7 +7,7 @@ from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from bank.errors import ApplicationError
+from core.errors import ApplicationError
 
 # API bodies are a few levels deep; anything deeper is refused before a deep structure reaches code that recurses.
 MAX_DEPTH = 32

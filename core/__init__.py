@@ -1,0 +1,1 @@
+"""The shared kernel below every domain app: errors, API plumbing, money, locks and crypto."""

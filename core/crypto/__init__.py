@@ -1,0 +1,1 @@
+"""Every cryptographic primitive of Trustbank, one module per concept (docs/architecture.md)."""
