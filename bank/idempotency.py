@@ -89,9 +89,7 @@ def _replay(record: IdempotentRequest, fingerprint: str) -> Response:
     return Response(json.loads(record.body), status=record.status, headers={REPLAYED_HEADER: "true"})
 
 
-def _answer_first(
-    handle: Callable[[], Response], *, scope: str, key: str, fingerprint: str, cutoff
-) -> Response | None:
+def _answer_first(handle: Callable[[], Response], *, scope: str, key: str, fingerprint: str, cutoff) -> Response | None:
     """Run the request with its record in one transaction; None when another request holds the key."""
     with transaction.atomic():
         IdempotentRequest.objects.filter(scope=scope, key=key, created_at__lt=cutoff).delete()

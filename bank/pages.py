@@ -40,6 +40,8 @@ def sign_in_redirect(request: HttpRequest) -> HttpResponse:
 def safe_next(request: HttpRequest) -> str | None:
     """The ``next`` page asked for, if it is on this site."""
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return None

@@ -45,6 +45,7 @@ class Error(serializers.Serializer):
 
     error = ErrorDetail()
 
+
 IDEMPOTENCY_KEY = OpenApiParameter(
     idempotency.HEADER,
     # Visible ASCII, no blank at either end (bank.idempotency.requested_key).

@@ -79,9 +79,7 @@ def community_create(
     """Create a community with its first admin and return that admin's membership."""
     if Community.objects.filter(slug=slug).exists():
         raise Conflict(f"A community with the slug {slug!r} already exists.", code="community_exists")
-    community = Community(
-        slug=slug, name=name, domain=domain, currency_code=currency_code, currency_name=currency_name
-    )
+    community = Community(slug=slug, name=name, domain=domain, currency_code=currency_code, currency_name=currency_name)
     try:
         community.full_clean()
     except ValidationError as exc:

@@ -72,7 +72,9 @@ def community_login(request: HttpRequest) -> HttpResponse:
 def community_register(request: HttpRequest) -> HttpResponse:
     community = request.community
     existing_login = request.user.is_authenticated
-    form = RegisterForm(request.POST or None, initial={"invite": request.GET.get("invite", "")}, existing_login=existing_login)
+    form = RegisterForm(
+        request.POST or None, initial={"invite": request.GET.get("invite", "")}, existing_login=existing_login
+    )
     if form.is_valid():
         try:
             member = services.invite_redeem(

@@ -76,15 +76,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--members", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--short", action="store_true",
-                        help=f"{SHORT['seconds']:.0f} s of clients, each fault once: about a minute in all (CI)")
+    parser.add_argument(
+        "--short",
+        action="store_true",
+        help=f"{SHORT['seconds']:.0f} s of clients, each fault once: about a minute in all (CI)",
+    )
     parser.add_argument("--fault-interval", type=float, default=10.0, help="seconds between the starts of faults")
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--max-connections", type=int, default=100)
-    parser.add_argument("--archive-length", type=int, default=800,
-                        help="LEDGER_ARCHIVE_LENGTH: the Celery worker archives the live segment this often")
-    parser.add_argument("--redis-url", default=os.environ.get("WORKLOAD_REDIS_URL") or DEFAULT_REDIS_URL,
-                        help="a Redis database for this run alone: it is flushed (default %(default)s)")
+    parser.add_argument(
+        "--archive-length",
+        type=int,
+        default=800,
+        help="LEDGER_ARCHIVE_LENGTH: the Celery worker archives the live segment this often",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("WORKLOAD_REDIS_URL") or DEFAULT_REDIS_URL,
+        help="a Redis database for this run alone: it is flushed (default %(default)s)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, database)")
     args = parser.parse_args(argv)
     if args.short:
@@ -133,8 +143,11 @@ def start_services(env: dict, directory: Path, args: argparse.Namespace) -> tupl
     web.start()
     worker.start()
     try:
-        wait_until(lambda: web.all_workers_up() and http_status(web.port, f"/c/{SLUG}/api/auth/whoami") is not None,
-                   timeout=STARTUP_TIMEOUT, what="the web server answering")
+        wait_until(
+            lambda: web.all_workers_up() and http_status(web.port, f"/c/{SLUG}/api/auth/whoami") is not None,
+            timeout=STARTUP_TIMEOUT,
+            what="the web server answering",
+        )
         wait_until(celery_answers, timeout=STARTUP_TIMEOUT, what="the Celery worker answering a ping")
     except TimeoutError:
         print(f"web log:\n{web.tail()}\ncelery log:\n{worker.tail()}", file=sys.stderr)
@@ -150,8 +163,9 @@ def run(args: argparse.Namespace, directory: Path) -> int:
         cluster.initdb()
         cluster.start()
         cluster.create_database()
-        env = workload_env(cluster=cluster, redis_url=args.redis_url, directory=directory,
-                           archive_length=args.archive_length)
+        env = workload_env(
+            cluster=cluster, redis_url=args.redis_url, directory=directory, archive_length=args.archive_length
+        )
         os.environ.update(env)
         flush_redis(args.redis_url)
         setup_django()
@@ -163,23 +177,33 @@ def run(args: argparse.Namespace, directory: Path) -> int:
         connections.close_all()
         web, worker = start_services(env, directory, args)
         tokens = sign_in(port=web.port, handles=handles, password=password)
-        print(f"Bank workload: {args.clients} clients for {args.seconds:.0f} s; {args.members} members, "
-              f"{trustlines} trustlines; uvicorn with {args.web_workers} workers, a Celery worker, PostgreSQL "
-              f"(max_connections {args.max_connections}) on port {cluster.port}; seed {args.seed}; "
-              f"set up in {time.monotonic() - began:.1f} s")
+        print(
+            f"Bank workload: {args.clients} clients for {args.seconds:.0f} s; {args.members} members, "
+            f"{trustlines} trustlines; uvicorn with {args.web_workers} workers, a Celery worker, PostgreSQL "
+            f"(max_connections {args.max_connections}) on port {cluster.port}; seed {args.seed}; "
+            f"set up in {time.monotonic() - began:.1f} s"
+        )
 
         probe = f"/c/{SLUG}/api/user/accounts"
         monitor = ConnectionMonitor(cluster.url)
         http = Http(port=web.port, origin=time.monotonic(), tokens=tokens)
         rng = random.Random(args.seed)
         plan = schedule(seconds=args.seconds, interval=args.fault_interval, warmup=3.0, quiet=5.0, rng=rng)
-        nemesis = Nemesis(plan, web=web, worker=worker, cluster=cluster, clock=http.now, rng=rng,
-                          web_answers=lambda: http_status(web.port, probe, token=tokens[handles[0]]) == 200,
-                          worker_answers=celery_answers)
+        nemesis = Nemesis(
+            plan,
+            web=web,
+            worker=worker,
+            cluster=cluster,
+            clock=http.now,
+            rng=rng,
+            web_answers=lambda: http_status(web.port, probe, token=tokens[handles[0]]) == 200,
+            worker_answers=celery_answers,
+        )
         monitor.start()
         nemesis.start()
-        ops = run_clients(count=args.clients, http=http, slug=SLUG, handles=handles, seed=args.seed,
-                          deadline=args.seconds)
+        ops = run_clients(
+            count=args.clients, http=http, slug=SLUG, handles=handles, seed=args.seed, deadline=args.seconds
+        )
         elapsed = http.now()
         nemesis.join()
         monitor.stop()
@@ -189,10 +213,18 @@ def run(args: argparse.Namespace, directory: Path) -> int:
         report.history(directory / "history.jsonl", ops, nemesis.faults)
         report.operations(ops, elapsed)
         report.faults(nemesis.faults)
-        results = checks.run_checks(checks.Run(
-            ops=ops, faults=nemesis.faults, slug=SLUG, port=web.port, tokens=tokens,
-            peak_connections=monitor.peak, connection_samples=monitor.samples, max_connections=args.max_connections,
-        ))
+        results = checks.run_checks(
+            checks.Run(
+                ops=ops,
+                faults=nemesis.faults,
+                slug=SLUG,
+                port=web.port,
+                tokens=tokens,
+                peak_connections=monitor.peak,
+                connection_samples=monitor.samples,
+                max_connections=args.max_connections,
+            )
+        )
         report.checks(results)
         print(f"Done in {time.monotonic() - began:.1f} s")
         return 0 if all(check.passed for check in results) else 1

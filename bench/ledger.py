@@ -38,7 +38,9 @@ def build_chain(*, entries: int, batch: int, seed: int) -> int:
     from ledger.services.archive import archive_if_due
     from trust.models import Trustline
 
-    lines = list(Trustline.objects.filter(community__slug=SLUG).values_list("pk", "low_id", "high_id", "limit_from_high"))
+    lines = list(
+        Trustline.objects.filter(community__slug=SLUG).values_list("pk", "low_id", "high_id", "limit_from_high")
+    )
     community_id = Trustline.objects.filter(community__slug=SLUG).values_list("community_id", flat=True).first()
     rng = random.Random(seed)
     moved: dict[int, int] = defaultdict(int)  # trustline -> change of what high owes low
@@ -182,7 +184,9 @@ def main() -> None:
             print(f"    {finding}")
 
         baseline, count = bare_cost(community_id)
-        print(f"  baseline: {baseline:8.1f} s ({us(baseline, count)} per entry): the same SHA-256 inputs and AES-GCM opens alone")
+        print(
+            f"  baseline: {baseline:8.1f} s ({us(baseline, count)} per entry): the same SHA-256 inputs and AES-GCM opens alone"
+        )
         ratio = audited / baseline
         print(f"  ratio:    {ratio:8.1f}× (target ≤ {TARGET:.0f}×: {'yes' if ratio <= TARGET else 'NO'})")
 

@@ -20,7 +20,7 @@ from common import ROOT
 
 sys.path.insert(0, str(ROOT))
 
-from identity import pow  # noqa: E402
+from identity import pow
 
 RATIO_TARGET = 0.70
 PUBLIC_KEY = bytes.fromhex("02" + "5a" * 32)
@@ -92,7 +92,7 @@ def main() -> None:
     print(
         f"  {args.bits}-bit registration proof, {args.seeds} seeds: median {statistics.median(seconds):.2f} s "
         f"(min {min(seconds):.2f}, max {max(seconds):.2f}); median {statistics.median(tries):,.0f} nonces tried "
-        f"(expected: mean {2 ** args.bits:,}, median {math.log(2) * 2 ** args.bits:,.0f})"
+        f"(expected: mean {2**args.bits:,}, median {math.log(2) * 2**args.bits:,.0f})"
     )
 
     pairs = [(target, nonce) for *_, target, nonce in solved] * (args.proofs // max(1, len(solved)) + 1)

@@ -13,14 +13,14 @@ def parse_amount(text: object, *, allow_zero: bool = False) -> int:
     Strict: ASCII digits only, nothing around them (the web forms trim what people type before this).
     """
     if not isinstance(text, str):
-        raise ValueError("Amounts are decimal strings such as \"12.50\", not numbers.")
+        raise ValueError('Amounts are decimal strings such as "12.50", not numbers.')
     match = _DECIMAL.fullmatch(text)
     if not match:
         if text != text.strip():
             raise ValueError("Amounts have no spaces or other blank characters around them.")
         if re.fullmatch(r"[0-9]+\.[0-9]{7,}", text):
             raise ValueError("Amounts have at most 6 decimal places.")
-        raise ValueError("Amounts are written like \"12.50\": digits, at most 6 decimal places, no sign or exponent.")
+        raise ValueError('Amounts are written like "12.50": digits, at most 6 decimal places, no sign or exponent.')
     whole, fraction = match.group(1), match.group(2) or ""
     amount = int(whole) * MICRO + int(fraction.ljust(6, "0"))
     if amount > MAX_AMOUNT:

@@ -75,10 +75,14 @@ class MyIdentityApi(ApiView):
 
 class IdentityRegisterApi(ApiView):
     class Input(InputSerializer):
-        seed = TextField(max_length=100, trim_whitespace=False, help_text="16 bytes of the client's choosing, as 32 hex characters")
+        seed = TextField(
+            max_length=100, trim_whitespace=False, help_text="16 bytes of the client's choosing, as 32 hex characters"
+        )
         nonce = serializers.IntegerField(min_value=0, max_value=NONCE_LIMIT - 1)
         pubkey = TextField(required=False, help_text="A withheld key (custody 1), compressed P-256 hex", **PUBKEY)
-        signature = TextField(required=False, help_text="With pubkey: its signature over the 16 seed bytes", **SIGNATURE)
+        signature = TextField(
+            required=False, help_text="With pubkey: its signature over the 16 seed bytes", **SIGNATURE
+        )
 
         def validate(self, data: dict) -> dict:
             if ("pubkey" in data) != ("signature" in data):
@@ -104,7 +108,9 @@ class IdentityRegisterApi(ApiView):
                 signature_hex=values["signature"],
             )
         else:
-            identity = registration.identity_register(member=request.member, seed_hex=values["seed"], nonce=values["nonce"])
+            identity = registration.identity_register(
+                member=request.member, seed_hex=values["seed"], nonce=values["nonce"]
+            )
         return Response(MyIdentityOutput(_my_identity(identity)).data, status=status.HTTP_201_CREATED)
 
 
@@ -138,7 +144,9 @@ class KeyRotateApi(ApiView):
         new_pubkey = TextField(required=False, help_text="Custody 1: my app's new key", **PUBKEY)
         effective_from = TextField(required=False, max_length=40, help_text="Custody 1: UTC, ISO 8601")
         rotation_signature = TextField(
-            required=False, help_text="Custody 1: my current key's signature over new_pubkey|effective_from", **SIGNATURE
+            required=False,
+            help_text="Custody 1: my current key's signature over new_pubkey|effective_from",
+            **SIGNATURE,
         )
 
     class Output(serializers.Serializer):

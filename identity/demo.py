@@ -36,12 +36,15 @@ DEMO_VOTES = {"alice": 1, "bob": 0}  # carol's is left for whoever signs in as h
 
 
 def seed(*, community: Community, stdout: TextIO) -> None:
-    members = {handle: bank_selectors.member_get(community=community, handle=handle)
-               for handle in [DEMO_ADMIN, *DEMO_MEMBERS]}
+    members = {
+        handle: bank_selectors.member_get(community=community, handle=handle) for handle in [DEMO_ADMIN, *DEMO_MEMBERS]
+    }
     registered = sum(_register(member) for member in members.values())
     proposition = _open_proposition(members[DEMO_ADMIN])
-    stdout.write(f"  identity: every demo member's identity is registered ({registered} now),"
-                 " keys sealed under the demo password;")
+    stdout.write(
+        f"  identity: every demo member's identity is registered ({registered} now),"
+        " keys sealed under the demo password;"
+    )
     # Payments are durable top-level transactions (trust.services.settlement) and seed_demo runs the seeders
     # in one transaction: the history, and the votes that need it, follow its commit.
     transaction.on_commit(lambda: _history_and_votes(community, members, proposition, stdout))
@@ -76,10 +79,14 @@ def _history_and_votes(
     months = _history(community)
     for handle, value in DEMO_VOTES.items():
         _vote(members[handle], proposition, value)
-    stdout.write(f"            alice, bob and carol paid each other monthly for a year ({months} months added now),"
-                 " so they can vote and dave cannot;")
-    stdout.write(f"            alice voted yes and bob no on {PROPOSITION_TITLE!r} (open until"
-                 f" {proposition.closes_at:%Y-%m-%d}): sign in as carol or dave and open /c/{community.slug}/identity/")
+    stdout.write(
+        f"            alice, bob and carol paid each other monthly for a year ({months} months added now),"
+        " so they can vote and dave cannot;"
+    )
+    stdout.write(
+        f"            alice voted yes and bob no on {PROPOSITION_TITLE!r} (open until"
+        f" {proposition.closes_at:%Y-%m-%d}): sign in as carol or dave and open /c/{community.slug}/identity/"
+    )
 
 
 def months_before(today: datetime, count: int) -> list[tuple[int, int]]:
@@ -103,9 +110,13 @@ def _history(community: Community) -> int:
         alice_pays = 20 * UNIT if trust_selectors.net_balance(account=alice) > -ALICE_DEBT else 15 * UNIT
         vegetables = _pay(alice, bob, alice_pays, "Vegetables from the garden")
         repair = _pay(bob, carol, 15 * UNIT, "Bike repair")
-        backdate_demo_history(dated=[
-            (childminding, morning), (vegetables, morning + timedelta(hours=3)), (repair, morning + timedelta(hours=8)),
-        ])
+        backdate_demo_history(
+            dated=[
+                (childminding, morning),
+                (vegetables, morning + timedelta(hours=3)),
+                (repair, morning + timedelta(hours=8)),
+            ]
+        )
     return len(missing)
 
 

@@ -165,8 +165,9 @@ def solve_request(text: str | None) -> tuple[int, int]:
     """The challenge id and nonce of a ``{"type": "solve", "id", "nonce"}`` message; an
     ``ApplicationError`` for anything else."""
     if text is None or len(text) > MAX_MESSAGE_CHARS:
-        raise ApplicationError(f"Messages are JSON text of at most {MAX_MESSAGE_CHARS} characters.",
-                               code="malformed_request")
+        raise ApplicationError(
+            f"Messages are JSON text of at most {MAX_MESSAGE_CHARS} characters.", code="malformed_request"
+        )
     try:
         message = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: deeply nested arrays

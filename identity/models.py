@@ -81,7 +81,11 @@ class Challenge(models.Model):
 
     target = models.ForeignKey(Identity, on_delete=models.PROTECT, related_name="incoming_challenges")
     issuer = models.ForeignKey(
-        Identity, on_delete=models.PROTECT, null=True, blank=True, related_name="issued_challenges",
+        Identity,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="issued_challenges",
         help_text="Empty: issued by the server's schedule",
     )
     data = models.CharField(max_length=64, help_text="The challenge bytes, hex")

@@ -67,6 +67,10 @@ def revocation_of(*, member: Member) -> str | None:
 
 def receipt_keys_in_force(*, member_ids: set[int], at: datetime) -> dict[int, IdentityKey]:
     """Each member's identity key in force at ``at``, where it has a receipt key to sign receipts with."""
-    keys = IdentityKey.objects.filter(identity_id__in=member_ids, effective_from__lte=at).order_by("identity_id", "effective_from")
-    in_force = {key.identity_id: key for key in keys.only("pk", "identity_id", "receipt_public_key", "sealed_receipt_key")}
+    keys = IdentityKey.objects.filter(identity_id__in=member_ids, effective_from__lte=at).order_by(
+        "identity_id", "effective_from"
+    )
+    in_force = {
+        key.identity_id: key for key in keys.only("pk", "identity_id", "receipt_public_key", "sealed_receipt_key")
+    }
     return {member_id: key for member_id, key in in_force.items() if key.receipt_public_key}

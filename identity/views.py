@@ -21,8 +21,12 @@ from identity.services.reputation_review import credit_score_of
 
 class VoteForm(forms.Form):
     value = forms.TypedChoiceField(choices=[(1, "Yes"), (0, "No")], coerce=int, widget=forms.RadioSelect)
-    passphrase = forms.CharField(max_length=128, strip=False, widget=forms.PasswordInput,
-                                 help_text="Unlocks your identity key for this one signature.")
+    passphrase = forms.CharField(
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput,
+        help_text="Unlocks your identity key for this one signature.",
+    )
 
 
 def _member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -67,7 +67,8 @@ class PropositionsApi(ApiView):
         return [IsCommunityAdmin()] if self.request.method == "POST" else [IsCommunityMember()]
 
     @extend_schema(
-        responses=Output, operation_id="c_api_identity_propositions_list",
+        responses=Output,
+        operation_id="c_api_identity_propositions_list",
         summary="The community's propositions, newest first, with their counts",
     )
     def get(self, request: Request) -> Response:
@@ -132,7 +133,14 @@ class ReputationApi(ApiView):
     @extend_schema(responses=Output, summary="My credit score (Civil Money's recent reputation)")
     def get(self, request: Request) -> Response:
         score = credit_score_of(member=request.member)
-        return Response(self.Output({
-            "score": str(score.score), "rating": score.rating, "can_vote": score.can_vote,
-            "credits": format_amount(score.credits), "debits": format_amount(score.debits),
-        }).data)
+        return Response(
+            self.Output(
+                {
+                    "score": str(score.score),
+                    "rating": score.rating,
+                    "can_vote": score.can_vote,
+                    "credits": format_amount(score.credits),
+                    "debits": format_amount(score.debits),
+                }
+            ).data
+        )

@@ -15,8 +15,9 @@ from ledger.models import Conflict, Entry, Head, Ticket
 from ledger.services import archive, motions
 
 
-def _as_member(admin_: admin.ModelAdmin, request: HttpRequest, community: Community,
-               act: Callable[[Member], str]) -> None:
+def _as_member(
+    admin_: admin.ModelAdmin, request: HttpRequest, community: Community, act: Callable[[Member], str]
+) -> None:
     """Run ``act`` as the signed-in login's own membership in ``community``; report the outcome."""
     member = selectors.membership_for_user(user=request.user, community=community)
     if member is None:
@@ -39,8 +40,12 @@ class HeadAdmin(ReadOnlyAdmin):
     @admin.action(description="Request an audit of the selected communities' books (needs a second)")
     def request_audit(self, request: HttpRequest, queryset: QuerySet[Head]) -> None:
         for head in queryset:
-            _as_member(self, request, head.community, lambda member: (
-                f"audit ticket {motions.audit_request(member=member).number} awaits a second member."))
+            _as_member(
+                self,
+                request,
+                head.community,
+                lambda member: f"audit ticket {motions.audit_request(member=member).number} awaits a second member.",
+            )
 
     @admin.action(description="Archive the live segment now")
     def archive_live_segment(self, request: HttpRequest, queryset: QuerySet[Head]) -> None:
@@ -69,11 +74,38 @@ class ConflictInline(ReadOnlyInline):
 
 @admin.register(Ticket)
 class TicketAdmin(ReadOnlyAdmin):
-    list_display = ["number", "community", "kind", "state", "worker", "percent", "entries_checked", "requested_by",
-                    "seconded_by", "created_at", "finished_at"]
+    list_display = [
+        "number",
+        "community",
+        "kind",
+        "state",
+        "worker",
+        "percent",
+        "entries_checked",
+        "requested_by",
+        "seconded_by",
+        "created_at",
+        "finished_at",
+    ]
     list_filter = [("community", admin.RelatedOnlyFieldListFilter), "kind", "state"]
-    fields = ["number", "community", "kind", "state", "worker", "percent", "entries_checked", "requested_by",
-              "seconded_by", "conflict", "option", "report", "attempts", "lease_until", "created_at", "finished_at"]
+    fields = [
+        "number",
+        "community",
+        "kind",
+        "state",
+        "worker",
+        "percent",
+        "entries_checked",
+        "requested_by",
+        "seconded_by",
+        "conflict",
+        "option",
+        "report",
+        "attempts",
+        "lease_until",
+        "created_at",
+        "finished_at",
+    ]
     readonly_fields = fields
     list_select_related = ["community", "requested_by", "seconded_by"]
     inlines = [ConflictInline]
@@ -103,8 +135,14 @@ class TicketAdmin(ReadOnlyAdmin):
     @admin.action(description="Second the selected tickets (as your membership in their community)")
     def second(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         for ticket in queryset.select_related("community"):
-            _as_member(self, request, ticket.community, lambda member, number=ticket.number: (
-                f"ticket {motions.ticket_second(member=member, number=number).number} is seconded and queued."))
+            _as_member(
+                self,
+                request,
+                ticket.community,
+                lambda member, number=ticket.number: (
+                    f"ticket {motions.ticket_second(member=member, number=number).number} is seconded and queued."
+                ),
+            )
 
 
 @admin.register(Conflict)
@@ -118,9 +156,15 @@ class ConflictAdmin(ReadOnlyAdmin):
 
     def _resolve(self, request: HttpRequest, queryset: QuerySet[Conflict], option_id: str) -> None:
         for conflict in queryset.select_related("community"):
-            _as_member(self, request, conflict.community, lambda member, pk=conflict.pk: (
-                f"resolve ticket {motions.resolve_request(member=member, conflict_id=pk, option_id=option_id).number} "
-                f"for conflict {pk} awaits a second member."))
+            _as_member(
+                self,
+                request,
+                conflict.community,
+                lambda member, pk=conflict.pk: (
+                    f"resolve ticket {motions.resolve_request(member=member, conflict_id=pk, option_id=option_id).number} "
+                    f"for conflict {pk} awaits a second member."
+                ),
+            )
 
     @admin.action(description="Resolve: restore the record (needs a second)")
     def resolve_restore(self, request: HttpRequest, queryset: QuerySet[Conflict]) -> None:

@@ -44,8 +44,12 @@ class PublicRecordsApi(ApiView):
         next = serializers.URLField(allow_null=True)
 
     @extend_schema(
-        responses=Output, summary="The community's public records, oldest first (no sign-in)",
-        parameters=[LIMIT_PARAMETER, OpenApiParameter("after", number_schema(minimum=0), description="Start after this receipt id.")],
+        responses=Output,
+        summary="The community's public records, oldest first (no sign-in)",
+        parameters=[
+            LIMIT_PARAMETER,
+            OpenApiParameter("after", number_schema(minimum=0), description="Start after this receipt id."),
+        ],
     )
     def get(self, request: Request) -> Response:
         limit = page_limit(request)
@@ -61,8 +65,12 @@ class ReceiptOutput(serializers.Serializer):
     member_signature = serializers.CharField(help_text="ECDSA P-256 over the text, hex")
     server_signature = serializers.CharField(help_text="Ed25519 over the text and member signature, hex")
     member_public_key = serializers.CharField(help_text="The receipt key that signed, compressed P-256, hex")
-    identity_public_key = serializers.CharField(help_text="The source member's identity key that certified it, or empty")
-    key_certificate = serializers.CharField(help_text="ECDSA by identity_public_key over receipt-key|identity|member key, hex")
+    identity_public_key = serializers.CharField(
+        help_text="The source member's identity key that certified it, or empty"
+    )
+    key_certificate = serializers.CharField(
+        help_text="ECDSA by identity_public_key over receipt-key|identity|member key, hex"
+    )
     server_public_key = serializers.CharField()
     type = serializers.CharField()
     utc = serializers.CharField()
@@ -85,13 +93,20 @@ class ReceiptsApi(MemberLedgerApi):
         next = serializers.URLField(allow_null=True)
 
     @extend_schema(
-        responses=Output, operation_id="c_api_user_receipts_list", summary="My signed receipts, newest first",
-        parameters=[LIMIT_PARAMETER, OpenApiParameter("before", number_schema(), description="Start before this receipt id.")],
+        responses=Output,
+        operation_id="c_api_user_receipts_list",
+        summary="My signed receipts, newest first",
+        parameters=[
+            LIMIT_PARAMETER,
+            OpenApiParameter("before", number_schema(), description="Start before this receipt id."),
+        ],
     )
     def get(self, request: Request) -> Response:
         limit = page_limit(request)
         before = query_number(request, "before")
-        receipts, next_url = _page(request, selectors.receipts_page(account=self.account, before=before, limit=limit + 1), limit, "before")
+        receipts, next_url = _page(
+            request, selectors.receipts_page(account=self.account, before=before, limit=limit + 1), limit, "before"
+        )
         return Response(self.Output({"receipts": receipts, "next": next_url}).data)
 
 
@@ -124,8 +139,10 @@ class VerifyApi(MemberLedgerApi):
         receipt = data.validated_data["receipt"]
         try:
             receipt_id, valid = selectors.receipt_verify(
-                community=request.community, text=receipt.text,
-                member_signature=receipt.member_signature, server_signature=receipt.server_signature,
+                community=request.community,
+                text=receipt.text,
+                member_signature=receipt.member_signature,
+                server_signature=receipt.server_signature,
             )
         except ValueError as exc:
             raise ReceiptMalformed(f"This is not a receipt: {exc}") from None

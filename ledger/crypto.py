@@ -64,6 +64,7 @@ def position(community_id: int, receipt_id: int, kind: str = "entry") -> bytes:
 
 # --- accounts' signing keys (held by the server, for accounts without an identity key) ---------
 
+
 def new_account_key(account_id: int) -> tuple[str, bytes]:
     """A fresh P-256 key: its compressed public key (hex) and its private key sealed for storage."""
     private = p256.new_key()

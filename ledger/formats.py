@@ -12,7 +12,7 @@ server_signature)`` with the signatures in hex. AMOUNT has 6 decimal places.
 """
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 GENESIS = "0" * 64
@@ -39,7 +39,9 @@ class Entry(NamedTuple):
         return receipt_text(self.utc, self.source, self.destination, self.amount, previous_hash, self.receipt_id)
 
 
-def receipt_text(utc: str, source: str, destination: str, amount: str, previous_hash: str, receipt_id: int | str) -> str:
+def receipt_text(
+    utc: str, source: str, destination: str, amount: str, previous_hash: str, receipt_id: int | str
+) -> str:
     return f"{utc}|{source}|{destination}|{amount}|{previous_hash}|{receipt_id}"
 
 
@@ -94,7 +96,7 @@ def parse_receipt(text: str) -> Receipt:
 
 
 def utc_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def amount_text(micro: int) -> str:
@@ -111,10 +113,21 @@ def amount_micro(text: str) -> int:
     return int(text.replace(".", "", 1))
 
 
-def chain_input(previous_hash: str, type_: str, utc: str, source: str, destination: str, amount: str,
-                receipt_id: int | str, receipt_hash: str) -> bytes:
+def chain_input(
+    previous_hash: str,
+    type_: str,
+    utc: str,
+    source: str,
+    destination: str,
+    amount: str,
+    receipt_id: int | str,
+    receipt_hash: str,
+) -> bytes:
     """What an entry's LEDGER_HASH is the SHA-256 of."""
-    return bytes.fromhex(previous_hash) + f"{type_}|{utc}|{source}|{destination}|{amount}|{receipt_id}|{receipt_hash}".encode()
+    return (
+        bytes.fromhex(previous_hash)
+        + f"{type_}|{utc}|{source}|{destination}|{amount}|{receipt_id}|{receipt_hash}".encode()
+    )
 
 
 def chain_hash(*entry_fields) -> str:

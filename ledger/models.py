@@ -45,7 +45,9 @@ class HeadQuerySet(models.QuerySet):
         if connection.features.has_select_for_update:
             lock = " FOR UPDATE"
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {', '.join(self.FIELDS)} FROM {table} WHERE community_id = %s{lock}", [community_id])
+            cursor.execute(
+                f"SELECT {', '.join(self.FIELDS)} FROM {table} WHERE community_id = %s{lock}", [community_id]
+            )
             row = cursor.fetchone()
         return None if row is None else self.model(community_id=community_id, **dict(zip(self.FIELDS, row)))
 
@@ -149,7 +151,12 @@ class Entry(models.Model):
     member_signature = models.BinaryField(blank=True)
     server_signature = models.BinaryField(blank=True)
     receipt_key = models.ForeignKey(
-        IdentityKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False,
+        IdentityKey,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
         help_text="The identity key whose receipt key signed; empty: the account's own key (AccountKey)",
     )
 

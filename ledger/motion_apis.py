@@ -103,7 +103,9 @@ class ResolveApi(ApiView):
         conflict_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
         option_id = TextField(max_length=32)
 
-    @extend_schema(request=Input, responses={201: TicketOutput}, summary="Move a conflict's resolution (needs a second)")
+    @extend_schema(
+        request=Input, responses={201: TicketOutput}, summary="Move a conflict's resolution (needs a second)"
+    )
     def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)

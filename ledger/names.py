@@ -33,8 +33,9 @@ def signing_keys(entries: Iterable[tuple[int, int | None]]) -> dict[tuple[int, i
         ).values_list("pk", "receipt_public_key", "public_key", "receipt_certificate")
     }
     own = dict(
-        AccountKey.objects.filter(account_id__in={source for source, key in entries if key is None})
-        .values_list("pk", "public_key")
+        AccountKey.objects.filter(account_id__in={source for source, key in entries if key is None}).values_list(
+            "pk", "public_key"
+        )
     )
     return {
         (source, key): by_identity_key[key] if key is not None else SigningKey(own.get(source, ""))

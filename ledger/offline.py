@@ -20,8 +20,16 @@ from ledger import formats
 
 
 def receipt_problem(
-    text: str, member_signature: bytes, server_signature: bytes, *, member_key: str, server_key: str,
-    record: formats.Record | None, previous: formats.Record | None, identity_key: str = "", certificate: bytes = b"",
+    text: str,
+    member_signature: bytes,
+    server_signature: bytes,
+    *,
+    member_key: str,
+    server_key: str,
+    record: formats.Record | None,
+    previous: formats.Record | None,
+    identity_key: str = "",
+    certificate: bytes = b"",
 ) -> str | None:
     """Why a receipt does not hold against its record and the one before it (None when it holds).
 
@@ -37,7 +45,9 @@ def receipt_problem(
         return "member signature invalid"
     if certificate and not signatures.receipt_key_certified(identity_key, member_key, certificate):
         return "receipt key not certified by the member's identity key"
-    if not signatures.server_signature_valid(server_key, server_signature, formats.server_signed_bytes(text, member_signature)):
+    if not signatures.server_signature_valid(
+        server_key, server_signature, formats.server_signed_bytes(text, member_signature)
+    ):
         return "server signature invalid"
     if formats.receipt_hash(text, member_signature, server_signature) != record.receipt_hash:
         return "receipt hash differs from the public record"
@@ -73,9 +83,14 @@ def verify(document: dict, record_lines: list[str]) -> tuple[list[tuple[object, 
             server_key = item.get("server_public_key") or document["server_public_key"]
             position = int(item["receipt_id"])
             problem = receipt_problem(
-                item["text"], member_signature, server_signature, member_key=item["member_public_key"],
-                identity_key=item.get("identity_public_key", ""), certificate=bytes.fromhex(item.get("key_certificate", "")),
-                server_key=server_key, record=records[position] if 0 <= position < len(records) else None,
+                item["text"],
+                member_signature,
+                server_signature,
+                member_key=item["member_public_key"],
+                identity_key=item.get("identity_public_key", ""),
+                certificate=bytes.fromhex(item.get("key_certificate", "")),
+                server_key=server_key,
+                record=records[position] if 0 <= position < len(records) else None,
                 previous=records[position - 1] if 0 < position <= len(records) else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -90,7 +105,9 @@ def report(results: list[tuple[object, str | None]], chain: str | None, out=sys.
     if chain:
         lines.append(f"records: {chain}")
     bad = sum(1 for _, problem in results if problem)
-    lines.append(f"{len(results) - bad} of {len(results)} receipts verified" + ("; records file invalid" if chain else ""))
+    lines.append(
+        f"{len(results) - bad} of {len(results)} receipts verified" + ("; records file invalid" if chain else "")
+    )
     out.write("".join(f"{line}\n" for line in lines))
     return 1 if bad or chain else 0
 

@@ -27,7 +27,11 @@ def ledger_state(community_id: int, *, account_id: int | None = None) -> formats
 
 def trustline_state(community_id: int) -> formats.State:
     """The same shape from the trustlines themselves (what the ledger must agree with)."""
-    rows = list(Trustline.objects.filter(community_id=community_id).exclude(balance=0).values_list("low_id", "high_id", "balance"))
+    rows = list(
+        Trustline.objects.filter(community_id=community_id)
+        .exclude(balance=0)
+        .values_list("low_id", "high_id", "balance")
+    )
     names = account_names({pk for low, high, _ in rows for pk in (low, high)})
     state: formats.State = {}
     for low, high, balance in rows:

@@ -48,5 +48,7 @@ def state_after(community_id: int, segment: int, ciphers: dict) -> formats.State
 
 def open_state(archive: Archive, ciphers: dict) -> bytes:
     return sealing.unseal(
-        ciphers[archive.sealing_key_id], bytes(archive.sealed_state), crypto.position(archive.community_id, archive.segment, "state")
+        ciphers[archive.sealing_key_id],
+        bytes(archive.sealed_state),
+        crypto.position(archive.community_id, archive.segment, "state"),
     )

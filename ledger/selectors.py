@@ -36,8 +36,9 @@ def _receipts(entries: list[Entry], *, account: Account | None = None) -> list[d
         return []
     community_id = entries[0].community_id
     previous = dict(
-        Entry.objects.filter(community_id=community_id, receipt_id__in=[e.receipt_id - 1 for e in entries])
-        .values_list("receipt_id", "record")
+        Entry.objects.filter(community_id=community_id, receipt_id__in=[e.receipt_id - 1 for e in entries]).values_list(
+            "receipt_id", "record"
+        )
     )
     names = account_names({e.source_id for e in entries} | {e.destination_id for e in entries})
     keys = signing_keys((e.source_id, e.receipt_key_id) for e in entries)
@@ -51,23 +52,25 @@ def _receipts(entries: list[Entry], *, account: Account | None = None) -> list[d
         )
         out = account is None or entry.source_id == account.pk
         key = keys[entry.source_id, entry.receipt_key_id]
-        receipts.append({
-            "receipt_id": entry.receipt_id,
-            "text": text,
-            "member_signature": bytes(entry.member_signature).hex(),
-            "server_signature": bytes(entry.server_signature).hex(),
-            "member_public_key": key.public_key,
-            "identity_public_key": key.identity_public_key,
-            "key_certificate": key.certificate.hex(),
-            "server_public_key": server_key,
-            "type": record.type,
-            "utc": record.utc,
-            "amount": record.amount,
-            "direction": "out" if out else "in",
-            "counterpart": (entry.destination if out else entry.source).name,
-            "payment": entry.payment_id,
-            "record": entry.record,
-        })
+        receipts.append(
+            {
+                "receipt_id": entry.receipt_id,
+                "text": text,
+                "member_signature": bytes(entry.member_signature).hex(),
+                "server_signature": bytes(entry.server_signature).hex(),
+                "member_public_key": key.public_key,
+                "identity_public_key": key.identity_public_key,
+                "key_certificate": key.certificate.hex(),
+                "server_public_key": server_key,
+                "type": record.type,
+                "utc": record.utc,
+                "amount": record.amount,
+                "direction": "out" if out else "in",
+                "counterpart": (entry.destination if out else entry.source).name,
+                "payment": entry.payment_id,
+                "record": entry.record,
+            }
+        )
     return receipts
 
 
@@ -104,7 +107,9 @@ def balance_rows(*, account: Account) -> list[dict]:
     return rows
 
 
-def receipt_verify(*, community: Community, text: str, member_signature: bytes, server_signature: bytes) -> tuple[int, bool]:
+def receipt_verify(
+    *, community: Community, text: str, member_signature: bytes, server_signature: bytes
+) -> tuple[int, bool]:
     """``(receipt_id, valid)``: the receipt is the one the ledger holds, and both signatures hold.
 
     Raises ValueError when ``text`` is not a receipt.
@@ -112,16 +117,24 @@ def receipt_verify(*, community: Community, text: str, member_signature: bytes, 
     receipt_id = parse_receipt(text).receipt_id
     entry = (
         Entry.objects.filter(community=community, receipt_id=receipt_id, source__isnull=False)
-        .select_related("source__member", "destination__member").first()
+        .select_related("source__member", "destination__member")
+        .first()
     )
     if entry is None:
         return receipt_id, False
     rebuilt = _receipts([entry])[0]
-    previous = Entry.objects.filter(community=community, receipt_id=receipt_id - 1).values_list("record", flat=True).first()
+    previous = (
+        Entry.objects.filter(community=community, receipt_id=receipt_id - 1).values_list("record", flat=True).first()
+    )
     problem = receipt_problem(
-        text, member_signature, server_signature, member_key=rebuilt["member_public_key"],
-        identity_key=rebuilt["identity_public_key"], certificate=bytes.fromhex(rebuilt["key_certificate"]),
-        server_key=rebuilt["server_public_key"], record=parse_record(entry.record),
+        text,
+        member_signature,
+        server_signature,
+        member_key=rebuilt["member_public_key"],
+        identity_key=rebuilt["identity_public_key"],
+        certificate=bytes.fromhex(rebuilt["key_certificate"]),
+        server_key=rebuilt["server_public_key"],
+        record=parse_record(entry.record),
         previous=parse_record(previous) if previous else None,
     )
     return receipt_id, problem is None and text == rebuilt["text"]

@@ -26,8 +26,17 @@ from trust.models import Account
 PROGRESS_EVERY = 5000
 Progress = Callable[[int, int], None]  # (entries checked, percent)
 ARCHIVE = Entry.Type.ARCHIVE.value
-COLUMNS = ("receipt_id", "segment", "record", "sealed", "sealing_key_id", "source_id", "destination_id",
-           "member_signature", "server_signature")
+COLUMNS = (
+    "receipt_id",
+    "segment",
+    "record",
+    "sealed",
+    "sealing_key_id",
+    "source_id",
+    "destination_id",
+    "member_signature",
+    "server_signature",
+)
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,12 @@ def _well_formed(walk: _Walk, ciphers: dict, names: dict) -> Callable[[tuple], b
     ``_check_entry`` and returns True; anything else (archive entries, any doubt) returns False and
     is left to ``_check_entry``, which names what is wrong. Measured by ``bench/ledger.py``."""
     community_id, archive = walk.community_id, ARCHIVE
-    unseal, position, chain_hash, receipt_hash = sealing.unseal, crypto.position, formats.chain_hash, formats.receipt_hash
+    unseal, position, chain_hash, receipt_hash = (
+        sealing.unseal,
+        crypto.position,
+        formats.chain_hash,
+        formats.receipt_hash,
+    )
 
     def check(row: tuple) -> bool:
         receipt_id, segment, record, sealed, key_id, source_id, destination_id, member_sig, server_sig = row
@@ -122,9 +136,13 @@ def _well_formed(walk: _Walk, ciphers: dict, names: dict) -> Callable[[tuple], b
         type_, utc, source, destination, amount, ledger_hash, text_id, entry_receipt_hash = entry
         previous = walk.previous
         if not (
-            type_ != archive and text_id == str(receipt_id) and record == entry.record()
-            and names.get(source_id) == source and names.get(destination_id) == destination
-            and ledger_hash == chain_hash(previous, type_, utc, source, destination, amount, text_id, entry_receipt_hash)
+            type_ != archive
+            and text_id == str(receipt_id)
+            and record == entry.record()
+            and names.get(source_id) == source
+            and names.get(destination_id) == destination
+            and ledger_hash
+            == chain_hash(previous, type_, utc, source, destination, amount, text_id, entry_receipt_hash)
             and entry_receipt_hash == receipt_hash(entry.receipt(previous), member_sig, server_sig)
         ):
             return False
@@ -149,7 +167,9 @@ def _check_entry(walk: _Walk, row: tuple, ciphers: dict, names: dict, archives: 
         add("entry_sealed_invalid", "The sealed entry does not open (changed or moved).", receipt_id=receipt_id)
         line = None
     try:
-        entry = formats.parse_entry(line) if line is not None else _from_record(record, names, source_id, destination_id)
+        entry = (
+            formats.parse_entry(line) if line is not None else _from_record(record, names, source_id, destination_id)
+        )
     except ValueError as exc:
         add("entry_unparsable", f"The entry does not parse: {exc}.", receipt_id=receipt_id)
         return
@@ -158,8 +178,16 @@ def _check_entry(walk: _Walk, row: tuple, ciphers: dict, names: dict, archives: 
             add("receipt_id_mismatch", f"The entry says receipt {entry.receipt_id}.", receipt_id=receipt_id)
         if record != entry.record():
             add("record_mismatch", "The public record differs from the entry.", receipt_id=receipt_id)
-    expected = formats.chain_hash(walk.previous, entry.type, entry.utc, entry.source, entry.destination, entry.amount,
-                                  entry.receipt_id, entry.receipt_hash)
+    expected = formats.chain_hash(
+        walk.previous,
+        entry.type,
+        entry.utc,
+        entry.source,
+        entry.destination,
+        entry.amount,
+        entry.receipt_id,
+        entry.receipt_hash,
+    )
     if expected != entry.ledger_hash:
         add("chain_broken", "The ledger hash does not follow from the previous entry.", receipt_id=receipt_id)
     if entry.type == ARCHIVE:
@@ -169,11 +197,17 @@ def _check_entry(walk: _Walk, row: tuple, ciphers: dict, names: dict, archives: 
     else:
         receipt = entry.receipt(walk.previous)
         if formats.receipt_hash(receipt, bytes(member_sig), bytes(server_sig)) != entry.receipt_hash:
-            add("receipt_hash_mismatch", "The stored receipt and signatures do not hash to the receipt hash.",
-                receipt_id=receipt_id)
+            add(
+                "receipt_hash_mismatch",
+                "The stored receipt and signatures do not hash to the receipt hash.",
+                receipt_id=receipt_id,
+            )
         if names.get(source_id, "") != entry.source or names.get(destination_id, "") != entry.destination:
-            add("accounts_mismatch", "The entry's accounts differ from the accounts it is filed under.",
-                receipt_id=receipt_id)
+            add(
+                "accounts_mismatch",
+                "The entry's accounts differ from the accounts it is filed under.",
+                receipt_id=receipt_id,
+            )
         try:
             formats.state_move(walk.state, entry.source, entry.destination, formats.amount_micro(entry.amount))
         except ValueError:
@@ -191,8 +225,16 @@ def _from_record(record: str, names: dict, source_id: int | None, destination_id
     if len(fields) != 6:
         raise ValueError("the entry does not open and its record has not 6 fields")
     type_, utc, receipt_id, amount, ledger_hash, receipt_hash = fields
-    return formats.Entry(type_, utc, names.get(source_id, ""), names.get(destination_id, ""), amount, ledger_hash,
-                         int(receipt_id), receipt_hash)
+    return formats.Entry(
+        type_,
+        utc,
+        names.get(source_id, ""),
+        names.get(destination_id, ""),
+        amount,
+        ledger_hash,
+        int(receipt_id),
+        receipt_hash,
+    )
 
 
 def _close_segment(walk: _Walk, entry: formats.Entry, archives: dict) -> None:
@@ -200,11 +242,17 @@ def _close_segment(walk: _Walk, entry: formats.Entry, archives: dict) -> None:
     segment, last = walk.segment, entry.receipt_id - 1
     archive = archives.get(segment)
     if archive is None:
-        walk.add("archive_missing", f"No archive closes segment {segment}.", receipt_id=entry.receipt_id, segment=segment)
+        walk.add(
+            "archive_missing", f"No archive closes segment {segment}.", receipt_id=entry.receipt_id, segment=segment
+        )
     else:
         if entry.receipt_hash != archive.archive_hash:
-            walk.add("archive_entry_mismatch", f"The archive entry does not name segment {segment}'s archive hash.",
-                     receipt_id=entry.receipt_id, segment=segment)
+            walk.add(
+                "archive_entry_mismatch",
+                f"The archive entry does not name segment {segment}'s archive hash.",
+                receipt_id=entry.receipt_id,
+                segment=segment,
+            )
         _check_archive(walk, archive, last)
     walk.segment, walk.segment_first, walk.leaves = segment + 1, entry.receipt_id, []
 
@@ -216,8 +264,10 @@ def _check_archive(walk: _Walk, archive: Archive, last: int) -> None:
         walk.add(code, f"Archive of segment {segment}: {description}", segment=segment)
 
     if (archive.first_receipt_id, archive.last_receipt_id) != (walk.segment_first, last):
-        add("archive_range_mismatch", f"it covers {archive.first_receipt_id}-{archive.last_receipt_id}, "
-                                      f"the chain {walk.segment_first}-{last}.")
+        add(
+            "archive_range_mismatch",
+            f"it covers {archive.first_receipt_id}-{archive.last_receipt_id}, the chain {walk.segment_first}-{last}.",
+        )
     if walk.leaves is not None and formats.merkle_root(walk.leaves) != archive.merkle_root:
         add("archive_merkle_mismatch", "its merkle root is not that of the segment's entries.")
     if archive.ledger_hash != walk.previous:
@@ -231,16 +281,23 @@ def _check_archive(walk: _Walk, archive: Archive, last: int) -> None:
     else:
         if walk.leaves is not None and state != replayed:
             add("archive_state_mismatch", "its state differs from the replayed state.")
-    digest = archive_hash(segment=segment, first=archive.first_receipt_id, last=archive.last_receipt_id,
-                          ledger_hash=archive.ledger_hash, merkle_root=archive.merkle_root, state=state)
+    digest = archive_hash(
+        segment=segment,
+        first=archive.first_receipt_id,
+        last=archive.last_receipt_id,
+        ledger_hash=archive.ledger_hash,
+        merkle_root=archive.merkle_root,
+        state=state,
+    )
     if not macs.same(digest, archive.archive_hash):
         add("archive_hash_mismatch", "its hash does not match its contents.")
 
 
 def _check_end(walk: _Walk, archives: dict) -> None:
     for segment in sorted(s for s in archives if s >= walk.segment):
-        walk.add("archive_without_entry", f"The archive of segment {segment} has no archive entry after it.",
-                 segment=segment)
+        walk.add(
+            "archive_without_entry", f"The archive of segment {segment} has no archive entry after it.", segment=segment
+        )
     head = Head.objects.filter(community_id=walk.community_id).first()
     last_id = walk.next_id - 1 if walk.next_id else None
     if head is None:
@@ -259,6 +316,7 @@ def _check_end(walk: _Walk, archives: dict) -> None:
 
 
 # --- one receipt, as a member holds it -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -282,10 +340,13 @@ def receipt_check(community_id: int, receipt: Receipt) -> list[Finding]:
     """A receipt's two signatures, and that the ledger holds it at its receipt id."""
     receipt_id = receipt.receipt_id
     if len(receipt.text.split("|")) != 6 or receipt_id is None:
-        return [Finding("receipt_malformed", "The receipt is not UTC|SOURCE|DESTINATION|AMOUNT|LEDGER_HASH|RECEIPT_ID.")]
+        return [
+            Finding("receipt_malformed", "The receipt is not UTC|SOURCE|DESTINATION|AMOUNT|LEDGER_HASH|RECEIPT_ID.")
+        ]
     row = (
         Entry.objects.filter(community_id=community_id, receipt_id=receipt_id)
-        .values_list("record", "source_id", "receipt_key_id").first()
+        .values_list("record", "source_id", "receipt_key_id")
+        .first()
     )
     signed = formats.server_signed_bytes(receipt.text, receipt.member_signature)
     server_signed = signatures.server_signature_valid(server_public_key_hex(), receipt.server_signature, signed)
@@ -300,8 +361,14 @@ def receipt_check(community_id: int, receipt: Receipt) -> list[Finding]:
     key = signing_keys([(source_id, receipt_key_id)])[source_id, receipt_key_id]
     if not p256.signature_valid(key.public_key, receipt.member_signature, receipt.text.encode()):
         findings.append(Finding("member_signature_invalid", "The member's signature does not verify.", receipt_id))
-    elif key.certificate and not signatures.receipt_key_certified(key.identity_public_key, key.public_key, key.certificate):
-        findings.append(Finding("receipt_key_uncertified", "The member's identity key did not certify the key that signed.", receipt_id))
+    elif key.certificate and not signatures.receipt_key_certified(
+        key.identity_public_key, key.public_key, key.certificate
+    ):
+        findings.append(
+            Finding(
+                "receipt_key_uncertified", "The member's identity key did not certify the key that signed.", receipt_id
+            )
+        )
     if not server_signed:
         findings.append(Finding("server_signature_invalid", "The server's signature does not verify.", receipt_id))
     digest = formats.receipt_hash(receipt.text, receipt.member_signature, receipt.server_signature)
@@ -312,8 +379,11 @@ def receipt_check(community_id: int, receipt: Receipt) -> list[Finding]:
 
 def record_check(community_id: int, receipt_id: int) -> list[Finding]:
     """One public record against its sealed entry."""
-    row = Entry.objects.filter(community_id=community_id, receipt_id=receipt_id).values_list(
-        "record", "sealed", "sealing_key_id").first()
+    row = (
+        Entry.objects.filter(community_id=community_id, receipt_id=receipt_id)
+        .values_list("record", "sealed", "sealing_key_id")
+        .first()
+    )
     if row is None:
         return [Finding("record_unknown", f"The ledger has no record {receipt_id + 1}.", receipt_id)]
     opened = opened_entry(community_id, receipt_id, row[1], row[2])
@@ -327,6 +397,8 @@ def record_check(community_id: int, receipt_id: int) -> list[Finding]:
 def opened_entry(community_id: int, receipt_id: int, sealed: bytes, sealing_key_id: int) -> formats.Entry | None:
     try:
         cipher = openers(community_id)[sealing_key_id]
-        return formats.parse_entry(sealing.unseal(cipher, bytes(sealed), crypto.position(community_id, receipt_id)).decode())
+        return formats.parse_entry(
+            sealing.unseal(cipher, bytes(sealed), crypto.position(community_id, receipt_id)).decode()
+        )
     except (InvalidTag, KeyError, UnicodeDecodeError, ValueError):
         return None

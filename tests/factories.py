@@ -32,7 +32,10 @@ class MemberFactory(factory.django.DjangoModelFactory):
 
     community = factory.SubFactory(CommunityFactory)
     handle = factory.Sequence(lambda n: f"member-{n}")
-    user = factory.SubFactory(UserFactory, username=factory.LazyAttribute(lambda o: f"{o.factory_parent.handle}@{o.factory_parent.community.slug}"))
+    user = factory.SubFactory(
+        UserFactory,
+        username=factory.LazyAttribute(lambda o: f"{o.factory_parent.handle}@{o.factory_parent.community.slug}"),
+    )
     role = Member.Role.MEMBER
 
     @factory.post_generation

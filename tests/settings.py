@@ -7,9 +7,9 @@ os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("SERVER_KEY", "5e" * 32)  # tests only
 os.environ.setdefault("LEDGER_KEY", "1e" * 32)  # tests only
 
-from config.settings import *  # noqa: E402,F403
-from config.settings import _database  # noqa: E402
-from tests.services import postgres_url, redis_url  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import _database
+from tests.services import postgres_url, redis_url
 
 TEST_POSTGRES_URL = postgres_url()
 TEST_REDIS_URL = redis_url()

@@ -19,7 +19,16 @@ class AccountAdmin(ReadOnlyAdmin):
 
 @admin.register(Trustline)
 class TrustlineAdmin(CommunityScopedAdmin):
-    list_display = ["__str__", "community", "low_name", "high_name", "credit_from_low", "credit_from_high", "owed", "closed_at"]
+    list_display = [
+        "__str__",
+        "community",
+        "low_name",
+        "high_name",
+        "credit_from_low",
+        "credit_from_high",
+        "owed",
+        "closed_at",
+    ]
     list_filter = [("community", admin.RelatedOnlyFieldListFilter), ("closed_at", admin.EmptyFieldListFilter)]
     search_fields = ["low__member__handle", "high__member__handle"]
     list_select_related = ["community", "low__member", "high__member"]

@@ -10,8 +10,12 @@ from trust.services import accounts
 UNIT = 1_000_000
 # (creditor, debtor, credit): bob trusts alice for 100, so alice can pay bob up to 100, and so on.
 DEMO_CREDIT = [
-    ("bob", "alice", 100), ("carol", "bob", 100), ("dave", "carol", 100),
-    ("alice", "bob", 50), ("bob", "carol", 50), ("carol", "dave", 50),
+    ("bob", "alice", 100),
+    ("carol", "bob", 100),
+    ("dave", "carol", 100),
+    ("alice", "bob", 50),
+    ("bob", "carol", 50),
+    ("carol", "dave", 50),
 ]
 
 

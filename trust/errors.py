@@ -31,7 +31,9 @@ class InsufficientCapacity(RoutingError):
     code = "insufficient_capacity"
 
     def __init__(self, message: str, *, max_sendable: int) -> None:
-        super().__init__(f"{message} At most {format_amount(max_sendable)} can be sent.", max_sendable=format_amount(max_sendable))
+        super().__init__(
+            f"{message} At most {format_amount(max_sendable)} can be sent.", max_sendable=format_amount(max_sendable)
+        )
         self.max_sendable = max_sendable
 
 

@@ -34,7 +34,9 @@ class Account(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["community"], condition=Q(kind="commons"), name="one_commons_per_community"),
+            models.UniqueConstraint(
+                fields=["community"], condition=Q(kind="commons"), name="one_commons_per_community"
+            ),
             models.CheckConstraint(
                 condition=Q(kind="commons", member__isnull=True) | Q(kind="member", member__isnull=False),
                 name="account_kind_matches_member",
@@ -171,7 +173,11 @@ class Payment(models.Model):
     preimage = models.CharField(max_length=64, blank=True, help_text="Revealed by the payee side at settlement")
     deadline = models.DateTimeField(null=True, blank=True)
     related = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="followups",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followups",
         help_text="The payment a return or refund gives back.",
     )
     created_at = models.DateTimeField(default=timezone.now)

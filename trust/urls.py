@@ -18,7 +18,11 @@ urlpatterns = [
     path("user/payments", apis.PaymentsApi.as_view(), name="payments"),
     path("user/payments/<int:payment_id>", apis.PaymentDetailApi.as_view(), name="payment-detail"),
     *(
-        path(f"user/payments/<int:payment_id>/{action}", apis.PaymentActionApi.as_view(action=action), name=f"payment-{action}")
+        path(
+            f"user/payments/<int:payment_id>/{action}",
+            apis.PaymentActionApi.as_view(action=action),
+            name=f"payment-{action}",
+        )
         for action in ACTIONS
     ),
 ]

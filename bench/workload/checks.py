@@ -97,7 +97,9 @@ def trustline_views(run: Run) -> Check:
             if other is None:
                 problems.append(f"{mine} sees a line with {theirs}, who does not see it")
             elif (micro(row["balance"]), row["limit_out"], row["limit_in"]) != (
-                -micro(other["balance"]), other["limit_in"], other["limit_out"]
+                -micro(other["balance"]),
+                other["limit_in"],
+                other["limit_out"],
             ):
                 problems.append(f"{mine}~{theirs}: {mine} sees {row}, {theirs} sees {other}")
         if replayed[mine] != rows:
@@ -107,9 +109,12 @@ def trustline_views(run: Run) -> Check:
     ).count()
     if member_lines != pairs:
         problems.append(f"the API shows {pairs} lines between members, the database holds {member_lines}")
-    return _check("trustlines: both sides' views agree", problems,
-                  f"{pairs} lines between members, each seen from both sides; ledger/balance and user/accounts "
-                  f"of {len(views)} members compared")
+    return _check(
+        "trustlines: both sides' views agree",
+        problems,
+        f"{pairs} lines between members, each seen from both sides; ledger/balance and user/accounts "
+        f"of {len(views)} members compared",
+    )
 
 
 def balances_sum_to_zero(run: Run) -> Check:
@@ -133,9 +138,12 @@ def balances_sum_to_zero(run: Run) -> Check:
     if replayed != trustline_state(community.pk):
         problems.append("the ledger's replayed balances differ from the trustlines")
     moved = sum(abs(n) for n in nets.values()) / 2 / UNIT
-    return _check("balances sum to zero", problems,
-                  f"{len(nets)} accounts, nets sum to {sum(nets.values())}; {len(replayed)} non-zero lines replayed "
-                  f"from the ledger; {moved:,.2f} units owed in all")
+    return _check(
+        "balances sum to zero",
+        problems,
+        f"{len(nets)} accounts, nets sum to {sum(nets.values())}; {len(replayed)} non-zero lines replayed "
+        f"from the ledger; {moved:,.2f} units owed in all",
+    )
 
 
 def within_limits(run: Run) -> Check:
@@ -151,8 +159,11 @@ def within_limits(run: Run) -> Check:
             problems.append(f"line {line.pk} ({line.low_id}~{line.high_id}): debt {debt} over the limit {limit}")
         if debt and limit:
             most = max(most, debt / limit)
-    return _check("no balance over its credit limit", problems,
-                  f"{Trustline.objects.filter(community__slug=run.slug).count()} lines; the fullest at {most:.0%} of its limit")
+    return _check(
+        "no balance over its credit limit",
+        problems,
+        f"{Trustline.objects.filter(community__slug=run.slug).count()} lines; the fullest at {most:.0%} of its limit",
+    )
 
 
 # --- operations against what the bank holds ---------------------------------------------------------
@@ -170,7 +181,9 @@ def payments_applied_once(run: Run) -> Check:
             by_memo[op.body["memo"]].append(op)
     kinds = (Payment.Kind.PAYMENT, Payment.Kind.REQUEST)
     stored: dict[str, list[Payment]] = defaultdict(list)
-    for payment in Payment.objects.filter(community__slug=run.slug, kind__in=kinds).select_related("payer__member", "payee__member"):
+    for payment in Payment.objects.filter(community__slug=run.slug, kind__in=kinds).select_related(
+        "payer__member", "payee__member"
+    ):
         stored[payment.memo].append(payment)
     problems, tally = [], Counter()
     for memo, ops in by_memo.items():
@@ -182,8 +195,9 @@ def payments_applied_once(run: Run) -> Check:
         elif outcomes == {FAILED}:
             tally["refused"] += 1
             if applied:
-                problems.append(f"{ops[0].id} ({ops[0].kind}) was refused (attempts: {ops[0].history} {ops[0].code}) "
-                                f"but applied")
+                problems.append(
+                    f"{ops[0].id} ({ops[0].kind}) was refused (attempts: {ops[0].history} {ops[0].code}) but applied"
+                )
         else:
             tally["indeterminate"] += 1
             tally["indeterminate applied"] += bool(applied)
@@ -191,10 +205,13 @@ def payments_applied_once(run: Run) -> Check:
                 problems.append(f"{ops[0].id} ({ops[0].kind}, no definite answer) applied {len(applied)} times")
     problems += [f"payment {p.pk} (memo {p.memo!r}) matches no operation" for ps in stored.values() for p in ps]
     legs_problems, settled = _legs_problems(Payment, PaymentLeg, run.slug)
-    return _check("payments applied exactly once", problems + legs_problems,
-                  f"{tally['acknowledged']} acknowledged, {tally['refused']} refused, {tally['indeterminate']} "
-                  f"indeterminate ({tally['indeterminate applied']} of them applied); legs of {settled} settled "
-                  f"payments checked")
+    return _check(
+        "payments applied exactly once",
+        problems + legs_problems,
+        f"{tally['acknowledged']} acknowledged, {tally['refused']} refused, {tally['indeterminate']} "
+        f"indeterminate ({tally['indeterminate applied']} of them applied); legs of {settled} settled "
+        f"payments checked",
+    )
 
 
 def _acknowledged_problems(ops: list[Op], applied: list) -> list[str]:
@@ -209,9 +226,15 @@ def _acknowledged_problems(ops: list[Op], applied: list) -> list[str]:
     body_payer, body_payee = (first.member, first.body["username"])
     if first.kind == "request":
         body_payer, body_payee = body_payee, body_payer
-    if (payment.payer.name, payment.payee.name, payment.amount) != (body_payer, body_payee, micro(first.body["amount"])):
-        problems.append(f"{first.id}: payment {payment.pk} is {payment.payer.name}->{payment.payee.name} "
-                        f"{payment.amount}, not what was sent ({first.body})")
+    if (payment.payer.name, payment.payee.name, payment.amount) != (
+        body_payer,
+        body_payee,
+        micro(first.body["amount"]),
+    ):
+        problems.append(
+            f"{first.id}: payment {payment.pk} is {payment.payer.name}->{payment.payee.name} "
+            f"{payment.amount}, not what was sent ({first.body})"
+        )
     if first.kind == "pay" and payment.state != payment.State.FINALIZED:
         problems.append(f"{first.id}: acknowledged payment {payment.pk} is {payment.state}")
     return problems
@@ -232,11 +255,15 @@ def _legs_problems(Payment, PaymentLeg, slug: str) -> tuple[list[str], int]:
             continue
         settled += 1
         paid = sum(amount for sender, _, amount, purpose in mine if sender == payment.payer_id and purpose == "payment")
-        received = sum(amount for _, receiver, amount, purpose in mine if receiver == payment.payee_id and purpose == "payment")
+        received = sum(
+            amount for _, receiver, amount, purpose in mine if receiver == payment.payee_id and purpose == "payment"
+        )
         taxed = sum(amount for *_, amount, purpose in mine if purpose == "tax")
         if (paid, received, taxed) != (payment.amount, payment.amount, payment.tax + payment.fees):
-            problems.append(f"payment {payment.pk}: legs pay {paid}, deliver {received}, tax {taxed}; "
-                            f"amount {payment.amount}, tax+fees {payment.tax + payment.fees}")
+            problems.append(
+                f"payment {payment.pk}: legs pay {paid}, deliver {received}, tax {taxed}; "
+                f"amount {payment.amount}, tax+fees {payment.tax + payment.fees}"
+            )
     problems += [f"legs of payment {pk}, which does not exist" for pk in legs]
     return problems, settled
 
@@ -261,9 +288,12 @@ def status_changes(run: Run) -> Check:
         problems += _effects_problems(payment, ops)
         problems += _followup_problems(payment, followups.get(payment.pk, []))
     returned = sum(len(f) for f in followups.values())
-    return _check("status changes applied as answered", problems,
-                  f"{tally[OK]} acknowledged, {tally[FAILED]} refused, {tally[INDETERMINATE]} indeterminate; "
-                  f"{returned} declined or refunded payments sent back")
+    return _check(
+        "status changes applied as answered",
+        problems,
+        f"{tally[OK]} acknowledged, {tally[FAILED]} refused, {tally[INDETERMINATE]} indeterminate; "
+        f"{returned} declined or refunded payments sent back",
+    )
 
 
 def _effects_problems(payment, ops: list[Op]) -> list[str]:
@@ -272,8 +302,10 @@ def _effects_problems(payment, ops: list[Op]) -> list[str]:
         mine = [op for op in ops if action_of(op) == action]
         acknowledged = [op for op in mine if op.outcome == OK]
         if len(acknowledged) > 1:
-            problems.append(f"payment {payment.pk}: {action} acknowledged {len(acknowledged)} times "
-                            f"({', '.join(op.id for op in acknowledged)})")
+            problems.append(
+                f"payment {payment.pk}: {action} acknowledged {len(acknowledged)} times "
+                f"({', '.join(op.id for op in acknowledged)})"
+            )
         if acknowledged and not holds(payment):
             problems.append(f"payment {payment.pk}: {action} acknowledged ({acknowledged[0].id}) but not applied")
         if holds(payment) and not _explained(payment, action, mine):
@@ -291,17 +323,30 @@ def _explained(payment, action: str, mine: list[Op]) -> bool:
 
 def _followup_problems(payment, followups: list) -> list[str]:
     kind = {payment.PayeeStatus.DECLINE: payment.Kind.RETURN, payment.PayeeStatus.REFUND: payment.Kind.REFUND}.get(
-        payment.payee_status)
+        payment.payee_status
+    )
     if kind is None:
-        return [f"payment {payment.pk} was not declined or refunded but has followups {[f.pk for f in followups]}"] if followups else []
+        return (
+            [f"payment {payment.pk} was not declined or refunded but has followups {[f.pk for f in followups]}"]
+            if followups
+            else []
+        )
     if len(followups) != 1:
         return [f"payment {payment.pk} ({payment.get_payee_status_display()}) went back {len(followups)} times"]
     back = followups[0]
     if (back.kind, back.state, back.amount, back.payer_id, back.payee_id) != (
-        kind, payment.State.FINALIZED, payment.amount, payment.payee_id, payment.payer_id
+        kind,
+        payment.State.FINALIZED,
+        payment.amount,
+        payment.payee_id,
+        payment.payer_id,
     ):
-        return [(f"payment {payment.pk}: its {kind} {back.pk} is {back.kind} {back.state} {back.amount} "
-                 f"{back.payer_id}->{back.payee_id}")]
+        return [
+            (
+                f"payment {payment.pk}: its {kind} {back.pk} is {back.kind} {back.state} {back.amount} "
+                f"{back.payer_id}->{back.payee_id}"
+            )
+        ]
     return []
 
 
@@ -317,15 +362,22 @@ def idempotency(run: Run) -> Check:
         if op.kind in ("replay", "race"):
             replays += 1
             if (op.status, op.payment_id) != (first.status, first.payment_id):
-                problems.append(f"{op.id} replayed {first.id} (payment {first.payment_id}): answered {op.status} "
-                                f"{op.code or 'payment ' + str(op.payment_id)}")
+                problems.append(
+                    f"{op.id} replayed {first.id} (payment {first.payment_id}): answered {op.status} "
+                    f"{op.code or 'payment ' + str(op.payment_id)}"
+                )
         elif op.kind == "reuse":
             reuses += 1
             if (op.status, op.code) != (422, "idempotency_key_reused"):
-                problems.append(f"{op.id} reused the key of {first.id} with another body: answered {op.status} "
-                                f"{op.code or 'payment ' + str(op.payment_id)}")
-    return _check("Idempotency-Key honoured", problems,
-                  f"{replays} replays of acknowledged payments, {reuses} reuses of their keys with another body")
+                problems.append(
+                    f"{op.id} reused the key of {first.id} with another body: answered {op.status} "
+                    f"{op.code or 'payment ' + str(op.payment_id)}"
+                )
+    return _check(
+        "Idempotency-Key honoured",
+        problems,
+        f"{replays} replays of acknowledged payments, {reuses} reuses of their keys with another body",
+    )
 
 
 # --- the books ---------------------------------------------------------------------------------------
@@ -359,11 +411,16 @@ def ledger_entry_per_leg(run: Run) -> Check:
         found[payment_id][(source, destination, formats.amount_micro(parsed.amount), parsed.type)] += 1
     for payment_id in sorted(set(expected) | set(found)):
         if expected[payment_id] != found[payment_id]:
-            problems.append(f"payment {payment_id}: legs {dict(expected[payment_id])}, entries {dict(found[payment_id])}")
+            problems.append(
+                f"payment {payment_id}: legs {dict(expected[payment_id])}, entries {dict(found[payment_id])}"
+            )
     legs = sum(sum(c.values()) for c in expected.values())
-    return _check("one ledger entry per leg", problems,
-                  f"{legs} legs of {len(expected)} payments, {sum(sum(c.values()) for c in found.values())} "
-                  f"entries for them, {archives} archive entries")
+    return _check(
+        "one ledger entry per leg",
+        problems,
+        f"{legs} legs of {len(expected)} payments, {sum(sum(c.values()) for c in found.values())} "
+        f"entries for them, {archives} archive entries",
+    )
 
 
 def ledger_audit(run: Run) -> Check:
@@ -377,9 +434,12 @@ def ledger_audit(run: Run) -> Check:
     findings = audit(community.pk)
     entries = Entry.objects.filter(community=community).count()
     archives = Archive.objects.filter(community=community).count()
-    return _check("ledger audit clean", [f"{f.code} at receipt {f.receipt_id}: {f.description}" for f in findings],
-                  f"{entries} entries in {archives + 1} segments ({archives} archived), {len(findings)} findings, "
-                  f"{time.monotonic() - began:.1f} s")
+    return _check(
+        "ledger audit clean",
+        [f"{f.code} at receipt {f.receipt_id}: {f.description}" for f in findings],
+        f"{entries} entries in {archives + 1} segments ({archives} archived), {len(findings)} findings, "
+        f"{time.monotonic() - began:.1f} s",
+    )
 
 
 def audit_motion(run: Run) -> Check:
@@ -400,9 +460,12 @@ def audit_motion(run: Run) -> Check:
     else:
         problems += [f"{c['code']} at receipt {c['receipt_id']}: {c['description']}" for c in ticket["conflicts"]]
     checked = (ticket or {}).get("progress", {}).get("entries_checked")
-    return _check("audit motion run by Celery", problems,
-                  f"ticket {(ticket or {}).get('state')} in {time.monotonic() - began:.1f} s, {checked} entries checked, "
-                  f"{len((ticket or {}).get('conflicts', []))} conflicts")
+    return _check(
+        "audit motion run by Celery",
+        problems,
+        f"ticket {(ticket or {}).get('state')} in {time.monotonic() - began:.1f} s, {checked} entries checked, "
+        f"{len((ticket or {}).get('conflicts', []))} conflicts",
+    )
 
 
 def receipts_complete(run: Run) -> Check:
@@ -433,9 +496,12 @@ def receipts_complete(run: Run) -> Check:
     if chain:
         problems.append(f"public records: {chain}")
     expected = len(set().union(*holders.values())) if holders else 0
-    return _check("receipts complete and signed", problems,
-                  f"{len(receipts)} receipts served for {expected} entries, "
-                  f"{sum(1 for _, p in results if not p)} verified offline")
+    return _check(
+        "receipts complete and signed",
+        problems,
+        f"{len(receipts)} receipts served for {expected} entries, "
+        f"{sum(1 for _, p in results if not p)} verified offline",
+    )
 
 
 # --- availability and resources ---------------------------------------------------------------------
@@ -452,10 +518,15 @@ def no_errors_outside_faults(run: Run) -> Check:
             if any(f.overlaps(attempt.start, attempt.end) for f in run.faults):
                 inside[what] += 1
             else:
-                outside.append(f"{op.id} {op.kind} {op.method} {op.path} at {attempt.start:.2f}-{attempt.end:.2f} s: {what}")
+                outside.append(
+                    f"{op.id} {op.kind} {op.method} {op.path} at {attempt.start:.2f}-{attempt.end:.2f} s: {what}"
+                )
     figures = ", ".join(f"{count} x {what}" for what, count in inside.most_common()) or "none"
-    return _check("no 5xx or dropped request outside fault windows", outside,
-                  f"within fault windows: {figures}; outside: {len(outside)}")
+    return _check(
+        "no 5xx or dropped request outside fault windows",
+        outside,
+        f"within fault windows: {figures}; outside: {len(outside)}",
+    )
 
 
 def connections_within_limit(run: Run) -> Check:
@@ -464,14 +535,26 @@ def connections_within_limit(run: Run) -> Check:
         problems.append("pg_stat_activity was never sampled")
     if run.peak_connections > run.max_connections:
         problems.append(f"peak {run.peak_connections} over max_connections {run.max_connections}")
-    return _check("PostgreSQL connections within max_connections", problems,
-                  f"peak {run.peak_connections} client connections of {run.max_connections} "
-                  f"({run.connection_samples} samples, every 0.2 s)")
+    return _check(
+        "PostgreSQL connections within max_connections",
+        problems,
+        f"peak {run.peak_connections} client connections of {run.max_connections} "
+        f"({run.connection_samples} samples, every 0.2 s)",
+    )
 
 
 CHECKS = (
-    trustline_views, balances_sum_to_zero, within_limits, payments_applied_once, status_changes, idempotency,
-    ledger_entry_per_leg, ledger_audit, audit_motion, receipts_complete, no_errors_outside_faults,
+    trustline_views,
+    balances_sum_to_zero,
+    within_limits,
+    payments_applied_once,
+    status_changes,
+    idempotency,
+    ledger_entry_per_leg,
+    ledger_audit,
+    audit_motion,
+    receipts_complete,
+    no_errors_outside_faults,
     connections_within_limit,
 )
 

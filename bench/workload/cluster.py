@@ -61,7 +61,9 @@ class Cluster:
             try:
                 owner = pwd.getpwnam(SUPERUSER)
             except KeyError:
-                raise SystemExit(f"PostgreSQL will not run as root, and there is no {SUPERUSER!r} user to run it") from None
+                raise SystemExit(
+                    f"PostgreSQL will not run as root, and there is no {SUPERUSER!r} user to run it"
+                ) from None
             os.chown(self.directory, owner.pw_uid, owner.pw_gid)
         self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--no-sync")
         settings = {

@@ -40,7 +40,9 @@ def create(*, members: int, seed: int) -> tuple[list[str], str, int]:
     from bank.services import member_create
 
     password = f"workload-{secrets.token_hex(8)}"
-    call_command("create_community", SLUG, name="Workload Bank", admin_handle="admin", password=password, stdout=io.StringIO())
+    call_command(
+        "create_community", SLUG, name="Workload Bank", admin_handle="admin", password=password, stdout=io.StringIO()
+    )
     community = CommunityRow.objects.get(slug=SLUG)
     CommunityRow.objects.filter(pk=community.pk).update(
         commons_limit=COMMONS_LIMIT, minimum_trust_index=TRUST_INDEX, hop_fee_ppm=HOP_FEE_PPM

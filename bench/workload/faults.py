@@ -35,7 +35,9 @@ class Fault:
         return start <= (self.end if self.end is not None else float("inf")) and end >= self.start
 
 
-def schedule(*, seconds: float, interval: float, warmup: float, quiet: float, rng: random.Random) -> list[tuple[float, str]]:
+def schedule(
+    *, seconds: float, interval: float, warmup: float, quiet: float, rng: random.Random
+) -> list[tuple[float, str]]:
     """Faults every ``interval`` seconds from ``warmup`` on, none in the last ``quiet`` seconds; the kinds
     come in rounds, each round every kind once in a random order, so a run long enough for a round has each."""
     times, at = [], warmup
@@ -51,9 +53,18 @@ def schedule(*, seconds: float, interval: float, warmup: float, quiet: float, rn
 class Nemesis(threading.Thread):
     """Strikes the scheduled faults (times on ``clock``) and records their windows in ``faults``."""
 
-    def __init__(self, plan: list[tuple[float, str]], *, web: Web, worker: Worker, cluster: Cluster,
-                 web_answers: Callable[[], bool], worker_answers: Callable[[], bool],
-                 clock: Callable[[], float], rng: random.Random) -> None:
+    def __init__(
+        self,
+        plan: list[tuple[float, str]],
+        *,
+        web: Web,
+        worker: Worker,
+        cluster: Cluster,
+        web_answers: Callable[[], bool],
+        worker_answers: Callable[[], bool],
+        clock: Callable[[], float],
+        rng: random.Random,
+    ) -> None:
         super().__init__(name="nemesis", daemon=True)
         self.plan, self.web, self.worker, self.cluster = plan, web, worker, cluster
         self.web_answers, self.worker_answers, self.clock, self.rng = web_answers, worker_answers, clock, rng
@@ -77,8 +88,10 @@ class Nemesis(threading.Thread):
     def kill_web_worker(self) -> str:
         pid = self.rng.choice(self.web.worker_pids())
         os.kill(pid, signal.SIGKILL)
-        self.recovered(lambda: pid not in self.web.worker_pids() and self.web.all_workers_up() and self.web_answers(),
-                       "the web server replacing its killed worker")
+        self.recovered(
+            lambda: pid not in self.web.worker_pids() and self.web.all_workers_up() and self.web_answers(),
+            "the web server replacing its killed worker",
+        )
         return f"uvicorn worker pid {pid}"
 
     def kill_web(self) -> str:

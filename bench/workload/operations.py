@@ -69,8 +69,17 @@ class Book:
 class Client:
     """One client thread's operations; ``record`` receives every operation once it has its outcome."""
 
-    def __init__(self, number: int, *, http: Http, slug: str, handles: list[str], book: Book,
-                 record: Callable[[Op], None], seed: int) -> None:
+    def __init__(
+        self,
+        number: int,
+        *,
+        http: Http,
+        slug: str,
+        handles: list[str],
+        book: Book,
+        record: Callable[[Op], None],
+        seed: int,
+    ) -> None:
         self.number, self.http, self.book, self.record = number, http, book, record
         self.api, self.handles = f"/c/{slug}/api/", handles
         self.rng = random.Random(f"{seed}-{number}")
@@ -84,8 +93,17 @@ class Client:
 
     # --- building and sending ------------------------------------------------------------------
 
-    def new_op(self, kind: str, member: str, method: str, path: str, body: dict | None = None, *,
-               key: str | None = None, **fields) -> Op:
+    def new_op(
+        self,
+        kind: str,
+        member: str,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        *,
+        key: str | None = None,
+        **fields,
+    ) -> Op:
         """An operation with the next id; a POST gets a fresh key unless it sends ``key`` again."""
         self.sequence += 1
         key = key or (str(uuid.uuid4()) if method == "POST" else None)
@@ -125,8 +143,9 @@ class Client:
 
     def again(self, kind: str, first: Op, body: dict) -> Op:
         """Another request with ``first``'s Idempotency-Key."""
-        return self.new_op(kind, first.member, first.method, first.path.removeprefix(self.api), body,
-                           key=first.key, replay_of=first.id)
+        return self.new_op(
+            kind, first.member, first.method, first.path.removeprefix(self.api), body, key=first.key, replay_of=first.id
+        )
 
     def do_replay(self) -> None:
         first = self.pay()
@@ -216,8 +235,9 @@ def run_clients(*, count: int, http: Http, slug: str, handles: list[str], seed: 
     """``count`` client threads until ``deadline`` (seconds on ``http``'s clock); every operation they did."""
     ops: list[Op] = []
     book = Book()
-    clients = [Client(n, http=http, slug=slug, handles=handles, book=book, record=ops.append, seed=seed)
-               for n in range(count)]
+    clients = [
+        Client(n, http=http, slug=slug, handles=handles, book=book, record=ops.append, seed=seed) for n in range(count)
+    ]
     threads = [threading.Thread(target=c.run, args=(deadline,), name=f"client-{c.number}") for c in clients]
     for thread in threads:
         thread.start()

@@ -75,8 +75,19 @@ class Web(Group):
     """``uvicorn config.asgi:application --workers N`` on 127.0.0.1:``port``."""
 
     def __init__(self, *, env: dict, log: Path, port: int, workers: int) -> None:
-        command = [str(BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                   "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "2"]
+        command = [
+            str(BIN / "uvicorn"),
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "2",
+        ]
         super().__init__(command, env=env, log=log)
         self.port, self.workers = port, workers
 
@@ -99,8 +110,20 @@ class Worker(Group):
     """``celery -A config worker``; no mingle or gossip, so a restarted worker is ready at once."""
 
     def __init__(self, *, env: dict, log: Path, concurrency: int = 2) -> None:
-        command = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "WARNING", "--concurrency",
-                   str(concurrency), "--without-mingle", "--without-gossip", "--hostname", f"workload{os.getpid()}@%h"]
+        command = [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            str(concurrency),
+            "--without-mingle",
+            "--without-gossip",
+            "--hostname",
+            f"workload{os.getpid()}@%h",
+        ]
         super().__init__(command, env=env, log=log)
 
 

@@ -15,11 +15,21 @@ from workload.faults import Fault
 def operations(ops: list[Op], seconds: float) -> None:
     outcomes = Counter(op.outcome for op in ops)
     # Distinct payments acknowledged: a replay answered with the first payment is not another one.
-    payments = len({op.payment_id for op in ops if op.kind in ("pay", "replay", "race", "reuse", "accept_request") and op.outcome == OK})
-    print(f"Operations: {len(ops)} in {seconds:.1f} s, {outcomes[OK]} ok, {outcomes[FAILED]} failed, "
-          f"{outcomes[INDETERMINATE]} indeterminate; {sum(len(op.attempts) for op in ops)} requests")
-    print(f"  throughput: {outcomes[OK] / seconds:.1f} acknowledged ops/s, {payments / seconds:.1f} payments/s "
-          f"(user/payment and paid requests)")
+    payments = len(
+        {
+            op.payment_id
+            for op in ops
+            if op.kind in ("pay", "replay", "race", "reuse", "accept_request") and op.outcome == OK
+        }
+    )
+    print(
+        f"Operations: {len(ops)} in {seconds:.1f} s, {outcomes[OK]} ok, {outcomes[FAILED]} failed, "
+        f"{outcomes[INDETERMINATE]} indeterminate; {sum(len(op.attempts) for op in ops)} requests"
+    )
+    print(
+        f"  throughput: {outcomes[OK] / seconds:.1f} acknowledged ops/s, {payments / seconds:.1f} payments/s "
+        f"(user/payment and paid requests)"
+    )
     by_kind: dict[str, list[Op]] = defaultdict(list)
     for op in ops:
         by_kind[op.kind].append(op)
@@ -29,8 +39,10 @@ def operations(ops: list[Op], seconds: float) -> None:
         latencies = [op.latency for op in mine if op.outcome != INDETERMINATE] or [0.0]
         codes = Counter(f"{op.status} {op.code}".strip() for op in mine if op.outcome == FAILED)
         refusals = ", ".join(f"{code} x{count}" for code, count in codes.most_common(3))
-        print(f"  {kind:<16}{len(mine):>6}{tally[OK]:>6}{tally[FAILED]:>8}{tally[INDETERMINATE]:>8}"
-              f"{percentile(latencies, 50) * 1000:>9.1f}{percentile(latencies, 99) * 1000:>9.1f}  {refusals}")
+        print(
+            f"  {kind:<16}{len(mine):>6}{tally[OK]:>6}{tally[FAILED]:>8}{tally[INDETERMINATE]:>8}"
+            f"{percentile(latencies, 50) * 1000:>9.1f}{percentile(latencies, 99) * 1000:>9.1f}  {refusals}"
+        )
 
 
 def faults(windows: list[Fault]) -> None:

@@ -27,7 +27,6 @@ IGNORED_REASON = "ignored reputation challenges"
 PENDING = Challenge.State.PENDING
 
 
-
 def _locked(pks: Iterable[int]) -> list[Identity]:
     """Identities locked for update, in primary-key order (so two lockers never deadlock)."""
     return list(
@@ -59,7 +58,9 @@ def challenge_targets(
     balance, the likelier), among the candidates without a pending challenge, never the issuer."""
     candidates = list(candidates)
     pending = set(
-        Challenge.objects.filter(state=PENDING, target__in=[c.pk for c in candidates]).values_list("target_id", flat=True)
+        Challenge.objects.filter(state=PENDING, target__in=[c.pk for c in candidates]).values_list(
+            "target_id", flat=True
+        )
     )
     eligible = [c for c in candidates if c.pk not in pending and (issuer is None or c.pk != issuer.pk)]
     if not eligible:

@@ -68,8 +68,14 @@ def _rotation_by_server(previous: IdentityKey, passphrase: str | None) -> dict:
     public_key, at = p256.compressed_hex(new_private.public_key()), timezone.now()
     sealed, salt = keys.seal_with_passphrase(new_private, passphrase)
     signature = p256.sign(old_private, rotation_text(public_key=public_key, effective_from=at))
-    return {"public_key": public_key, "effective_from": at, "sealed_private_key": sealed, "kdf_salt": salt,
-            "rotation_signature": signature, **keys.new_receipt_key(public_key, new_private)}
+    return {
+        "public_key": public_key,
+        "effective_from": at,
+        "sealed_private_key": sealed,
+        "kdf_salt": salt,
+        "rotation_signature": signature,
+        **keys.new_receipt_key(public_key, new_private),
+    }
 
 
 def _rotation_by_app(
@@ -84,8 +90,12 @@ def _rotation_by_app(
     text = rotation_text(public_key=public_key, effective_from=at)
     if at <= previous.effective_from or not p256.signature_valid(previous.public_key, signature, text):
         raise RotationUnsigned("The rotation is not signed by your current key: sign new_pubkey|effective_from.")
-    return {"public_key": public_key, "effective_from": at, "rotation_signature": signature,
-            **keys.new_receipt_key(public_key, None)}
+    return {
+        "public_key": public_key,
+        "effective_from": at,
+        "rotation_signature": signature,
+        **keys.new_receipt_key(public_key, None),
+    }
 
 
 @transaction.atomic
@@ -106,12 +116,22 @@ def key_rotate(
     if identity.revoked:
         raise identity_revoked(identity.revoked_reason)
     previous = key_in_force(identity=identity, at=timezone.now())
-    given = {"passphrase": passphrase, "new_pubkey": new_pubkey_hex, "effective_from": effective_from,
-             "rotation_signature": rotation_signature_hex}
-    needed = {"passphrase"} if identity.custody == Identity.Custody.SERVER else {"new_pubkey", "effective_from", "rotation_signature"}
+    given = {
+        "passphrase": passphrase,
+        "new_pubkey": new_pubkey_hex,
+        "effective_from": effective_from,
+        "rotation_signature": rotation_signature_hex,
+    }
+    needed = (
+        {"passphrase"}
+        if identity.custody == Identity.Custody.SERVER
+        else {"new_pubkey", "effective_from", "rotation_signature"}
+    )
     stray = [name for name, value in given.items() if value is not None and name not in needed]
     if stray:  # a field of the other custody's form would be silently dropped
-        raise InvalidInput(stray[0], ["Not part of a rotation of this identity's key: send only what its custody needs."])
+        raise InvalidInput(
+            stray[0], ["Not part of a rotation of this identity's key: send only what its custody needs."]
+        )
     if identity.custody == Identity.Custody.SERVER:
         new_key = _rotation_by_server(previous, passphrase)
     else:
@@ -174,8 +194,13 @@ def key_recover(*, member: Member, passphrase: str) -> IdentityKey | None:
     public_key, at = p256.compressed_hex(private.public_key()), timezone.now()
     sealed, salt = keys.seal_with_passphrase(private, passphrase)
     key = IdentityKey.objects.create(
-        identity=identity, public_key=public_key, effective_from=at, sealed_private_key=sealed, kdf_salt=salt,
-        rotation_signature=server_sign(rotation_text(public_key=public_key, effective_from=at)), recovery=True,
+        identity=identity,
+        public_key=public_key,
+        effective_from=at,
+        sealed_private_key=sealed,
+        kdf_salt=salt,
+        rotation_signature=server_sign(rotation_text(public_key=public_key, effective_from=at)),
+        recovery=True,
         **keys.new_receipt_key(public_key, private),
     )
     chain.chain_record(chain.events_for("recover", [identity]))

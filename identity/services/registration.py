@@ -126,7 +126,10 @@ def identity_register_withheld(
         raise SignatureInvalid("The signature over the seed is not by this key; sign the 16 seed bytes.")
     _accept_proof(identity=identity, pubkey_hex=pubkey_hex, seed_hex=seed_hex, nonce=nonce)
     IdentityKey.objects.create(
-        identity=identity, public_key=pubkey_hex, effective_from=timezone.now(), **keys.new_receipt_key(pubkey_hex, None)
+        identity=identity,
+        public_key=pubkey_hex,
+        effective_from=timezone.now(),
+        **keys.new_receipt_key(pubkey_hex, None),
     )
     identity.custody = Identity.Custody.WITHHELD
     return _registered(identity)

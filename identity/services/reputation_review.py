@@ -30,19 +30,24 @@ def transactions_of(*, member: Member) -> list[credit.Transaction]:
         PaymentLeg.objects.filter(purpose=PaymentLeg.Purpose.PAYMENT, payment__state=Payment.State.FINALIZED)
         .filter(Q(sender=account, payment__payer=account) | Q(receiver=account, payment__payee=account))
         .values("payment_id", "payment__settled_at", "payment__payer_id")
-        .annotate(total=Sum("amount"), payer_name=F("payment__payer__member__handle"),
-                  payee_name=F("payment__payee__member__handle"))
+        .annotate(
+            total=Sum("amount"),
+            payer_name=F("payment__payer__member__handle"),
+            payee_name=F("payment__payee__member__handle"),
+        )
         .order_by("payment_id")
     )
     result = []
     for row in legs:
         debit = row["payment__payer_id"] == account.pk
-        result.append(credit.Transaction(
-            when=row["payment__settled_at"].date(),
-            amount=row["total"],
-            direction="debit" if debit else "credit",
-            counterpart=(row["payee_name"] if debit else row["payer_name"]) or "commons",
-        ))
+        result.append(
+            credit.Transaction(
+                when=row["payment__settled_at"].date(),
+                amount=row["total"],
+                direction="debit" if debit else "credit",
+                counterpart=(row["payee_name"] if debit else row["payer_name"]) or "commons",
+            )
+        )
     return result
 
 
@@ -60,8 +65,11 @@ def identity_restore(*, identity: Identity, by: AbstractBaseUser, reason: str) -
         raise Conflict(f"{identity} is not revoked.", code="identity_not_revoked")
     restored = reputation.restored(identity.standing)
     review = Review.objects.create(
-        identity=identity, reviewed_by=by, reason=reason,
-        balance_before=identity.balance, balance_after=restored.balance,
+        identity=identity,
+        reviewed_by=by,
+        reason=reason,
+        balance_before=identity.balance,
+        balance_after=restored.balance,
     )
     identity.balance, identity.revoked, identity.revoked_reason = restored.balance, restored.revoked, ""
     identity.save(update_fields=["balance", "revoked", "revoked_reason"])

@@ -33,8 +33,9 @@ def vote_text(*, proposition_id: int, address: str, value: int, cast_at: datetim
 
 
 def signed_text(vote: Vote) -> bytes:
-    return vote_text(proposition_id=vote.proposition_id, address=vote.member.address, value=vote.value,
-                     cast_at=vote.cast_at)
+    return vote_text(
+        proposition_id=vote.proposition_id, address=vote.member.address, value=vote.value, cast_at=vote.cast_at
+    )
 
 
 # --- reads -------------------------------------------------------------------------------------
@@ -99,8 +100,9 @@ def proposition_create(*, by: Member, title: str, closes_at: datetime) -> Propos
         raise InvalidInput("title", ["A proposition has a title."])
     if closes_at <= timezone.now():
         raise InvalidInput("closes_at", ["A proposition closes in the future."])
-    proposition = Proposition.objects.create(community=by.community, title=title.strip(), created_by=by,
-                                             closes_at=closes_at)
+    proposition = Proposition.objects.create(
+        community=by.community, title=title.strip(), created_by=by, closes_at=closes_at
+    )
     return proposition_get(community=by.community, proposition_id=proposition.pk)
 
 
@@ -139,13 +141,17 @@ def vote_cast(
     if identity.custody == Identity.Custody.SERVER:
         stray = [name for name, value in (("signature", signature), ("cast_at", cast_at)) if value is not None]
         if stray or not passphrase:
-            raise InvalidInput(stray[0] if stray else "passphrase", ["Your key is on the server: send your passphrase, no signature."])
+            raise InvalidInput(
+                stray[0] if stray else "passphrase", ["Your key is on the server: send your passphrase, no signature."]
+            )
         cast_at = now
     else:
         missing = [name for name, value in (("signature", signature), ("cast_at", cast_at)) if value is None]
         if passphrase is not None or missing:
-            raise InvalidInput("passphrase" if passphrase is not None else missing[0],
-                               ["Your app holds your key: send its signature and cast_at, no passphrase."])
+            raise InvalidInput(
+                "passphrase" if passphrase is not None else missing[0],
+                ["Your app holds your key: send its signature and cast_at, no passphrase."],
+            )
         if abs(cast_at - now) > CAST_AT_TOLERANCE or cast_at >= proposition.closes_at:
             raise InvalidInput("cast_at", ["cast_at is within 5 minutes of now, before the close."])
     key = key_in_force(identity=identity, at=cast_at)

@@ -45,7 +45,9 @@ def locked_head(community_id: int) -> Head:
         head = Head.objects.lock(community_id)
     expected = head_mac(community_id, head.next_receipt_id, head.ledger_hash, head.segment, head.live_length)
     if not macs.same(expected, head.mac):
-        raise LedgerHeadInvalid("The ledger's head fails its check; an admin must audit the ledger before it takes entries.")
+        raise LedgerHeadInvalid(
+            "The ledger's head fails its check; an admin must audit the ledger before it takes entries."
+        )
     return head
 
 
@@ -81,14 +83,23 @@ def append(community_id: int, movements: list[Movement], *, at: datetime, paymen
             member_signature, receipt_key_id = p256.sign(signer.private, receipt.encode()), signer.identity_key_id
             server_signature = server_sign(formats.server_signed_bytes(receipt, member_signature))
             receipt_hash = formats.receipt_hash(receipt, member_signature, server_signature)
-        ledger_hash = formats.chain_hash(previous, movement.type, utc, source, destination, amount, receipt_id, receipt_hash)
+        ledger_hash = formats.chain_hash(
+            previous, movement.type, utc, source, destination, amount, receipt_id, receipt_hash
+        )
         entry = formats.Entry(movement.type, utc, source, destination, amount, ledger_hash, receipt_id, receipt_hash)
         entries.append(
             Entry(
-                community_id=community_id, receipt_id=receipt_id, segment=head.segment, record=entry.record(),
+                community_id=community_id,
+                receipt_id=receipt_id,
+                segment=head.segment,
+                record=entry.record(),
                 sealed=sealing.seal(cipher, entry.line().encode(), crypto.position(community_id, receipt_id)),
-                sealing_key_id=sealing_key_id, source_id=movement.source, destination_id=movement.destination,
-                payment_id=payment_id, member_signature=member_signature, server_signature=server_signature,
+                sealing_key_id=sealing_key_id,
+                source_id=movement.source,
+                destination_id=movement.destination,
+                payment_id=payment_id,
+                member_signature=member_signature,
+                server_signature=server_signature,
                 receipt_key_id=receipt_key_id,
             )
         )

@@ -1,6 +1,5 @@
 """Closing a live segment into an archive: state snapshot, merkle root, archive hash, archive entry."""
 
-
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -35,11 +34,19 @@ def _archive(head: Head) -> int:
     state = formats.state_text(state_after(community_id, segment, ciphers))
     root = formats.merkle_root([bytes.fromhex(formats.parse_entry(line).ledger_hash) for line in lines])
     first, last = head.next_receipt_id - len(lines), head.next_receipt_id - 1
-    digest = archive_hash(segment=segment, first=first, last=last, ledger_hash=head.ledger_hash, merkle_root=root, state=state)
+    digest = archive_hash(
+        segment=segment, first=first, last=last, ledger_hash=head.ledger_hash, merkle_root=root, state=state
+    )
     sealing_key_id, cipher = sealer(community_id)
     Archive.objects.create(
-        community_id=community_id, segment=segment, first_receipt_id=first, last_receipt_id=last,
-        ledger_hash=head.ledger_hash, merkle_root=root, archive_hash=digest, sealing_key_id=sealing_key_id,
+        community_id=community_id,
+        segment=segment,
+        first_receipt_id=first,
+        last_receipt_id=last,
+        ledger_hash=head.ledger_hash,
+        merkle_root=root,
+        archive_hash=digest,
+        sealing_key_id=sealing_key_id,
         sealed_state=sealing.seal(cipher, state.encode(), crypto.position(community_id, segment, "state")),
     )
     head.segment, head.live_length = segment + 1, 0

@@ -99,5 +99,3 @@ def forget() -> None:
         _receipt_keys.clear()
         _sealers.clear()
         names.forget()
-
-

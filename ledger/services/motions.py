@@ -39,10 +39,15 @@ def conflict_options(code: str) -> list[dict]:
     return [RESTORE_RECORD, ACKNOWLEDGE] if code in RESTORABLE else [ACKNOWLEDGE]
 
 
-def _conflicts_save(community_id: int, findings: list[verification.Finding], ticket: Ticket | None = None) -> list[Conflict]:
+def _conflicts_save(
+    community_id: int, findings: list[verification.Finding], ticket: Ticket | None = None
+) -> list[Conflict]:
     return Conflict.objects.bulk_create(
         Conflict(
-            community_id=community_id, found_by=ticket, receipt_id=f.receipt_id, code=f.code,
+            community_id=community_id,
+            found_by=ticket,
+            receipt_id=f.receipt_id,
+            code=f.code,
             description=f.description if f.segment is None else f"[segment {f.segment}] {f.description}",
             options=conflict_options(f.code),
         )
@@ -120,7 +125,9 @@ def ticket_retry(*, ticket: Ticket) -> Ticket:
     """An admin's retry of a failed or stuck ticket: queued again, to run from the beginning."""
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if not (ticket.state == Ticket.State.FAILED or Ticket.objects.filter(_stuck(), pk=ticket.pk).exists()):
-        raise ConflictError("Only a failed ticket, or one no worker is running, can be retried.", code="ticket_not_stuck")
+        raise ConflictError(
+            "Only a failed ticket, or one no worker is running, can be retried.", code="ticket_not_stuck"
+        )
     ticket.state, ticket.report, ticket.finished_at = Ticket.State.QUEUED, "", None
     ticket.save(update_fields=["state", "report", "finished_at"])
     _queue([ticket.pk])
@@ -205,7 +212,9 @@ def _record_restore(community_id: int, receipt_id: int) -> str:
     entry = Entry.objects.select_for_update().get(community_id=community_id, receipt_id=receipt_id)
     opened = verification.opened_entry(community_id, receipt_id, entry.sealed, entry.sealing_key_id)
     if opened is None:
-        raise ConflictError("The sealed entry does not open; its record cannot be restored from it.", code="entry_sealed_invalid")
+        raise ConflictError(
+            "The sealed entry does not open; its record cannot be restored from it.", code="entry_sealed_invalid"
+        )
     entry.record = opened.record()
     entry.save(update_fields=["record"])
     return f"Public record of receipt {receipt_id} restored from its sealed entry."
@@ -222,8 +231,11 @@ def contest(*, member: Member, receipt: verification.Receipt, other: verificatio
     else:
         findings += verification.receipt_check(community_id, other)
         if receipt.receipt_id == other.receipt_id is not None and receipt != other:
-            findings.append(verification.Finding(
-                "receipts_disagree", "Two receipts with the same receipt id differ.", receipt.receipt_id))
+            findings.append(
+                verification.Finding(
+                    "receipts_disagree", "Two receipts with the same receipt id differ.", receipt.receipt_id
+                )
+            )
     refused = next((finding for finding in findings if finding.code in NOT_IN_THE_BOOKS), None)
     if refused is not None:
         raise ApplicationError(f"{refused.description} There is nothing to contest.", code=refused.code)

@@ -253,7 +253,9 @@ def conflict_found(side) -> dict:
     """A contest found two receipts that differ: a conflict to resolve (it may be acknowledged)."""
     code = "receipts_disagree"
     conflict = Conflict.objects.create(
-        community=side.community, code=code, description="Two receipts with the same receipt id differ.",
+        community=side.community,
+        code=code,
+        description="Two receipts with the same receipt id differ.",
         options=motions.conflict_options(code),
     )
     return {"conflict_id": conflict.pk}
@@ -311,7 +313,10 @@ def _withheld(member):
     pubkey = p256.compressed_hex(private.public_key())
     proof = proof_over(pubkey)
     registration.identity_register_withheld(
-        member=member, pubkey_hex=pubkey, seed_hex=proof["seed"], nonce=proof["nonce"],
+        member=member,
+        pubkey_hex=pubkey,
+        seed_hex=proof["seed"],
+        nonce=proof["nonce"],
         signature_hex=p256.sign(private, bytes.fromhex(proof["seed"])).hex(),
     )
     return private

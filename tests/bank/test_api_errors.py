@@ -430,4 +430,3 @@ def test_the_web_process_does_not_name_its_server():
     [web] = [line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:")]
 
     assert "uvicorn" in web and "--no-server-header" in web.split()
-

@@ -29,7 +29,6 @@ from tests.bank.helpers import (
     identity_opened,
     identity_registered,
     linked,
-    proposition_opened,
     receipt_held,
     receipt_key_certifiable,
     registration_solved,
@@ -137,7 +136,9 @@ BODY_ENDPOINTS = [
         missing={"rotation_signature": UNSIGNED},
         prepare=rotation_signed,
     ),
-    BodyEndpoint("identity/receipt-key", {"signature": Prepared("signature")}, "admin", prepare=receipt_key_certifiable),
+    BodyEndpoint(
+        "identity/receipt-key", {"signature": Prepared("signature")}, "admin", prepare=receipt_key_certifiable
+    ),
     BodyEndpoint(
         "identity/challenge", {"target_pubkey": Prepared("member_pubkey")}, "admin", prepare=identity_registered
     ),
@@ -344,9 +345,7 @@ def bad_bodies(endpoint: BodyEndpoint, body: dict) -> dict[str, object]:
 
 
 REQUIRED_FIELDS = [
-    pytest.param(endpoint, name, id=f"{endpoint}.{name}")
-    for endpoint in NAMING_ENDPOINTS
-    for name in endpoint.required
+    pytest.param(endpoint, name, id=f"{endpoint}.{name}") for endpoint in NAMING_ENDPOINTS for name in endpoint.required
 ]
 BAD_FIELD_VALUES = [
     pytest.param(endpoint, name, value, id=f"{endpoint}.{name}-{kind}")
@@ -556,9 +555,7 @@ def test_malformed_json_is_refused(caller, endpoint, raw):
 )
 @pytest.mark.parametrize("endpoint", NAMING_ENDPOINTS, ids=str)
 def test_json_that_is_not_an_object_is_refused(caller, endpoint, raw):
-    error = assert_refused(
-        caller(endpoint), raw, 400, "invalid_input", field="body", content_type="application/json"
-    )
+    error = assert_refused(caller(endpoint), raw, 400, "invalid_input", field="body", content_type="application/json")
     assert list(error["fields"]) == ["body"]
 
 

@@ -99,7 +99,9 @@ def test_a_new_member_registers_answers_a_challenge_votes_and_once_revoked_sees_
     seen = browser.execute_script("return window.progressSeen")
     assert all(change["max"] == expected for change in seen)
     assert [change["value"] for change in seen if not change["hidden"]] == [
-        0, *(min(tried, expected) for tried in range(PROGRESS_EVERY, nonce + 1, PROGRESS_EVERY)), expected
+        0,
+        *(min(tried, expected) for tried in range(PROGRESS_EVERY, nonce + 1, PROGRESS_EVERY)),
+        expected,
     ]
     assert seen[-1]["hidden"] is True  # put away once the identity is registered
 
@@ -126,8 +128,9 @@ def test_a_new_member_registers_answers_a_challenge_votes_and_once_revoked_sees_
     # A year of payments with someone makes the member eligible; the page offers the vote form.
     mutual_credit(member, admin, "100")
     months_of_payments(account(member), account(admin))
-    proposition = votes.proposition_create(by=admin, title="Paint the hall green?",
-                                           closes_at=timezone.now() + timedelta(days=7))
+    proposition = votes.proposition_create(
+        by=admin, title="Paint the hall green?", closes_at=timezone.now() + timedelta(days=7)
+    )
     browser.get(live_server.url + page_path)
     score = credit_score_of(member=member)
     assert score.can_vote and shown(browser, "credit-score", "May vote") == "yes"

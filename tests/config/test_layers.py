@@ -37,7 +37,11 @@ def test_the_project_keeps_its_contracts(tree):
     [
         ("trust/upward.py", "from ledger.models import Entry\n", "trust is not allowed to import ledger"),
         ("core/upward.py", "import bank.models\n", "core is not allowed to import bank"),
-        ("trust/services/upward.py", "from trust import tasks\n", "trust.services is not allowed to import trust.tasks"),
+        (
+            "trust/services/upward.py",
+            "from trust import tasks\n",
+            "trust.services is not allowed to import trust.tasks",
+        ),
     ],
 )
 def test_an_upward_import_breaks_the_gate(tree, module, source, broken):

@@ -11,9 +11,21 @@ from django.core.exceptions import ImproperlyConfigured
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SETTINGS_VARIABLES = [
-    "DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS",
-    "DATABASE_CONN_MAX_AGE", "LOGIN_ATTEMPTS_PER_ACCOUNT", "SECURE_HSTS_SECONDS", "GRAPH_SYNC_INTERVAL_SECONDS",
-    "ROUTING_TIMEOUT_SECONDS", "SERVER_KEY", "SERVER_KEY_FILE", "LEDGER_KEY", "LEDGER_KEY_FILE",
+    "DEBUG",
+    "SECRET_KEY",
+    "SECRET_KEY_FILE",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ALLOWED_HOSTS",
+    "DATABASE_CONN_MAX_AGE",
+    "LOGIN_ATTEMPTS_PER_ACCOUNT",
+    "SECURE_HSTS_SECONDS",
+    "GRAPH_SYNC_INTERVAL_SECONDS",
+    "ROUTING_TIMEOUT_SECONDS",
+    "SERVER_KEY",
+    "SERVER_KEY_FILE",
+    "LEDGER_KEY",
+    "LEDGER_KEY_FILE",
 ]
 KEYS = {"SERVER_KEY": "ab" * 32, "LEDGER_KEY": "cd" * 32}
 
@@ -58,7 +70,9 @@ def test_a_malformed_variable_stops_start_up_naming_it(load_settings, env, named
 
 
 def test_production_settings_are_secure(load_settings):
-    config = load_settings(DEBUG="false", SECRET_KEY="x" * 50, **KEYS, ALLOWED_HOSTS="bank.example.org, www.example.org")
+    config = load_settings(
+        DEBUG="false", SECRET_KEY="x" * 50, **KEYS, ALLOWED_HOSTS="bank.example.org, www.example.org"
+    )
     assert config["ALLOWED_HOSTS"] == ["bank.example.org", "www.example.org"]
     assert config["SESSION_COOKIE_SECURE"] and config["CSRF_COOKIE_SECURE"]
     assert config["SECURE_HSTS_SECONDS"] >= 31_536_000
@@ -111,7 +125,9 @@ def test_production_services_from_urls(load_settings):
     )
     database = config["DATABASES"]["default"]
     assert (database["ENGINE"], database["HOST"], database["NAME"]) == (
-        "django.db.backends.postgresql", "db.internal", "trustbank"
+        "django.db.backends.postgresql",
+        "db.internal",
+        "trustbank",
     )
     assert config["CELERY_TASK_ALWAYS_EAGER"] is False
     assert config["CELERY_BROKER_URL"] == "redis://cache.internal:6379/1"

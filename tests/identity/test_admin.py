@@ -23,12 +23,19 @@ def _restore(client, identities, **extra):
 def test_admins_see_only_their_communitys_identities_with_pending_challenges(client, world):
     mine, theirs = _revoked(world.a.member), _revoked(world.b.member)
     identity_of(world.a.admin)
-    Challenge.objects.create(target=mine, data="ab" * 32, difficulty_bits=14,
-                             expires_at=timezone.now() + timedelta(minutes=5))
-    Challenge.objects.create(target=theirs, data="cd" * 32, difficulty_bits=14,
-                             expires_at=timezone.now() + timedelta(minutes=5))
-    Challenge.objects.create(target=Identity.objects.get(member=world.a.admin), data="ef" * 32, difficulty_bits=14,
-                             state=Challenge.State.SOLVED, expires_at=timezone.now())
+    Challenge.objects.create(
+        target=mine, data="ab" * 32, difficulty_bits=14, expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    Challenge.objects.create(
+        target=theirs, data="cd" * 32, difficulty_bits=14, expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    Challenge.objects.create(
+        target=Identity.objects.get(member=world.a.admin),
+        data="ef" * 32,
+        difficulty_bits=14,
+        state=Challenge.State.SOLVED,
+        expires_at=timezone.now(),
+    )
     client.force_login(world.a.admin.user)
 
     listed = client.get(reverse("admin:identity_identity_changelist"))
@@ -58,7 +65,11 @@ def test_restoring_asks_for_a_reason_then_records_a_review(client, world):
     assert (identity.revoked, identity.balance, identity.revoked_reason) == (False, 100, "")
     review = Review.objects.get(identity=identity)
     assert (review.reviewed_by, review.reason, review.balance_before, review.balance_after) == (
-        world.a.admin.user, "Was travelling, phone off.", 0, 100)
+        world.a.admin.user,
+        "Was travelling, phone off.",
+        0,
+        100,
+    )
     last = Block.objects.order_by("-index").first()
     assert [(e["type"], e["balance"], e["revoked"]) for e in last.events] == [("restore", 100, False)]
 
@@ -81,8 +92,13 @@ def test_another_communitys_identities_cannot_be_restored(client, world):
 def test_admins_open_propositions_in_their_own_community_and_see_results(client, world, settings):
     client.force_login(world.a.admin.user)
     closes = timezone.now() + timedelta(days=2)
-    form = {"title": "New roof?", "closes_at_0": closes.strftime("%Y-%m-%d"),
-            "closes_at_1": closes.strftime("%H:%M:%S"), "votes-TOTAL_FORMS": "0", "votes-INITIAL_FORMS": "0"}
+    form = {
+        "title": "New roof?",
+        "closes_at_0": closes.strftime("%Y-%m-%d"),
+        "closes_at_1": closes.strftime("%H:%M:%S"),
+        "votes-TOTAL_FORMS": "0",
+        "votes-INITIAL_FORMS": "0",
+    }
     refused = client.post(reverse("admin:identity_proposition_add"), {**form, "community": world.b.community.pk})
     assert refused.status_code == 200 and not Proposition.objects.exists()
 

@@ -60,8 +60,9 @@ def test_a_rehashed_block_still_breaks_the_signature_and_the_next_link():
         chain_record([event(n)])
     block = Block.objects.get(index=1)
     block.events = [event(99)]
-    block.block_hash = block_hash(index=1, previous_hash=block.previous_hash, events=block.events,
-                                  created_at=block.created_at)
+    block.block_hash = block_hash(
+        index=1, previous_hash=block.previous_hash, events=block.events, created_at=block.created_at
+    )
     block.save()
 
     assert chain_verify() == [

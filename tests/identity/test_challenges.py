@@ -58,9 +58,7 @@ def test_lower_balances_are_chosen_more_often_in_proportion_to_their_weight():
     low, middle, high = (identity_of(MemberFactory(), balance=balance) for balance in (10, 100, 190))
     rng = random.Random(5)
 
-    draws = Counter(
-        challenges.challenge_targets(candidates=[low, middle, high], rng=rng)[0].pk for _ in range(2000)
-    )
+    draws = Counter(challenges.challenge_targets(candidates=[low, middle, high], rng=rng)[0].pk for _ in range(2000))
 
     weights = {low.pk: 181, middle.pk: 91, high.pk: 1}  # max_balance - balance + 1
     assert draws[low.pk] > draws[middle.pk] > draws[high.pk]
@@ -148,11 +146,22 @@ def test_a_solved_challenge_pays_the_reward_and_is_a_mine_block(fast):
     assert solved.solved_at is not None and solved.nonce == solution(challenge)
     (block,) = Block.objects.all()
     assert block.events == [
-        {"type": "mine", "pubkey": pubkey(identity), "community": identity.member.community.slug,
-         "balance": 105, "revoked": False, "challenge": challenge.pk}
+        {
+            "type": "mine",
+            "pubkey": pubkey(identity),
+            "community": identity.member.community.slug,
+            "balance": 105,
+            "revoked": False,
+            "challenge": challenge.pk,
+        }
     ]
-    refused("challenge_closed", challenges.challenge_solve, member=identity.member, challenge_id=challenge.pk,
-            nonce=solution(challenge))
+    refused(
+        "challenge_closed",
+        challenges.challenge_solve,
+        member=identity.member,
+        challenge_id=challenge.pk,
+        nonce=solution(challenge),
+    )
     identity.refresh_from_db()
     assert identity.balance == 105  # paid once
 
@@ -162,8 +171,9 @@ def test_a_wrong_nonce_is_refused_and_changes_nothing(fast):
     challenge = challenges.challenge_issue(target=identity)
     wrong = next(n for n in range(10_000) if not pow.proof_valid(bytes.fromhex(challenge.data), n, 6))
 
-    error = refused("proof_invalid", challenges.challenge_solve, member=identity.member, challenge_id=challenge.pk,
-                    nonce=wrong)
+    error = refused(
+        "proof_invalid", challenges.challenge_solve, member=identity.member, challenge_id=challenge.pk, nonce=wrong
+    )
 
     assert error.status == 400
     challenge.refresh_from_db()
@@ -175,11 +185,21 @@ def test_an_expired_or_foreign_challenge_cannot_be_solved(fast):
     identity, stranger = identity_of(MemberFactory()), identity_of(MemberFactory())
     challenge = challenges.challenge_issue(target=identity)
 
-    refused("challenge_not_found", challenges.challenge_solve, member=stranger.member, challenge_id=challenge.pk,
-            nonce=solution(challenge))
+    refused(
+        "challenge_not_found",
+        challenges.challenge_solve,
+        member=stranger.member,
+        challenge_id=challenge.pk,
+        nonce=solution(challenge),
+    )
     Challenge.objects.filter(pk=challenge.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    error = refused("challenge_closed", challenges.challenge_solve, member=identity.member,
-                    challenge_id=challenge.pk, nonce=solution(challenge))
+    error = refused(
+        "challenge_closed",
+        challenges.challenge_solve,
+        member=identity.member,
+        challenge_id=challenge.pk,
+        nonce=solution(challenge),
+    )
     assert error.status == 409
 
 
@@ -197,11 +217,14 @@ def test_expiry_costs_the_penalty_and_revokes_at_zero(fast):
     assert (steady.balance, steady.revoked) == (85, False)
     assert (poor.balance, poor.revoked, poor.revoked_reason) == (0, True, challenges.IGNORED_REASON)
     assert set(Challenge.objects.values_list("target_id", "state")) == {
-        (steady.pk, "ignored"), (poor.pk, "ignored"), (open_one.pk, "pending")
+        (steady.pk, "ignored"),
+        (poor.pk, "ignored"),
+        (open_one.pk, "pending"),
     }
     (block,) = Block.objects.all()
     assert [(e["type"], e["pubkey"], e["balance"], e["revoked"]) for e in block.events] == [
-        ("ignore", pubkey(steady), 85, False), ("ignore", pubkey(poor), 0, True)
+        ("ignore", pubkey(steady), 85, False),
+        ("ignore", pubkey(poor), 0, True),
     ]
     assert challenges.challenges_expire() == 0 and Block.objects.count() == 1
 
@@ -242,15 +265,20 @@ def test_a_member_lists_and_solves_challenges_through_the_api(world, fast):
 
     pending = client.get(url(world.a.member, "challenges"))
     assert pending.status_code == 200
-    assert pending.json() == [{
-        "id": challenge.pk, "challenge_data_hex": challenge.data, "difficulty_bits": 6,
-        "expires_at": challenge.expires_at.isoformat().replace("+00:00", "Z"),
-    }]
+    assert pending.json() == [
+        {
+            "id": challenge.pk,
+            "challenge_data_hex": challenge.data,
+            "difficulty_bits": 6,
+            "expires_at": challenge.expires_at.isoformat().replace("+00:00", "Z"),
+        }
+    ]
     wrong = client.post(url(world.a.member, f"challenges/{challenge.pk}/solve"), {"nonce": -1}, format="json")
     assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "invalid_input"
 
-    solved = client.post(url(world.a.member, f"challenges/{challenge.pk}/solve"), {"nonce": solution(challenge)},
-                         format="json")
+    solved = client.post(
+        url(world.a.member, f"challenges/{challenge.pk}/solve"), {"nonce": solution(challenge)}, format="json"
+    )
 
     assert solved.status_code == 200 and solved.json()["state"] == "solved"
     assert client.get(url(world.a.member, "challenges")).json() == []
@@ -287,8 +315,9 @@ def test_challenges_stay_in_their_community(world, fast):
     identity_of(world.b.member)
     beta = token_client(world.b.member)
 
-    solve = beta.post(url(world.b.member, f"challenges/{challenge.pk}/solve"), {"nonce": solution(challenge)},
-                      format="json")
+    solve = beta.post(
+        url(world.b.member, f"challenges/{challenge.pk}/solve"), {"nonce": solution(challenge)}, format="json"
+    )
 
     assert (solve.status_code, solve.json()["error"]["code"]) == (404, "challenge_not_found")
     assert beta.get(url(world.b.member, "incoming-challenges")).json() == []

@@ -76,7 +76,9 @@ def test_alice_bob_and_carol_can_vote_after_a_year_of_payments_and_dave_cannot(d
 
     assert [scores[handle].can_vote for handle in ("alice", "bob", "carol")] == [True, True, True]
     assert (scores["alice"].score, scores["bob"].score, scores["carol"].score) == (
-        Decimal("47.5"), Decimal("52.5"), Decimal("50.0"),
+        Decimal("47.5"),
+        Decimal("52.5"),
+        Decimal("50.0"),
     )
     assert not scores["dave"].can_vote and (scores["dave"].credits, scores["dave"].debits) == (0, 0)
     assert votes.eligibility_of(member=member(demo, "dave")).reason.startswith("Votes need a payment")

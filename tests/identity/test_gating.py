@@ -100,8 +100,11 @@ def test_authenticate_answers_for_registered_unrevoked_identities_of_this_commun
     assert authenticate(alice, world.a.community, pubkey) == {"authenticated": True, "balance": 100}
     # beta's members do not see alpha's keys, not even through beta's endpoint
     assert authenticate(bob, world.b.community, pubkey) == {"authenticated": False, "balance": 0}
-    assert_error(bob.post(api(world.a.community, "identity/authenticate"), {"pubkey": pubkey}, format="json"),
-                 403, "not_a_member")
+    assert_error(
+        bob.post(api(world.a.community, "identity/authenticate"), {"pubkey": pubkey}, format="json"),
+        403,
+        "not_a_member",
+    )
     Identity.objects.filter(member=world.a.member).update(balance=0)
     assert authenticate(alice, world.a.community, pubkey) == {"authenticated": False, "balance": 0}
 
@@ -110,8 +113,9 @@ def test_the_identities_list_holds_only_this_communitys(world):
     alice, bob = token_client(world.a.member), token_client(world.b.member)
     response = alice.get(api(world.a.community, "identity/identities"))
     assert response.status_code == 200
-    alpha_keys = set(IdentityKey.objects.filter(identity__member__community=world.a.community)
-                     .values_list("public_key", flat=True))
+    alpha_keys = set(
+        IdentityKey.objects.filter(identity__member__community=world.a.community).values_list("public_key", flat=True)
+    )
     assert {row["pubkey"] for row in response.json()["identities"]} == alpha_keys == {my_pubkey(alice, world.a.member)}
     beta = bob.get(api(world.b.community, "identity/identities")).json()["identities"]
     assert [row["pubkey"] for row in beta] == [my_pubkey(bob, world.b.member)]

@@ -52,8 +52,11 @@ def test_after_a_rotation_old_signatures_verify_with_the_key_in_force_then(membe
     assert key_in_force(identity=identity, at=signed_at) == old_key
     assert p256.signature_valid(key_in_force(identity=identity, at=signed_at).public_key, old_signature, b"receipt 1")
     assert key_in_force(identity=identity, at=timezone.now()) == new_key
-    assert p256.signature_valid(old_key.public_key, bytes(new_key.rotation_signature), rotation_text(
-        public_key=new_key.public_key, effective_from=new_key.effective_from))
+    assert p256.signature_valid(
+        old_key.public_key,
+        bytes(new_key.rotation_signature),
+        rotation_text(public_key=new_key.public_key, effective_from=new_key.effective_from),
+    )
 
     used, signature = key_sign(member=member, passphrase=PASSWORD, data=b"receipt 2")
     assert used == new_key
@@ -74,8 +77,10 @@ def test_a_rotation_needs_the_passphrase_that_unlocks_the_current_key(member):
 
 def test_a_revoked_identity_neither_signs_nor_rotates(member):
     Identity.objects.filter(member=member).update(revoked=True, revoked_reason="ignored challenges")
-    for attempt in (lambda: key_sign(member=member, passphrase=PASSWORD, data=b"x"),
-                    lambda: key_rotate(member=member, passphrase=PASSWORD)):
+    for attempt in (
+        lambda: key_sign(member=member, passphrase=PASSWORD, data=b"x"),
+        lambda: key_rotate(member=member, passphrase=PASSWORD),
+    ):
         with pytest.raises(Exception) as refused:
             attempt()
         assert refused.value.code == identity_revoked("").code
@@ -95,7 +100,12 @@ class WithheldApp:
         at = at or timezone.now()
         pubkey = p256.compressed_hex(new_private.public_key())
         signature = p256.sign(signer or self.private, rotation_text(public_key=pubkey, effective_from=at))
-        body = {"new_pubkey": pubkey, "effective_from": at.isoformat(), "rotation_signature": signature.hex(), **changes}
+        body = {
+            "new_pubkey": pubkey,
+            "effective_from": at.isoformat(),
+            "rotation_signature": signature.hex(),
+            **changes,
+        }
         body = {key: value for key, value in body.items() if value is not None}  # None: left out
         return self.client.post(api(self.member.community, "identity/keys/rotate"), body, format="json")
 

@@ -310,11 +310,21 @@ def test_http_still_goes_to_django(member, monkeypatch):
     monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
 
     async def test():
-        request = ApplicationCommunicator(application, {
-            "type": "http", "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": f"/c/{member.community.slug}/identity/", "query_string": b"",
-            "headers": [(b"host", b"testserver"), (b"cookie", (await sync_to_async(session_cookie)(member)).encode())],
-        })
+        request = ApplicationCommunicator(
+            application,
+            {
+                "type": "http",
+                "http_version": "1.1",
+                "method": "GET",
+                "scheme": "http",
+                "path": f"/c/{member.community.slug}/identity/",
+                "query_string": b"",
+                "headers": [
+                    (b"host", b"testserver"),
+                    (b"cookie", (await sync_to_async(session_cookie)(member)).encode()),
+                ],
+            },
+        )
         await request.send_input({"type": "http.request", "body": b""})
         start = await request.receive_output()
         body = b""

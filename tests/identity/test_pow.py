@@ -23,7 +23,7 @@ def zero_bits(data: bytes) -> int:
 
 
 def test_challenge_is_sha256_of_key_and_seed():
-    assert CHALLENGE == hashlib.sha256(KEY + bytes.fromhex("00112233445566778899aabbccddeeff")).digest()
+    assert hashlib.sha256(KEY + bytes.fromhex("00112233445566778899aabbccddeeff")).digest() == CHALLENGE
     with pytest.raises(ValueError):
         pow.challenge_for(KEY, SEED[:15])
 

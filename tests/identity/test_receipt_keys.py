@@ -69,7 +69,9 @@ def test_after_a_rotation_new_receipts_are_signed_by_the_new_key_and_old_ones_st
 
 
 def _receipt(receipt: dict) -> Receipt:
-    return Receipt(receipt["text"], bytes.fromhex(receipt["member_signature"]), bytes.fromhex(receipt["server_signature"]))
+    return Receipt(
+        receipt["text"], bytes.fromhex(receipt["member_signature"]), bytes.fromhex(receipt["server_signature"])
+    )
 
 
 def test_a_forged_certificate_is_found_by_every_verifier(books):
@@ -127,7 +129,9 @@ def test_a_withheld_key_certifies_its_receipt_key_through_its_app(withheld):
 def test_a_server_held_key_certifies_itself_and_refuses_an_apps_certificate(db):
     client = ApiUser(MemberFactory())
     shown = client.get("identity/receipt-key").json()
-    assert signatures.receipt_key_certified(shown["pubkey"], shown["receipt_pubkey"], bytes.fromhex(shown["certificate"]))
+    assert signatures.receipt_key_certified(
+        shown["pubkey"], shown["receipt_pubkey"], bytes.fromhex(shown["certificate"])
+    )
     assert_error(client.post("identity/receipt-key", {"signature": "00"}), 400, "invalid_input")
 
 

@@ -117,7 +117,13 @@ def test_a_withheld_key_registers_with_a_signature_over_the_seed(client, member)
     body = withheld_body(private)
     response = register(client, member, body)
     assert response.status_code == 201, response.content
-    assert response.json() == {"pubkey": body["pubkey"], "registered": True, "balance": 100, "revoked": False, "custody": 1}
+    assert response.json() == {
+        "pubkey": body["pubkey"],
+        "registered": True,
+        "balance": 100,
+        "revoked": False,
+        "custody": 1,
+    }
     stored = IdentityKey.objects.get(public_key=body["pubkey"])
     assert bytes(stored.sealed_private_key) == b"" and stored.identity.custody == 1
 

@@ -85,7 +85,7 @@ def test_decay_ticks_down_to_start():
 
 
 def test_constants_and_start():
-    assert rep.REGISTERED == Standing(100, False)
+    assert Standing(100, False) == rep.REGISTERED
     constants = (rep.START, rep.MINE_REWARD, rep.IGNORE_PENALTY, rep.DECAY, rep.FLOOR, rep.AUTH_THRESHOLD)
     assert constants == (100, 10, 15, 2, 0, 1)
     with pytest.raises(AttributeError):

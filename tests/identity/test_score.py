@@ -83,7 +83,11 @@ def test_user_reputation_answers_the_score_with_amounts_as_decimal_strings(chain
     response = token_client(a.member).get(f"/c/{a.community.slug}/api/user/reputation")
     assert response.status_code == 200, response.content
     assert response.json() == {
-        "score": "49.9", "rating": "Good", "can_vote": False, "credits": "0.000000", "debits": "2.000000",
+        "score": "49.9",
+        "rating": "Good",
+        "can_vote": False,
+        "credits": "0.000000",
+        "debits": "2.000000",
     }
 
 

@@ -23,17 +23,26 @@ def identity_of(member, *, custody=Identity.Custody.SERVER, registered=True):
     """A registered identity with one key in force for a year; returns its private key."""
     private = p256.new_key()
     sealed, salt = keys.seal_with_passphrase(private, PASSPHRASE) if custody == Identity.Custody.SERVER else (b"", b"")
-    identity = Identity.objects.create(member=member, custody=custody,
-                                       registered_at=timezone.now() if registered else None)
-    IdentityKey.objects.create(identity=identity, public_key=p256.compressed_hex(private.public_key()),
-                               sealed_private_key=sealed, kdf_salt=salt,
-                               effective_from=timezone.now() - timedelta(days=365))
+    identity = Identity.objects.create(
+        member=member, custody=custody, registered_at=timezone.now() if registered else None
+    )
+    IdentityKey.objects.create(
+        identity=identity,
+        public_key=p256.compressed_hex(private.public_key()),
+        sealed_private_key=sealed,
+        kdf_salt=salt,
+        effective_from=timezone.now() - timedelta(days=365),
+    )
     return private
 
 
 def proposition(side, *, closes_in=timedelta(days=7)):
-    return Proposition.objects.create(community=side.community, title="Paint the hall green?", created_by=side.admin,
-                                      closes_at=timezone.now() + closes_in)
+    return Proposition.objects.create(
+        community=side.community,
+        title="Paint the hall green?",
+        created_by=side.admin,
+        closes_at=timezone.now() + closes_in,
+    )
 
 
 @pytest.fixture
@@ -62,10 +71,20 @@ def error(response, status, code):
 
 def withheld_vote(world, admin_key, proposition_id, value, *, cast_at=None, text_value=None):
     cast_at = cast_at or timezone.now()
-    text = votes.vote_text(proposition_id=proposition_id, address=world.a.admin.address,
-                           value=value if text_value is None else text_value, cast_at=cast_at)
-    return vote(world.a.admin, proposition_id, world.a, value=value, cast_at=cast_at.isoformat(),
-                signature=p256.sign(admin_key, text).hex())
+    text = votes.vote_text(
+        proposition_id=proposition_id,
+        address=world.a.admin.address,
+        value=value if text_value is None else text_value,
+        cast_at=cast_at,
+    )
+    return vote(
+        world.a.admin,
+        proposition_id,
+        world.a,
+        value=value,
+        cast_at=cast_at.isoformat(),
+        signature=p256.sign(admin_key, text).hex(),
+    )
 
 
 # --- propositions ------------------------------------------------------------------------------
@@ -73,8 +92,9 @@ def withheld_vote(world, admin_key, proposition_id, value, *, cast_at=None, text
 
 def test_admins_open_propositions_and_members_list_them(world):
     closes_at = (timezone.now() + timedelta(days=3)).isoformat()
-    created = token_client(world.a.admin).post(url(world.a), {"title": "Open on Sundays?", "closes_at": closes_at},
-                                               format="json")
+    created = token_client(world.a.admin).post(
+        url(world.a), {"title": "Open on Sundays?", "closes_at": closes_at}, format="json"
+    )
     assert created.status_code == 201, created.content
     assert created.json()["open"] is True and (created.json()["yes"], created.json()["no"]) == (0, 0)
     listed = token_client(world.a.member).get(url(world.a)).json()["propositions"]
@@ -83,7 +103,8 @@ def test_admins_open_propositions_and_members_list_them(world):
     refused = token_client(world.a.member).post(url(world.a), {"title": "Me?", "closes_at": closes_at}, format="json")
     error(refused, 403, "admin_required")
     past = token_client(world.a.admin).post(
-        url(world.a), {"title": "Yesterday?", "closes_at": "2020-01-01T00:00:00Z"}, format="json")
+        url(world.a), {"title": "Yesterday?", "closes_at": "2020-01-01T00:00:00Z"}, format="json"
+    )
     error(past, 400, "invalid_input")
     assert Proposition.objects.count() == 1
 
@@ -125,8 +146,11 @@ def test_a_second_vote_changes_the_first_and_an_identical_one_is_refused(voters)
     assert list(Vote.objects.values_list("value", flat=True)) == [0]
     detail = token_client(world.a.member).get(url(world.a, question.pk)).json()
     assert (detail["yes"], detail["no"]) == (0, 1)
-    assert p256.signature_valid(detail["votes"][0]["public_key"], bytes.fromhex(detail["votes"][0]["signature"]),
-                                  detail["votes"][0]["text"].encode())
+    assert p256.signature_valid(
+        detail["votes"][0]["public_key"],
+        bytes.fromhex(detail["votes"][0]["signature"]),
+        detail["votes"][0]["text"].encode(),
+    )
 
 
 def test_a_withheld_key_signs_its_own_vote(voters):
@@ -142,8 +166,11 @@ def test_a_forged_signature_is_refused(voters):
     question = proposition(world.a)
     error(withheld_vote(world, admin_key, question.pk, 1, text_value=0), 400, "signature_invalid")
     error(withheld_vote(world, member_key, question.pk, 1), 400, "signature_invalid")  # someone else's key
-    error(vote(world.a.admin, question.pk, world.a, value=1, cast_at=timezone.now().isoformat(), signature="zz"),
-          400, "signature_invalid")
+    error(
+        vote(world.a.admin, question.pk, world.a, value=1, cast_at=timezone.now().isoformat(), signature="zz"),
+        400,
+        "signature_invalid",
+    )
     assert not Vote.objects.exists()
 
 
@@ -151,8 +178,11 @@ def test_a_signature_by_a_key_not_yet_in_force_is_refused(voters):
     world, _, admin_key = voters
     identity = world.a.admin.identity
     rotated = p256.new_key()
-    IdentityKey.objects.create(identity=identity, public_key=p256.compressed_hex(rotated.public_key()),
-                               effective_from=timezone.now() - timedelta(minutes=2))
+    IdentityKey.objects.create(
+        identity=identity,
+        public_key=p256.compressed_hex(rotated.public_key()),
+        effective_from=timezone.now() - timedelta(minutes=2),
+    )
     question = proposition(world.a)
     error(withheld_vote(world, admin_key, question.pk, 1), 400, "signature_invalid")  # the old key is retired
     before = timezone.now() - timedelta(minutes=3)

@@ -44,7 +44,9 @@ def test_refunds_and_archives_keep_the_books_equal_to_the_balances(chain):
     archive = Archive.objects.get(community=community, segment=0)
     assert archive.last_receipt_id - archive.first_receipt_id + 1 == payment.legs.count()
     opening = Entry.objects.get(community=community, receipt_id=archive.last_receipt_id + 1)
-    assert opening.segment == 1 and opening.record.startswith("archive|") and opening.record.endswith(archive.archive_hash)
+    assert (
+        opening.segment == 1 and opening.record.startswith("archive|") and opening.record.endswith(archive.archive_hash)
+    )
     assert ledger_state(community.pk) == trustline_state(community.pk)
 
 

@@ -144,8 +144,10 @@ def test_the_live_check_reads_only_the_live_segment(small):
 def receipt_of(entry: Entry) -> Receipt:
     previous = Entry.objects.get(community_id=entry.community_id, receipt_id=entry.receipt_id - 1).record.split("|")[4]
     _, utc, rid, amount, _, _ = entry.record.split("|")
-    source, destination = (f"{account.member.handle if account.member_id else 'commons'}@{account.community.slug}"
-                           for account in (entry.source, entry.destination))
+    source, destination = (
+        f"{account.member.handle if account.member_id else 'commons'}@{account.community.slug}"
+        for account in (entry.source, entry.destination)
+    )
     text = f"{utc}|{source}|{destination}|{amount}|{previous}|{rid}"
     return Receipt(text, bytes(entry.member_signature), bytes(entry.server_signature))
 

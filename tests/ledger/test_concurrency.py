@@ -37,7 +37,9 @@ def test_parallel_payments_make_one_unbroken_chain(ring, retries, settings):  # 
     outcome = in_threads(random_traffic(ring, status_changes=True))
 
     assert outcome["paid"] >= 40 and outcome["declined"] and outcome["accepted"], outcome
-    stored = list(Entry.objects.filter(community_id=community_id).order_by("receipt_id").values_list("receipt_id", flat=True))
+    stored = list(
+        Entry.objects.filter(community_id=community_id).order_by("receipt_id").values_list("receipt_id", flat=True)
+    )
     assert stored == list(range(len(stored))), "a receipt id is missing or taken twice"
 
     entries = opened_chain(community_id)
@@ -45,8 +47,14 @@ def test_parallel_payments_make_one_unbroken_chain(ring, retries, settings):  # 
     previous = formats.GENESIS
     for entry in entries:
         expected = formats.chain_hash(
-            previous, entry.type, entry.utc, entry.source, entry.destination, entry.amount,
-            entry.receipt_id, entry.receipt_hash,
+            previous,
+            entry.type,
+            entry.utc,
+            entry.source,
+            entry.destination,
+            entry.amount,
+            entry.receipt_id,
+            entry.receipt_hash,
         )
         assert entry.ledger_hash == expected, f"entry {entry.receipt_id} does not chain onto the one before"
         previous = entry.ledger_hash

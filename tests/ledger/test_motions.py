@@ -75,7 +75,8 @@ def test_a_seconded_audit_runs_to_100_percent_and_lists_conflicts(setup, django_
     assert response.status_code == 200, response.content
     body = api(a, f"tickets/{number}").json()
     assert body["state"] == "done" and body["progress"] == {
-        "percent": 100, "entries_checked": Entry.objects.filter(community=community).count()
+        "percent": 100,
+        "entries_checked": Entry.objects.filter(community=community).count(),
     }
     [conflict] = body["conflicts"]
     assert conflict["receipt_id"] == 2 and conflict["code"] == "record_mismatch" and not conflict["resolved"]
@@ -104,21 +105,28 @@ def test_a_seconded_restore_repairs_the_record_and_a_new_audit_is_clean(setup, d
     conflict.refresh_from_db()
     assert conflict.resolved_by.number == number
     assert audit(community.pk) == []
-    assert api(a, "resolve", {"conflict_id": conflict.pk, "option_id": "acknowledge"}).json()["error"]["code"] == "conflict_resolved"
+    assert (
+        api(a, "resolve", {"conflict_id": conflict.pk, "option_id": "acknowledge"}).json()["error"]["code"]
+        == "conflict_resolved"
+    )
 
 
 def test_resolve_refuses_unknown_options_and_other_communities_conflicts(setup, world):
     community, a, b = setup
-    conflict = Conflict.objects.create(community=community, code="chain_broken", description="x",
-                                       options=motions.conflict_options("chain_broken"))
+    conflict = Conflict.objects.create(
+        community=community, code="chain_broken", description="x", options=motions.conflict_options("chain_broken")
+    )
     assert api(a, "resolve", {"conflict_id": conflict.pk, "option_id": "restore_record"}).status_code == 400
     response = api(world.a.member, "resolve", {"conflict_id": conflict.pk, "option_id": "acknowledge"})
     assert response.status_code == 404 and response.json()["error"]["code"] == "conflict_not_found"
 
 
 def receipt_json(receipt) -> dict:
-    return {"text": receipt.text, "member_signature": receipt.member_signature.hex(),
-            "server_signature": receipt.server_signature.hex()}
+    return {
+        "text": receipt.text,
+        "member_signature": receipt.member_signature.hex(),
+        "server_signature": receipt.server_signature.hex(),
+    }
 
 
 def true_receipt(community):
@@ -140,7 +148,12 @@ def test_contest_with_a_forged_receipt_returns_conflicts_with_options(setup):
     response = api(a, "contest", {"receipt": receipt_json(receipt), "other": forged})
     codes = {c["code"] for c in response.json()["conflicts"]}
     assert response.status_code == 200
-    assert {"member_signature_invalid", "server_signature_invalid", "receipt_not_in_ledger", "receipts_disagree"} <= codes
+    assert {
+        "member_signature_invalid",
+        "server_signature_invalid",
+        "receipt_not_in_ledger",
+        "receipts_disagree",
+    } <= codes
     assert all(c["receipt_id"] == entry.receipt_id and c["options"] for c in response.json()["conflicts"])
     assert Conflict.objects.filter(community=community, code="receipts_disagree").exists()
 
@@ -164,12 +177,18 @@ def test_contest_rejects_bad_input(setup, other):
 
 # --- Django admin -------------------------------------------------------------------------------
 
+
 def admin_action(client, model: str, action: str, *objects):
-    return client.post(reverse(f"admin:ledger_{model}_changelist"),
-                       {"action": action, "_selected_action": [str(obj.pk) for obj in objects]}, follow=True)
+    return client.post(
+        reverse(f"admin:ledger_{model}_changelist"),
+        {"action": action, "_selected_action": [str(obj.pk) for obj in objects]},
+        follow=True,
+    )
 
 
-def test_an_admin_requests_seconds_and_watches_an_audit_in_django_admin(setup, client, django_capture_on_commit_callbacks):
+def test_an_admin_requests_seconds_and_watches_an_audit_in_django_admin(
+    setup, client, django_capture_on_commit_callbacks
+):
     community, a, b = setup
     Member.objects.filter(pk=a.pk).update(role=Member.Role.ADMIN)
     client.force_login(a.user)

@@ -33,7 +33,10 @@ def run(*files: Path) -> subprocess.CompletedProcess:
     """``python -m ledger.offline`` in a fresh interpreter with no Django settings."""
     return subprocess.run(
         [sys.executable, "-m", "ledger.offline", *map(str, files)],
-        capture_output=True, text=True, cwd=settings.BASE_DIR, env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        env={"PATH": "/usr/bin:/bin"},
     )
 
 
@@ -48,13 +51,15 @@ def test_downloaded_receipts_verify_offline(books, downloads):
 def test_offline_imports_no_django():
     result = subprocess.run(
         [sys.executable, "-c", "import sys, ledger.offline; print('django' in sys.modules)"],
-        capture_output=True, text=True, cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
     )
     assert result.stdout.strip() == "False", result.stderr
 
 
 def flip(text: str, at: int) -> str:
-    return text[:at] + ("0" if text[at] != "0" else "1") + text[at + 1:]
+    return text[:at] + ("0" if text[at] != "0" else "1") + text[at + 1 :]
 
 
 def test_a_changed_receipt_is_reported_and_fails(books, downloads):
@@ -94,9 +99,13 @@ def test_a_receipt_checked_against_the_wrong_previous_record_fails(books, downlo
     records = [formats.parse_record(line) for line in records_file.read_text().splitlines()]
     item = next(r for r in json.loads(receipts_file.read_text())["receipts"] if r["receipt_id"] > 0)
     problem = offline.receipt_problem(
-        item["text"], bytes.fromhex(item["member_signature"]), bytes.fromhex(item["server_signature"]),
-        member_key=item["member_public_key"], server_key=item["server_public_key"],
-        record=records[item["receipt_id"]], previous=records[item["receipt_id"]]._replace(ledger_hash="f" * 64),
+        item["text"],
+        bytes.fromhex(item["member_signature"]),
+        bytes.fromhex(item["server_signature"]),
+        member_key=item["member_public_key"],
+        server_key=item["server_public_key"],
+        record=records[item["receipt_id"]],
+        previous=records[item["receipt_id"]]._replace(ledger_hash="f" * 64),
     )
     assert problem == "ledger hash differs from the previous public record"
 

@@ -22,8 +22,12 @@ def test_progress_commits_while_the_audit_streams(monkeypatch):
     seen_from_outside = []
     settings = connection.settings_dict
     outside = psycopg.connect(
-        dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"], port=settings["PORT"] or 5432,
-        password=settings["PASSWORD"] or None, autocommit=True,
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        password=settings["PASSWORD"] or None,
+        autocommit=True,
     )
     audit_itself = verification.audit
 

@@ -84,12 +84,16 @@ def test_receipts_are_signed_by_the_member_and_the_server_and_match_their_public
         assert "alice@river" in (source, destination)
         before = Entry.objects.filter(community=books.community, receipt_id=receipt["receipt_id"] - 1).first()
         assert previous == (before.record.split("|")[4] if before else formats.GENESIS)
-        member_signature, server_signature = (bytes.fromhex(receipt[k]) for k in ("member_signature", "server_signature"))
+        member_signature, server_signature = (
+            bytes.fromhex(receipt[k]) for k in ("member_signature", "server_signature")
+        )
         assert p256.signature_valid(receipt["member_public_key"], member_signature, receipt["text"].encode())
         assert receipt["server_public_key"] == server_public_key_hex()
         signed = formats.server_signed_bytes(receipt["text"], member_signature)
         assert signatures.server_signature_valid(receipt["server_public_key"], server_signature, signed)
-        assert receipt["record"].split("|")[5] == formats.receipt_hash(receipt["text"], member_signature, server_signature)
+        assert receipt["record"].split("|")[5] == formats.receipt_hash(
+            receipt["text"], member_signature, server_signature
+        )
 
 
 def test_another_members_receipts_are_not_mine(books):

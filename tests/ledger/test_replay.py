@@ -50,7 +50,9 @@ class LedgerMachine(MoneyMachine):
         if not hasattr(self, "community"):
             return
         community_id = self.community.pk
-        receipt_ids = list(Entry.objects.filter(community_id=community_id).order_by("receipt_id").values_list("receipt_id", flat=True))
+        receipt_ids = list(
+            Entry.objects.filter(community_id=community_id).order_by("receipt_id").values_list("receipt_id", flat=True)
+        )
         assert receipt_ids == list(range(len(receipt_ids))), "receipt ids have a gap"
         balances = trustline_state(community_id)
         assert ledger_state(community_id) == balances
@@ -63,6 +65,4 @@ class LedgerMachine(MoneyMachine):
 @pytest.mark.django_db(transaction=True)
 @override_settings(LEDGER_ARCHIVE_LENGTH=ARCHIVE_LENGTH)
 def test_replaying_the_ledger_gives_every_balance():
-    run_state_machine_as_test(
-        LedgerMachine, settings=settings(max_examples=30, stateful_step_count=30, deadline=None)
-    )
+    run_state_machine_as_test(LedgerMachine, settings=settings(max_examples=30, stateful_step_count=30, deadline=None))

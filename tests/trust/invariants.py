@@ -13,8 +13,15 @@ from trust.models import Account, Payment, PaymentLeg, Trustline
 
 LineState = tuple[int, int, int]  # limit_from_low, limit_from_high, balance
 LEG_FIELDS = (
-    "payment_id", "purpose", "path", "hop", "sender_id", "receiver_id", "amount",
-    "trustline__low_id", "trustline__high_id",
+    "payment_id",
+    "purpose",
+    "path",
+    "hop",
+    "sender_id",
+    "receiver_id",
+    "amount",
+    "trustline__low_id",
+    "trustline__high_id",
 )
 
 

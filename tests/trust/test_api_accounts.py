@@ -341,6 +341,8 @@ USER_ENDPOINTS = sorted((method, path) for method, path in api_endpoints() if pa
 
 @pytest.mark.parametrize(("method", "path"), USER_ENDPOINTS, ids=[f"{m.upper()} {p}" for m, p in USER_ENDPOINTS])
 def test_every_user_endpoint_needs_a_signed_in_member(community, method, path):
-    response = getattr(APIClient(), method)(api(community, endpoint_path(path, payment_id=1, token="app_x")), format="json")
+    response = getattr(APIClient(), method)(
+        api(community, endpoint_path(path, payment_id=1, token="app_x")), format="json"
+    )
 
     assert_error(response, 401, "not_authenticated")

@@ -517,7 +517,9 @@ def test_receipts_show_each_leg_each_side_paid_and_received_newest_first(people)
     ]
     ids = [r["receipt_id"] for r in receipts["receipts"]]
     assert ids == sorted(ids, reverse=True)
-    assert [(r["payment"], r["direction"], r["amount"]) for r in people.dave.get("user/receipts").json()["receipts"]] == [
+    assert [
+        (r["payment"], r["direction"], r["amount"]) for r in people.dave.get("user/receipts").json()["receipts"]
+    ] == [
         (request["id"], "in", "3.000000"),
         (first["id"], "in", "12.500000"),
     ]
@@ -593,7 +595,9 @@ def test_the_tax_needs_capacity_to_the_commons_too(db):
     credit(bob, alice, "100")
     commons = accounts.commons_of(community)
     line = Trustline.objects.get(community=community, low=commons, high=account(bob))
-    accounts.trustline_limits_set(line=line, limit_from_low=0, limit_from_high=line.limit_from_high)  # no way round via Bob
+    accounts.trustline_limits_set(
+        line=line, limit_from_low=0, limit_from_high=line.limit_from_high
+    )  # no way round via Bob
     client = ApiUser(alice)
 
     # 80 fits Alice's line to Bob, but its tax of 8 does not fit her line of 5 to the commons: 50 would.

@@ -37,13 +37,21 @@ def chain(db):
 def new_payment(payer, payee, amount: int) -> Payment:
     now = timezone.now()
     return Payment(
-        community_id=payer.community_id, payer=payer, payee=payee, amount=amount, state=Payment.State.FINALIZED,
-        hashlock="0" * 64, created_at=now, settled_at=now,
+        community_id=payer.community_id,
+        payer=payer,
+        payee=payee,
+        amount=amount,
+        state=Payment.State.FINALIZED,
+        hashlock="0" * 64,
+        created_at=now,
+        settled_at=now,
     )
 
 
 def books(community) -> tuple[list, list]:
-    lines = list(Trustline.objects.filter(community=community).order_by("pk").values_list("pk", "balance", "updated_at"))
+    lines = list(
+        Trustline.objects.filter(community=community).order_by("pk").values_list("pk", "balance", "updated_at")
+    )
     legs = list(
         PaymentLeg.objects.filter(payment__community=community)
         .order_by("purpose", "path", "hop")
@@ -54,7 +62,9 @@ def books(community) -> tuple[list, list]:
 
 @pytest.mark.django_db
 @settings(max_examples=200, deadline=None)
-@given(limit=st.integers(min_value=0, max_value=MAX_AMOUNT), owed=st.integers(min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT))
+@given(
+    limit=st.integers(min_value=0, max_value=MAX_AMOUNT), owed=st.integers(min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT)
+)
 def test_the_sql_capacity_rule_is_the_python_one(limit, owed):
     with connection.cursor() as cursor:
         cursor.execute("SELECT trust_capacity(%s, %s)", [limit, owed])
@@ -106,7 +116,9 @@ def test_the_net_movement_of_a_line_is_moved(chain, way):
     assert owed(lines, commons, a) == UNIT // 100
     assert {(line.low_id, line.high_id): line.balance for line in lines} == {
         (low, high): balance
-        for low, high, balance in Trustline.objects.filter(community=community).values_list("low_id", "high_id", "balance")
+        for low, high, balance in Trustline.objects.filter(community=community).values_list(
+            "low_id", "high_id", "balance"
+        )
         if (low, high) in moving.pairs_of(movements)
     }
 

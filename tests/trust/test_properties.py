@@ -131,8 +131,13 @@ class MoneyMachine(RuleBasedStateMachine):
 
     def _record(self, payment: Payment) -> None:
         self.payments[payment.pk] = Modelled(
-            payment.kind, payment.payer_id, payment.payee_id, payment.amount,
-            payment.state, payment.payer_status, payment.payee_status,
+            payment.kind,
+            payment.payer_id,
+            payment.payee_id,
+            payment.amount,
+            payment.state,
+            payment.payer_status,
+            payment.payee_status,
         )
 
     def _check_settled_payment(self, payment: Payment, *, taxed: bool) -> None:
@@ -262,7 +267,9 @@ class MoneyMachine(RuleBasedStateMachine):
         _apply(model, role, action)
         payment.refresh_from_db()
         assert (payment.state, payment.payer_status, payment.payee_status) == (
-            model.state, model.payer_status, model.payee_status,
+            model.state,
+            model.payer_status,
+            model.payee_status,
         )
         if (role, action) == ("payer", "accept"):
             self._check_settled_payment(payment, taxed=True)
@@ -362,6 +369,4 @@ def _hop_fees(payment: Payment) -> int:
 
 @pytest.mark.django_db(transaction=True)
 def test_money_core_model():
-    run_state_machine_as_test(
-        MoneyMachine, settings=settings(max_examples=50, stateful_step_count=40, deadline=None)
-    )
+    run_state_machine_as_test(MoneyMachine, settings=settings(max_examples=50, stateful_step_count=40, deadline=None))

@@ -146,8 +146,14 @@ def check_levy_fits(graph, data) -> None:
     hop_fee_ppm = data.draw(st.sampled_from([0, 50_000]))
     try:
         plan = plan_payment(
-            out, payer=payer, payee=payee, amount=amount, max_hops=LOOSE_HOPS,
-            commons=commons, tax_ppm=tax_ppm, hop_fee_ppm=hop_fee_ppm,
+            out,
+            payer=payer,
+            payee=payee,
+            amount=amount,
+            max_hops=LOOSE_HOPS,
+            commons=commons,
+            tax_ppm=tax_ppm,
+            hop_fee_ppm=hop_fee_ppm,
         )
     except (InsufficientCapacity, NoTrustPath):
         return
@@ -216,7 +222,9 @@ def test_tax_route_sharing_the_payers_only_line_respects_its_combined_capacity()
 
 def test_hop_fees_are_charged_per_intermediary_and_travel_with_the_tax():
     out = TrustGraph.from_lines(chain(1, 2, 3, 9) + chain(1, 4)).out
-    plan = plan_payment(out, payer=1, payee=9, amount=50, max_hops=LOOSE_HOPS, commons=4, tax_ppm=20_000, hop_fee_ppm=10_000)
+    plan = plan_payment(
+        out, payer=1, payee=9, amount=50, max_hops=LOOSE_HOPS, commons=4, tax_ppm=20_000, hop_fee_ppm=10_000
+    )
     assert plan.tax == 1 and plan.fees == 1  # 2% of 50, and 1% of 50 for each of the two intermediaries
     assert plan.levy_paths == [([1, 4], 2)]
 

@@ -107,8 +107,14 @@ def test_large_communities_route_in_the_worker(worker, settings):
 def test_expired_requests_are_cancelled_by_the_task(worker):
     community, alice, bob, carol = _chain()
     request = Payment.objects.create(
-        community=community, kind=Payment.Kind.REQUEST, payer=alice, payee=bob, amount=1, hashlock="00" * 32,
-        payer_status=Payment.PayerStatus.NOT_SET, deadline="2000-01-01T00:00:00Z",
+        community=community,
+        kind=Payment.Kind.REQUEST,
+        payer=alice,
+        payee=bob,
+        amount=1,
+        hashlock="00" * 32,
+        payer_status=Payment.PayerStatus.NOT_SET,
+        deadline="2000-01-01T00:00:00Z",
     )
 
     assert tasks.expire_payments.delay().get(timeout=30) == 1

@@ -165,7 +165,7 @@ def test_community_home_links_to_the_money_pages(world):
 def test_trustlines_page_lists_counterparts_from_my_side(chain):
     payment_send(payer=chain.ann, payee=chain.ben, amount=12 * UNIT + 500_000)
     page = text(chain.client(chain.ben).get(chain.url("trustlines/")))
-    ann_row = page[page.index("<h2>ann</h2>"):page.index("</article>", page.index("<h2>ann</h2>"))]
+    ann_row = page[page.index("<h2>ann</h2>") : page.index("</article>", page.index("<h2>ann</h2>"))]
     assert "12.50" in ann_row and "they owe you" in ann_row
     assert re.search(r"Credit I extend</dt><dd>100\.00</dd>", ann_row)
     assert re.search(r"Credit extended to me</dt><dd>0\.00</dd>", ann_row)
@@ -239,7 +239,7 @@ def test_removing_a_line_with_a_balance_or_the_commons_line_is_refused(chain):
     ben = chain.client(chain.ben)
 
     page = text(ben.get(chain.url("trustlines/")))
-    ann_row = page[page.index("<h2>ann</h2>"):page.index("</article>", page.index("<h2>ann</h2>"))]
+    ann_row = page[page.index("<h2>ann</h2>") : page.index("</article>", page.index("<h2>ann</h2>"))]
     assert "Remove trustline" not in ann_row  # no button for a line that is not settled
 
     response = ben.post(chain.url("trustlines/remove/"), {"username": "ann"})
@@ -406,7 +406,9 @@ def test_disallowed_actions_are_refused_with_a_visible_message(chain, who, name,
     assert message in text(response)
     payment.refresh_from_db()
     assert (payment.state, payment.payer_status, payment.payee_status) == (
-        Payment.State.FINALIZED, Payment.PayerStatus.ACCEPT, Payment.PayeeStatus.NOT_SET,
+        Payment.State.FINALIZED,
+        Payment.PayerStatus.ACCEPT,
+        Payment.PayeeStatus.NOT_SET,
     )
     assert Payment.objects.count() == 1
 
@@ -444,7 +446,7 @@ def test_a_request_to_an_unknown_payer_is_shown_on_the_form(chain):
     response = chain.client(chain.dan).post(chain.url("payments/request/"), {"username": "zed", "amount": "7"})
     assert response.status_code == 400
     assert "There is no account 'zed' in this community." in text(response)
-    assert "<details class=\"card\" id=\"request\" open>" in response.content.decode()
+    assert '<details class="card" id="request" open>' in response.content.decode()
     assert not Payment.objects.exists()
 
 
@@ -512,8 +514,14 @@ def test_overview_graph_shows_two_hops_with_capacities(chain):
     # Ben's lines, and his member counterparts' lines; the commons' other lines are not expanded.
     expected_lines = {
         line_between(*pair).pk
-        for pair in [(chain.ben, chain.ann), (chain.ben, chain.cat), (chain.ben, commons), (chain.cat, chain.dan),
-                     (chain.ann, commons), (chain.cat, commons)]
+        for pair in [
+            (chain.ben, chain.ann),
+            (chain.ben, chain.cat),
+            (chain.ben, commons),
+            (chain.cat, chain.dan),
+            (chain.ann, commons),
+            (chain.cat, commons),
+        ]
     }
     assert {edge["line"] for edge in graph["edges"]} == expected_lines
     assert line_between(chain.dan, commons).pk not in {edge["line"] for edge in graph["edges"]}
@@ -531,7 +539,8 @@ def test_overview_of_a_member_without_trustlines_shows_just_them(chain):
     Trustline.objects.filter(Q(low=newcomer) | Q(high=newcomer)).update(closed_at="2020-01-01T00:00:00Z")
     response = chain.client(newcomer).get(chain.url("money/"))
     assert embedded_json(response, "trust-graph-data") == {
-        "nodes": [{"id": newcomer.pk, "label": "eve", "role": "me"}], "edges": [],
+        "nodes": [{"id": newcomer.pk, "label": "eve", "role": "me"}],
+        "edges": [],
     }
     assert "No payments yet" in text(response)
     body = response.content.decode()

@@ -33,6 +33,10 @@ def test_short_workload_passes_every_check() -> None:
     redis_url = urlunsplit(urlsplit(settings.TEST_REDIS_URL)._replace(path=WORKLOAD_REDIS_DB))
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "bank_workload.py"), "--short", "--redis-url", redis_url],
-        cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
     )
     assert done.returncode == 0, f"{done.stdout[-6000:]}\n{done.stderr[-4000:]}"

@@ -59,7 +59,9 @@ class TrustGraph:
         much behind other processes' payments is caught by settlement and re-made from fresh rows.
         """
         now = timezone.now()
-        recent = self.synced_at is not None and (now - self.synced_at).total_seconds() < settings.GRAPH_SYNC_INTERVAL_SECONDS
+        recent = (
+            self.synced_at is not None and (now - self.synced_at).total_seconds() < settings.GRAPH_SYNC_INTERVAL_SECONDS
+        )
         if recent and not force:
             return
         lines = Trustline.objects.filter(community_id=community_id).values_list(*LINE_FIELDS)

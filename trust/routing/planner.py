@@ -64,9 +64,7 @@ def route(
     return paths
 
 
-def _refuse(
-    out: Capacities, source: int, target: int, *, routed: int, amount: int, max_hops: int, **search
-) -> None:
+def _refuse(out: Capacities, source: int, target: int, *, routed: int, amount: int, max_hops: int, **search) -> None:
     """Raise the error that says best why ``amount`` cannot go from source to target."""
     if routed == 0:
         within_reach = shortest_path(out, source, target, minimum=0, max_hops=max_hops, **search)
@@ -111,7 +109,13 @@ def plan_payment(
         if plan.levy and commons is not None and payer != commons:
             try:
                 plan.levy_paths = route(
-                    out, payer, commons, amount=plan.levy, max_hops=max_hops, delta=delta, deadline=deadline,
+                    out,
+                    payer,
+                    commons,
+                    amount=plan.levy,
+                    max_hops=max_hops,
+                    delta=delta,
+                    deadline=deadline,
                     no_relay=no_relay,
                 )
             except InsufficientCapacity as exc:

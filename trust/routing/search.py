@@ -289,7 +289,13 @@ def _level_graph(
 
 
 def _blocking_flow(
-    out: Capacities, source: int, target: int, ahead: dict[int, list[int]], *, amount: int, delta: Delta,
+    out: Capacities,
+    source: int,
+    target: int,
+    ahead: dict[int, list[int]],
+    *,
+    amount: int,
+    delta: Delta,
     deadline: float | None,
 ) -> int:
     """Push along the level graph ``ahead`` until no path through it is left or ``amount`` is pushed.
@@ -310,7 +316,7 @@ def _blocking_flow(
             if pushed == amount:
                 break
             # Walk back to the first hop the push filled; its pointer moves on at the next visit.
-            del path[next(i for i, (a, b) in enumerate(edges) if residual(out, delta, a, b) == 0) + 1:]
+            del path[next(i for i, (a, b) in enumerate(edges) if residual(out, delta, a, b) == 0) + 1 :]
             continue
         hops, row, index = ahead[u], out[u], current[u]
         while index < len(hops) and row[hops[index]] + delta.get((u, hops[index]), 0) <= 0:
@@ -342,9 +348,9 @@ def decompose(delta: Delta, source: int, target: int) -> list[tuple[list[int], i
             u = path[-1]
             v = next(iter(flow[u]))
             if v in position:  # a cycle: cancel it and walk on from where it began
-                cycle = path[position[v]:] + [v]
+                cycle = path[position[v] :] + [v]
                 _subtract(flow, cycle, min(flow[a][b] for a, b in zip(cycle, cycle[1:])))
-                for node in path[position[v] + 1:]:
+                for node in path[position[v] + 1 :]:
                     del position[node]
                 path = path[: position[v] + 1]
                 continue

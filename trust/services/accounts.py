@@ -24,7 +24,9 @@ def account_open(*, member: Member) -> Account:
     commons = commons_of(member.community)
     limit = member.community.commons_limit
     low, high = sorted((account, commons), key=lambda a: a.pk)
-    Trustline.objects.create(community=member.community, low=low, high=high, limit_from_low=limit, limit_from_high=limit)
+    Trustline.objects.create(
+        community=member.community, low=low, high=high, limit_from_low=limit, limit_from_high=limit
+    )
     return account
 
 
@@ -127,7 +129,9 @@ def trust_index_set(*, account: Account, value: str) -> int:
         raise InvalidInput("value", [str(exc)]) from None
     minimum = minimum_trust_index_ppm(account.community)
     if ppm < minimum:
-        raise InvalidInput("value", [f"The trust index is at least the community's minimum, {minimum / 1_000_000:.6f}."])
+        raise InvalidInput(
+            "value", [f"The trust index is at least the community's minimum, {minimum / 1_000_000:.6f}."]
+        )
     account.trust_index_ppm = ppm
     account.save(update_fields=["trust_index_ppm"])
     return ppm

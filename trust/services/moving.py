@@ -63,8 +63,14 @@ def move_in_database(payment: Payment, movements: list[Movement], *, at: datetim
     payment.pk = rows[0][0]
     return [
         Trustline(
-            community_id=payment.community_id, low_id=low, high_id=high, limit_from_low=limit_from_low,
-            limit_from_high=limit_from_high, balance=balance, closed_at=closed_at, updated_at=at,
+            community_id=payment.community_id,
+            low_id=low,
+            high_id=high,
+            limit_from_low=limit_from_low,
+            limit_from_high=limit_from_high,
+            balance=balance,
+            closed_at=closed_at,
+            updated_at=at,
         )
         for _, low, high, limit_from_low, limit_from_high, balance, closed_at in rows
     ]

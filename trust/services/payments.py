@@ -44,9 +44,7 @@ def payment_send(
     _check_parties(payer, payee)
     _check_text(memo, tag)
     return plan_and_settle(
-        lambda: Payment(
-            community_id=payer.community_id, payer=payer, payee=payee, amount=amount, memo=memo, tag=tag
-        ),
+        lambda: Payment(community_id=payer.community_id, payer=payer, payee=payee, amount=amount, memo=memo, tag=tag),
         lambda: plan_for(payer, payee, amount, direct_only=direct_only),
     )
 
@@ -115,7 +113,10 @@ def _mark(payment_id: int, *, field: str, before: int, after: int, message: str)
 
 def _payer_dispute(payment_id: int) -> Payment:
     return _mark(
-        payment_id, field="payer_status", before=Status.ACCEPT, after=Status.DISPUTE,
+        payment_id,
+        field="payer_status",
+        before=Status.ACCEPT,
+        after=Status.DISPUTE,
         message="Only a settled payment you accepted can be disputed.",
     )
 
@@ -155,7 +156,10 @@ def _payer_accept(payment_id: int) -> Payment:
 
 def _payee_accept(payment_id: int) -> Payment:
     return _mark(
-        payment_id, field="payee_status", before=PayeeStatus.NOT_SET, after=PayeeStatus.ACCEPT,
+        payment_id,
+        field="payee_status",
+        before=PayeeStatus.NOT_SET,
+        after=PayeeStatus.ACCEPT,
         message="Only a settled payment you have not answered yet can be accepted.",
     )
 
@@ -177,8 +181,13 @@ def _payee_gives_back(payment_id: int, *, before: int, after: int, kind: str, me
         payment.payee_status = after
         payment.save(update_fields=["payee_status"])
         return Payment(
-            community_id=payment.community_id, kind=kind, payer=payment.payee, payee=payment.payer,
-            amount=payment.amount, related=payment, payee_status=PayeeStatus.ACCEPT,
+            community_id=payment.community_id,
+            kind=kind,
+            payer=payment.payee,
+            payee=payment.payer,
+            amount=payment.amount,
+            related=payment,
+            payee_status=PayeeStatus.ACCEPT,
         )
 
     plan_and_settle(claim, lambda: plan_for(original.payee, original.payer, original.amount, taxed=False))
@@ -188,14 +197,20 @@ def _payee_gives_back(payment_id: int, *, before: int, after: int, kind: str, me
 
 def _payee_decline(payment_id: int) -> Payment:
     return _payee_gives_back(
-        payment_id, before=PayeeStatus.NOT_SET, after=PayeeStatus.DECLINE, kind=Payment.Kind.RETURN,
+        payment_id,
+        before=PayeeStatus.NOT_SET,
+        after=PayeeStatus.DECLINE,
+        kind=Payment.Kind.RETURN,
         message="Only a settled payment you have not answered yet can be declined.",
     )
 
 
 def _payee_refund(payment_id: int) -> Payment:
     return _payee_gives_back(
-        payment_id, before=PayeeStatus.ACCEPT, after=PayeeStatus.REFUND, kind=Payment.Kind.REFUND,
+        payment_id,
+        before=PayeeStatus.ACCEPT,
+        after=PayeeStatus.REFUND,
+        kind=Payment.Kind.REFUND,
         message="Only a settled payment you accepted can be refunded.",
     )
 

@@ -16,7 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--password", help="the admin's password (prompted when omitted)")
         parser.add_argument("--domain", help="the community's own domain, if it has one")
 
-    def handle(self, *args, slug: str, name: str, admin_handle: str, password: str | None, domain: str | None, **options):
+    def handle(
+        self, *args, slug: str, name: str, admin_handle: str, password: str | None, domain: str | None, **options
+    ):
         if password is None:
             password = getpass(f"Password for {admin_handle}: ")
             if password != getpass("Password again: "):
