@@ -96,7 +96,7 @@ class CommunityAdmin(CommunityScopedAdmin):
         for community in queryset:
             by = selectors.membership_for_user(user=request.user, community=community)
             invite, code = services.invite_create(community=community, created_by=by)
-            link = request.build_absolute_uri(reverse("community:register", args=[community.slug]) + f"?invite={code}")
+            link = request.build_absolute_uri(reverse("bank:register", args=[community.slug]) + f"?invite={code}")
             self.message_user(
                 request,
                 f"Invite for {community.name}, valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC "

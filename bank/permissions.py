@@ -9,9 +9,15 @@ from core.errors import Forbidden
 # What an app token may do, by URL name. "read": any safe method on members' endpoints except these;
 # "pay": a POST to these. Nothing else, whatever its scopes: managing app tokens, password, trustlines,
 # signing out, admin/* (``IsCommunityAdmin`` refuses every app token).
-APP_TOKENS_NEVER = frozenset({"bank:app-tokens", "bank:app-token-revoke"})
+APP_TOKENS_NEVER = frozenset({"bank:api:app-tokens", "bank:api:app-token-revoke"})
 APP_TOKEN_PAY_ROUTES = frozenset(
-    {"trust:payment", "trust:local-payment", "trust:payment-preview", "trust:receive-payment", "trust:payment-accept"}
+    {
+        "trust:api:payment",
+        "trust:api:local-payment",
+        "trust:api:payment-preview",
+        "trust:api:receive-payment",
+        "trust:api:payment-accept",
+    }
 )
 
 

@@ -20,10 +20,10 @@ from core.exception_handler import status_error
 
 def landing(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("dashboard")
+        return redirect("bank:dashboard")
     form = ChooseCommunityForm(request.GET or None)
     if form.is_valid():
-        login_url = reverse("community:login", args=[form.cleaned_data["community"]])
+        login_url = reverse("bank:login", args=[form.cleaned_data["community"]])
         target = safe_next(request)
         return redirect(f"{login_url}?{urlencode({'next': target})}" if target else login_url)
     return render(request, "bank/landing.html", {"form": form, "next": safe_next(request)})
@@ -39,7 +39,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.info(request, "You are signed out.")
-    return redirect("landing")
+    return redirect("bank:landing")
 
 
 def community_home(request: HttpRequest) -> HttpResponse:
@@ -64,7 +64,7 @@ def community_login(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             login(request, member.user)
-            return redirect(safe_next(request) or reverse("community:home", args=[community.slug]))
+            return redirect(safe_next(request) or reverse("bank:home", args=[community.slug]))
     context = {"form": form, "next": safe_next(request)}
     return render(request, "bank/login.html", context, status=400 if form.errors else 200)
 
@@ -90,7 +90,7 @@ def community_register(request: HttpRequest) -> HttpResponse:
             if not existing_login:
                 login(request, member.user)
             messages.success(request, f"Welcome to {community.name}, {member.handle}.")
-            return redirect("community:home", community_slug=community.slug)
+            return redirect("bank:home", community_slug=community.slug)
     context = {"form": form, "existing_login": existing_login}
     return render(request, "bank/register.html", context, status=400 if form.errors else 200)
 

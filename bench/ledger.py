@@ -110,7 +110,7 @@ def payments_in_ledger(count: int) -> tuple[float, float, int]:
         began = time.perf_counter()
         record_payment(**kwargs)
         spent["seconds"] += time.perf_counter() - began
-        spent["entries"] += len(kwargs["movements"])
+        spent["entries"] += len(kwargs["legs"])
 
     payers, payees = accounts("p"), accounts("q")
     graph_for(payers[0].community_id)  # loaded before the clock starts

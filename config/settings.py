@@ -183,8 +183,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
-LOGIN_URL = "landing"
-LOGIN_REDIRECT_URL = "dashboard"
+LOGIN_URL = "bank:landing"
+LOGIN_REDIRECT_URL = "bank:dashboard"
 LOGOUT_REDIRECT_URL = "landing"
 
 # Sign-in throttling (bank/throttling.py): failed attempts allowed per account from one address and

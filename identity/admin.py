@@ -12,9 +12,10 @@ from django.utils import timezone
 from bank import selectors
 from bank.admin import CommunityScopedAdmin, ReadOnlyAdmin, ReadOnlyInline
 from core.errors import ApplicationError
+from identity import selectors as identity_selectors
 from identity.models import Challenge, Identity, Proposition, Vote
 from identity.services import votes
-from identity.services.reputation_review import identity_restore
+from identity.services.review import identity_restore
 
 
 class RestoreForm(forms.Form):
@@ -132,7 +133,7 @@ class PropositionAdmin(CommunityScopedAdmin):
     form = PropositionForm
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Proposition]:
-        return votes.with_counts(super().get_queryset(request))
+        return identity_selectors.with_counts(super().get_queryset(request))
 
     def get_form(self, request: HttpRequest, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

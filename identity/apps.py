@@ -1,8 +1,11 @@
 from django.apps import AppConfig
 
+from bank.navigation import MemberPage
+
 
 class IdentityConfig(AppConfig):
     name = "identity"
+    member_pages = (MemberPage("Identity", "identity:page", current_on=("identity:*",)),)
 
     def ready(self) -> None:
         from bank import signals

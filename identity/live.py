@@ -39,7 +39,7 @@ from bank.models import Member
 from bank.signals import access_requested
 from core.errors import ApplicationError, Forbidden, InvalidInput, NotFound, Unauthorized
 from identity import pow
-from identity.challenge_apis import ChallengeOutput, IncomingChallengeOutput
+from identity.apis.challenges import ChallengeOutput, IncomingChallengeOutput
 from identity.selectors import identity_required
 from identity.services import challenges
 

@@ -5,11 +5,12 @@ from django.db import models
 from django.db.models import Q
 
 from bank.models import Community, Member
-from identity import reputation
+from identity import reputation_points
 
 
 class Identity(models.Model):
-    """A member's key-anchored identity and its reputation (``identity.reputation`` holds the rules)."""
+    """A member's key-anchored identity and its reputation points (``balance``; ``identity.reputation_points``
+    holds the rules). The credit score is computed from payments, never stored (``identity.credit``)."""
 
     class Custody(models.IntegerChoices):
         SERVER = 0, "held encrypted on the server, unlocked by the member's passphrase"
@@ -17,7 +18,7 @@ class Identity(models.Model):
 
     member = models.OneToOneField(Member, on_delete=models.PROTECT, primary_key=True, related_name="identity")
     custody = models.PositiveSmallIntegerField(choices=Custody.choices, default=Custody.SERVER)
-    balance = models.IntegerField(default=reputation.START)
+    balance = models.IntegerField(default=reputation_points.START)
     revoked = models.BooleanField(default=False)
     revoked_reason = models.CharField(max_length=255, blank=True)
     registered_at = models.DateTimeField(null=True, blank=True, help_text="When its proof of work was accepted")
@@ -31,8 +32,8 @@ class Identity(models.Model):
         return str(self.member)
 
     @property
-    def standing(self) -> reputation.Standing:
-        return reputation.Standing(self.balance, self.revoked)
+    def standing(self) -> reputation_points.Standing:
+        return reputation_points.Standing(self.balance, self.revoked)
 
 
 class IdentityKey(models.Model):

@@ -1,9 +1,6 @@
 """The member's identity page: key, reputation, credit score, open propositions with a vote form, my votes.
 Its script (static/identity/identity.js) registers the identity and answers challenges while the page is open."""
 
-from collections.abc import Callable
-from functools import wraps
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -12,11 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bank.pages import page_member, sign_in_redirect
+from bank.pages import member_page
 from core.errors import ApplicationError
+from identity import selectors as identity_selectors
 from identity.models import Identity
 from identity.services import votes
-from identity.services.reputation_review import credit_score_of
 
 
 class VoteForm(forms.Form):
@@ -27,17 +24,6 @@ class VoteForm(forms.Form):
         widget=forms.PasswordInput,
         help_text="Unlocks your identity key for this one signature.",
     )
-
-
-def _member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        request.member = page_member(request)
-        if request.member is None:
-            return sign_in_redirect(request)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _live_part(identity: Identity | None) -> str | None:
@@ -54,22 +40,24 @@ def _page(request: HttpRequest, *, failed: dict | None = None, status: int = 200
     """``failed``: the proposition id and bound form of a refused vote, shown with its errors."""
     member = request.member
     identity = Identity.objects.filter(member=member).first()
-    key = votes.key_in_force(identity=identity, at=timezone.now()) if identity else None
-    my_votes = {vote.proposition_id: vote for vote in votes.votes_of(member=member)}
+    key = identity_selectors.key_in_force(identity=identity, at=timezone.now()) if identity else None
+    my_votes = {vote.proposition_id: vote for vote in identity_selectors.votes_of(member=member)}
     open_propositions = [
         {
             "proposition": proposition,
             "my_vote": my_votes.get(proposition.pk),
             "form": failed["form"] if failed and failed["id"] == proposition.pk else VoteForm(),
         }
-        for proposition in votes.propositions_of(community=member.community).filter(closes_at__gt=timezone.now())
+        for proposition in identity_selectors.propositions_of(community=member.community).filter(
+            closes_at__gt=timezone.now()
+        )
     ]
     context = {
         "member": member,
         "identity": identity,
         "key": key,
-        "score": credit_score_of(member=member),
-        "eligibility": votes.eligibility_of(member=member),
+        "score": identity_selectors.credit_score_of(member=member),
+        "eligibility": identity_selectors.eligibility_of(member=member),
         "open_propositions": open_propositions,
         "my_votes": list(my_votes.values()),
         "live": _live_part(identity),
@@ -78,13 +66,13 @@ def _page(request: HttpRequest, *, failed: dict | None = None, status: int = 200
     return render(request, "identity/page.html", context, status=status)
 
 
-@_member_page
+@member_page
 def page(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
 @require_POST
-@_member_page
+@member_page
 def vote(request: HttpRequest, proposition_id: int) -> HttpResponse:
     """Custody 0 only: the page holds no key, so members whose app holds theirs vote from the app."""
     form = VoteForm(request.POST)
@@ -97,5 +85,5 @@ def vote(request: HttpRequest, proposition_id: int) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             messages.success(request, "Your vote is signed and counted.")
-            return redirect("identity_pages:page", request.community.slug)
+            return redirect("identity:page", request.community.slug)
     return _page(request, failed={"id": proposition_id, "form": form}, status=400)

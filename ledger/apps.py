@@ -1,9 +1,12 @@
 from django.apps import AppConfig
 
+from bank.navigation import MemberPage
+
 
 class LedgerConfig(AppConfig):
     name = "ledger"
     verbose_name = "Ledger"
+    member_pages = (MemberPage("Receipts", "ledger:receipts"),)
 
     def ready(self) -> None:
         from bank.signals import member_joined

@@ -123,13 +123,13 @@ class Entry(models.Model):
     same facts in the clear); the audit checks them against the sealed entry.
     """
 
-    class Type(models.TextChoices):
-        PAYMENT = "payment"
-        TAX = "tax", "tax and fees"
-        INCOME = "income", "basic income"
-        RETURN = "return", "declined payment returned"
-        REFUND = "refund"
-        ARCHIVE = "archive"
+    # What an entry records: a payment of one of trust's kinds (a paid request records as a payment),
+    # a payment's tax and fees, or an archive of the segment before it.
+    Type = models.TextChoices(
+        "Type",
+        [(kind.name, (kind.value, kind.label)) for kind in Payment.Kind if kind != Payment.Kind.REQUEST]
+        + [("TAX", ("tax", "tax and fees")), ("ARCHIVE", ("archive", "Archive"))],
+    )
 
     # Appends are the hot path: no index beyond the ones reads use (the unique receipt id per
     # community and the receipts of an account, newest first).

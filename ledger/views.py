@@ -1,11 +1,14 @@
-"""Downloads for verifying offline: the public records (anyone) and a member's signed receipts."""
+"""The member's receipts page, and the downloads for verifying offline: the public records (anyone) and
+a member's signed receipts."""
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from bank.pages import page_member, sign_in_redirect
+from bank.pages import member_page, page_member, paged, sign_in_redirect
 from core.crypto.server import server_public_key_hex
 from ledger import selectors
+from trust import page_data
 from trust import selectors as trust_selectors
 
 
@@ -30,3 +33,13 @@ def receipts_json(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(document)
     response["Content-Disposition"] = f'attachment; filename="receipts-{request.community.slug}.json"'
     return response
+
+
+@require_GET
+@member_page
+def receipts(request: HttpRequest) -> HttpResponse:
+    """What I paid (with tax and fees) and received, newest first, with the signed receipts to download."""
+    account = trust_selectors.account_of(member=request.member)
+    page = paged(request, trust_selectors.settled_payments_of(account=account))
+    rows = [page_data.settled_payment_row(payment, account) for payment in page]
+    return render(request, "ledger/receipts.html", {"member": request.member, "page": page, "rows": rows})

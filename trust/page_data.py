@@ -1,4 +1,4 @@
-"""Reads shaped for the member pages: paths, receipts, offered status actions, balance history, trust picture."""
+"""Reads shaped for the member pages: paths, settled payments, status actions, balance history, trust picture."""
 
 from collections.abc import Iterator
 
@@ -21,8 +21,8 @@ def role_in(payment: Payment, account: Account) -> str:
     return "payer" if payment.payer_id == account.pk else "payee"
 
 
-def receipt_row(payment: Payment, account: Account) -> dict:
-    return {"payment": payment, **selectors.receipt_of(payment=payment, account=account)}
+def settled_payment_row(payment: Payment, account: Account) -> dict:
+    return {"payment": payment, **selectors.settled_payment_seen_from(payment=payment, account=account)}
 
 
 def balance_history(*, account: Account) -> list[dict]:

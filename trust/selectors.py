@@ -72,12 +72,12 @@ def payment_of(*, account: Account, payment_id: int) -> Payment | None:
     return payments_of(account=account).filter(pk=payment_id).first()
 
 
-def receipts_of(*, account: Account) -> QuerySet[Payment]:
+def settled_payments_of(*, account: Account) -> QuerySet[Payment]:
     """Settled payments in or out of the account, newest first."""
     return payments_of(account=account).filter(state=Payment.State.FINALIZED)
 
 
-def receipt_of(*, payment: Payment, account: Account) -> dict:
+def settled_payment_seen_from(*, payment: Payment, account: Account) -> dict:
     """A settled payment seen from ``account``: what it paid out (tax and fees included) or received."""
     sent = payment.payer_id == account.pk
     return {

@@ -3,5 +3,5 @@
 from django.dispatch import Signal
 
 # Sent inside the settlement's transaction once a payment's legs have moved, with ``payment``,
-# ``movements`` (``Plan.movements()`` tuples) and ``at``; a receiver that raises undoes the payment.
+# ``legs`` (``Plan.legs()`` tuples) and ``at``; a receiver that raises undoes the payment.
 money_moved = Signal()

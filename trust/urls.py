@@ -1,11 +1,13 @@
-from django.urls import path
+"""A community's money pages and its trust API (``trust:api:*``), under ``c/<slug>/``."""
 
-from trust import apis
+from django.urls import include, path
+
+from trust import apis, views
 from trust.services.payments import ACTIONS
 
 app_name = "trust"
 
-urlpatterns = [
+api = [
     path("user/accounts", apis.AccountsApi.as_view(), name="accounts"),
     path("user/add_account", apis.AddAccountApi.as_view(), name="add-account"),
     path("user/remove_account", apis.RemoveAccountApi.as_view(), name="remove-account"),
@@ -25,4 +27,21 @@ urlpatterns = [
         )
         for action in ACTIONS
     ),
+]
+
+urlpatterns = [
+    path("money/", views.overview, name="overview"),
+    path("trustlines/", views.trustlines, name="trustlines"),
+    path("trustlines/add/", views.trustline_add, name="trustline-add"),
+    path("trustlines/limit/", views.trustline_set_limit, name="trustline-limit"),
+    path("trustlines/remove/", views.trustline_remove, name="trustline-remove"),
+    path("pay/", views.pay, name="pay"),
+    path("payments/", views.payments_list, name="payments"),
+    path("payments/request/", views.payment_request, name="payment-request"),
+    path("payments/<int:payment_id>/", views.payment_detail, name="payment"),
+    *(
+        path(f"payments/<int:payment_id>/{action}/", views.payment_action, {"action": action}, name=f"payment-{action}")
+        for action in ACTIONS
+    ),
+    path("api/", include((api, "api"))),
 ]

@@ -1,25 +1,22 @@
-"""Member money pages: balance overview, trustlines, pay, payments with status actions, receipts."""
+"""Member money pages: balance overview, trustlines, pay, payments with status actions."""
 
 from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from bank.pages import page_member, sign_in_redirect
+from bank.pages import member_page, paged, safe_next
 from core.errors import ApplicationError
 from core.templatetags.money import amount as shown
 from trust import forms, page_data, selectors
 from trust.models import Payment
 from trust.services import accounts, payments
 
-PAGE_SIZE = 20
 T = TypeVar("T")
 
 ACTION_LABELS = {"dispute": "Dispute", "cancel": "Cancel", "accept": "Accept", "decline": "Decline", "refund": "Refund"}
@@ -32,17 +29,13 @@ ACTION_DONE = {
 }
 
 
-def member_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Lets in active members of the request's community (``request.member``, ``request.account``);
-    anyone else goes to the community's sign-in."""
+def account_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A member page about the member's account (``request.account``)."""
 
+    @member_page
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        member = page_member(request)
-        if member is None:
-            return sign_in_redirect(request)
-        request.member = member
-        request.account = selectors.account_of(member=member)
+        request.account = selectors.account_of(member=request.member)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -64,13 +57,13 @@ def _attempt(form, action: Callable[[dict], T]) -> T | None:
 
 
 def _to(name: str, request: HttpRequest, *args) -> HttpResponse:
-    return redirect(f"money:{name}", request.community.slug, *args)
+    return redirect(f"trust:{name}", request.community.slug, *args)
 
 
 # --- overview ----------------------------------------------------------------------------------
 
 
-@member_page
+@account_page
 def overview(request: HttpRequest) -> HttpResponse:
     account = request.account
     context = {
@@ -94,13 +87,13 @@ def _trustlines_page(request: HttpRequest, *, add_form=None, errors: list[str] |
     return _page(request, "trust/trustlines.html", context, status=400 if failed else 200)
 
 
-@member_page
+@account_page
 def trustlines(request: HttpRequest) -> HttpResponse:
     return _trustlines_page(request)
 
 
 @require_POST
-@member_page
+@account_page
 def trustline_add(request: HttpRequest) -> HttpResponse:
     form = forms.CounterpartForm(request.POST, community=request.community)
     line = _attempt(form, lambda data: accounts.trustline_add(owner=request.account, other=data["username"]))
@@ -112,7 +105,7 @@ def trustline_add(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@member_page
+@account_page
 def trustline_set_limit(request: HttpRequest) -> HttpResponse:
     form = forms.LimitForm(request.POST, community=request.community)
     limit_set = _attempt(
@@ -127,7 +120,7 @@ def trustline_set_limit(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@member_page
+@account_page
 def trustline_remove(request: HttpRequest) -> HttpResponse:
     form = forms.CounterpartForm(request.POST, community=request.community)
     if _attempt(form, lambda data: accounts.trustline_remove(owner=request.account, other=data["username"])) is None:
@@ -139,7 +132,7 @@ def trustline_remove(request: HttpRequest) -> HttpResponse:
 # --- pay ---------------------------------------------------------------------------------------
 
 
-@member_page
+@account_page
 def pay(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         form = forms.PaymentForm(community=request.community, initial={"username": request.GET.get("to", "")})
@@ -158,10 +151,6 @@ def pay(request: HttpRequest) -> HttpResponse:
 
 
 # --- payments ----------------------------------------------------------------------------------
-
-
-def _page_of(request: HttpRequest, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _payment_rows(request: HttpRequest, page) -> list[dict]:
@@ -187,7 +176,7 @@ def _action_label(action: str, payment: Payment, request: HttpRequest) -> str:
 
 
 def _payments_page(request: HttpRequest, *, request_form=None) -> HttpResponse:
-    page = _page_of(request, selectors.payments_of(account=request.account))
+    page = paged(request, selectors.payments_of(account=request.account))
     context = {
         "page": page,
         "rows": _payment_rows(request, page),
@@ -196,13 +185,13 @@ def _payments_page(request: HttpRequest, *, request_form=None) -> HttpResponse:
     return _page(request, "trust/payments.html", context, status=400 if request_form is not None else 200)
 
 
-@member_page
+@account_page
 def payments_list(request: HttpRequest) -> HttpResponse:
     return _payments_page(request)
 
 
 @require_POST
-@member_page
+@account_page
 def payment_request(request: HttpRequest) -> HttpResponse:
     form = forms.PaymentForm(request.POST, community=request.community, username_label="From")
     asked = _attempt(
@@ -224,14 +213,14 @@ def _my_payment(request: HttpRequest, payment_id: int) -> Payment:
     return payment
 
 
-@member_page
+@account_page
 def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
     row = _payment_rows(request, [_my_payment(request, payment_id)])[0]
     return _page(request, "trust/payment.html", {"row": row})
 
 
 @require_POST
-@member_page
+@account_page
 def payment_action(request: HttpRequest, payment_id: int, action: str) -> HttpResponse:
     payment = _my_payment(request, payment_id)
     try:
@@ -240,17 +229,4 @@ def payment_action(request: HttpRequest, payment_id: int, action: str) -> HttpRe
         messages.error(request, exc.message)
     else:
         messages.success(request, ACTION_DONE[action].format(id=payment.pk))
-    back = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(back)
-    return redirect(reverse("money:payment", args=[request.community.slug, payment.pk]))
-
-
-# --- receipts ----------------------------------------------------------------------------------
-
-
-@member_page
-def receipts(request: HttpRequest) -> HttpResponse:
-    page = _page_of(request, selectors.receipts_of(account=request.account))
-    rows = [page_data.receipt_row(payment, request.account) for payment in page]
-    return _page(request, "trust/receipts.html", {"page": page, "rows": rows})
+    return redirect(safe_next(request) or reverse("trust:payment", args=[request.community.slug, payment.pk]))

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from bank.models import Member
 from core.errors import ApplicationError, Conflict, NotFound
-from identity import pow, reputation
+from identity import pow, reputation_points
 from identity.chain import chain_record, events_for
 from identity.models import Challenge, Identity, IdentityKey
 
@@ -143,7 +143,7 @@ def challenge_solve(*, member: Member, challenge_id: int, nonce: int) -> Challen
         )
         if claimed != 1:  # expired or solved while we checked the proof
             raise closed
-        standing = reputation.mined(identity.standing)
+        standing = reputation_points.mined(identity.standing)
         identity.balance, identity.revoked = standing.balance, standing.revoked
         identity.save(update_fields=["balance", "revoked"])
         chain_record([{**event, "challenge": challenge.pk} for event in events_for("mine", [identity])])
@@ -165,7 +165,7 @@ def challenges_expire(*, now: datetime | None = None) -> int:
             if not Challenge.objects.filter(pk=challenge_id, state=PENDING).update(state=Challenge.State.IGNORED):
                 continue  # solved meanwhile
             identity = identities[target_id]
-            standing = reputation.ignored(identity.standing)
+            standing = reputation_points.ignored(identity.standing)
             if standing.revoked and not identity.revoked:
                 identity.revoked_reason = IGNORED_REASON
             identity.balance, identity.revoked = standing.balance, standing.revoked
@@ -183,11 +183,11 @@ def reputation_decay() -> int:
         identities = list(
             Identity.objects.select_for_update(of=("self",))
             .select_related("member__community")
-            .filter(balance__gt=reputation.START)
+            .filter(balance__gt=reputation_points.START)
             .order_by("pk")
         )
         for identity in identities:
-            identity.balance = reputation.decayed(identity.standing).balance
+            identity.balance = reputation_points.decayed(identity.standing).balance
         if identities:
             Identity.objects.bulk_update(identities, ["balance"])
             chain_record(events_for("decay", identities))

@@ -10,20 +10,18 @@ Eligible to vote: a registered identity, not revoked, whose credit score says CA
 transaction with someone else in each of the 12 calendar months before this one).
 """
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from bank.models import Community, Member
+from bank.models import Member
 from core.crypto import p256
-from core.errors import ApplicationError, Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import ApplicationError, Conflict, Forbidden, InvalidInput
 from identity.errors import SignatureInvalid
 from identity.models import Identity, IdentityKey, Proposition, Vote
+from identity.selectors import eligibility_of, key_in_force, proposition_get
 from identity.services.custody import unlocked
-from identity.services.reputation_review import credit_score_of
 
 CAST_AT_TOLERANCE = timedelta(minutes=5)
 
@@ -36,57 +34,6 @@ def signed_text(vote: Vote) -> bytes:
     return vote_text(
         proposition_id=vote.proposition_id, address=vote.member.address, value=vote.value, cast_at=vote.cast_at
     )
-
-
-# --- reads -------------------------------------------------------------------------------------
-
-
-def with_counts(propositions: QuerySet[Proposition]) -> QuerySet[Proposition]:
-    """Each proposition with its results: ``yes`` and ``no`` counts."""
-    return propositions.annotate(
-        yes=Count("votes", filter=Q(votes__value=1)), no=Count("votes", filter=Q(votes__value=0))
-    )
-
-
-def propositions_of(*, community: Community) -> QuerySet[Proposition]:
-    """The community's propositions, newest first, with their results."""
-    return with_counts(Proposition.objects.filter(community=community).select_related("created_by__community"))
-
-
-def proposition_get(*, community: Community, proposition_id: int) -> Proposition:
-    proposition = propositions_of(community=community).filter(pk=proposition_id).first()
-    if proposition is None:
-        raise NotFound("There is no such proposition in this community.", code="proposition_not_found")
-    return proposition
-
-
-def votes_on(*, proposition: Proposition) -> QuerySet[Vote]:
-    return proposition.votes.select_related("member__community", "key").order_by("cast_at", "pk")
-
-
-def votes_of(*, member: Member) -> QuerySet[Vote]:
-    return member.votes.select_related("proposition").order_by("-cast_at")
-
-
-@dataclass(frozen=True)
-class Eligibility:
-    eligible: bool
-    reason: str  # why not, for a person; empty when eligible
-
-
-def eligibility_of(*, member: Member) -> Eligibility:
-    identity = Identity.objects.filter(member=member).first()
-    if identity is None or identity.registered_at is None:
-        return Eligibility(False, "You have no registered identity.")
-    if identity.revoked:
-        return Eligibility(False, "Your identity is revoked.")
-    if not credit_score_of(member=member).can_vote:
-        return Eligibility(False, "Votes need a payment with someone in each of the last 12 calendar months.")
-    return Eligibility(True, "")
-
-
-def key_in_force(*, identity: Identity, at: datetime) -> IdentityKey | None:
-    return identity.keys.filter(effective_from__lte=at).order_by("-effective_from").first()
 
 
 # --- writes ------------------------------------------------------------------------------------

@@ -113,14 +113,14 @@ def append(community_id: int, movements: list[Movement], *, at: datetime, paymen
     return entries
 
 
-def record_payment(*, payment: Payment, movements: list[tuple], at: datetime, **_) -> None:
+def record_payment(*, payment: Payment, legs: list[tuple], at: datetime, **_) -> None:
     """``trust.signals.money_moved`` receiver: one entry per leg (tax and fees as ``tax``)."""
     payment_type = PAYMENT_TYPES.get(payment.kind, payment.kind)
     append(
         payment.community_id,
         [
             Movement(Entry.Type.TAX if purpose == PaymentLeg.Purpose.TAX else payment_type, sender, receiver, amount)
-            for purpose, _, _, sender, receiver, amount in movements
+            for purpose, _, _, sender, receiver, amount in legs
         ],
         at=at,
         payment_id=payment.pk,

@@ -7,7 +7,7 @@ import yaml
 from django.core.management import call_command
 from django.urls import reverse
 
-from bank import urls as community_api_urls
+from bank import urls as bank_urls
 from tests.bank.web_helpers import VIEWPORT, sign_in, signed_in_user_id
 from tests.conftest import token_client
 from tests.factories import PASSWORD
@@ -158,7 +158,7 @@ def test_dashboard_and_sign_out_work_on_a_community_domain(alpha_domain, world, 
 
 def community_api_paths() -> set[str]:
     """The schema's paths of the community API, parameters written as OpenAPI writes them (``{token}``)."""
-    routes = (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern)) for pattern in community_api_urls.urlpatterns)
+    routes = (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern)) for pattern in bank_urls.api)
     return {f"/c/{{community_slug}}/api/{route}" for route in routes}
 
 
@@ -196,4 +196,4 @@ def test_api_docs_render(client, db):
     assert "swagger-ui" in html
     # The start-up script is a file of its own (the CSP refuses inline scripts); it loads the schema.
     assert '<script src="/api/docs/?script="></script>' in html
-    assert reverse("api-schema") in client.get("/api/docs/?script=").content.decode()
+    assert reverse("bank:api-schema") in client.get("/api/docs/?script=").content.decode()

@@ -10,9 +10,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from core.crypto import p256
+from identity import selectors as identity_selectors
 from identity.models import Block, Challenge, Identity, ProofSeed, Vote
 from identity.services import challenges, votes
-from identity.services.reputation_review import credit_score_of
 from tests.factories import PASSWORD, CommunityFactory, MemberFactory
 from tests.identity.test_score import months_of_payments
 from tests.trust.helpers import account, mutual_credit
@@ -106,7 +106,7 @@ def test_a_new_member_registers_answers_a_challenge_votes_and_once_revoked_sees_
     assert seen[-1]["hidden"] is True  # put away once the identity is registered
 
     identity.refresh_from_db()
-    key = votes.key_in_force(identity=identity, at=timezone.now())
+    key = identity_selectors.key_in_force(identity=identity, at=timezone.now())
     assert identity.registered_at is not None and identity.balance == 100
     assert any(
         event["type"] == "register" and event["pubkey"] == key.public_key
@@ -122,7 +122,7 @@ def test_a_new_member_registers_answers_a_challenge_votes_and_once_revoked_sees_
     wait(browser, POLL_WAIT, solved, "the open page did not answer the challenge")
     assert Identity.objects.get(pk=identity.pk).balance == 110
     wait(browser, 10, lambda: shown(browser, "my-identity", "Reputation") == "110", "reputation 110 not shown")
-    score = credit_score_of(member=member)
+    score = identity_selectors.credit_score_of(member=member)
     assert shown(browser, "credit-score", "Score") == f"{score.score} {score.rating}"
 
     # A year of payments with someone makes the member eligible; the page offers the vote form.
@@ -132,7 +132,7 @@ def test_a_new_member_registers_answers_a_challenge_votes_and_once_revoked_sees_
         by=admin, title="Paint the hall green?", closes_at=timezone.now() + timedelta(days=7)
     )
     browser.get(live_server.url + page_path)
-    score = credit_score_of(member=member)
+    score = identity_selectors.credit_score_of(member=member)
     assert score.can_vote and shown(browser, "credit-score", "May vote") == "yes"
     assert shown(browser, "credit-score", "Score") == f"{score.score} {score.rating}"
     form = browser.find_element(By.CSS_SELECTOR, f"form[action$='/propositions/{proposition.pk}/vote/']")

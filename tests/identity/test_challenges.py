@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from core.errors import ApplicationError
-from identity import pow, reputation
+from identity import pow, reputation_points
 from identity.models import Block, Challenge, Identity, IdentityKey
 from identity.services import challenges
 from tests.conftest import token_client
@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 FAST = {"CHALLENGE_POW_BITS": 6}
 
 
-def identity_of(member, *, balance: int = reputation.START, live: bool = True, registered: bool = True) -> Identity:
+def identity_of(
+    member, *, balance: int = reputation_points.START, live: bool = True, registered: bool = True
+) -> Identity:
     """The member's registered identity with one key, seen just now unless ``live`` is False."""
     now = timezone.now()
     identity, _ = Identity.objects.update_or_create(

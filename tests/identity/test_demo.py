@@ -13,11 +13,11 @@ from django.utils import timezone
 from bank.management.commands.seed_demo import DEMO_ADMIN, DEMO_MEMBERS
 from bank.models import Community, Member
 from core.crypto import p256
+from identity import selectors as identity_selectors
 from identity.chain import chain_verify
 from identity.demo import HISTORY_MONTHS, HISTORY_TAG, PROPOSITION_TITLE, months_before
 from identity.models import Block, Identity, IdentityKey, Proposition, Vote
 from identity.services import votes
-from identity.services.reputation_review import credit_score_of
 from trust import selectors as trust_selectors
 from trust.models import Payment
 from trust.routing.graph import forget_all
@@ -72,7 +72,10 @@ def test_every_demo_identity_is_registered_with_a_register_block_on_a_valid_chai
 
 
 def test_alice_bob_and_carol_can_vote_after_a_year_of_payments_and_dave_cannot(demo):
-    scores = {handle: credit_score_of(member=member(demo, handle)) for handle in ("alice", "bob", "carol", "dave")}
+    scores = {
+        handle: identity_selectors.credit_score_of(member=member(demo, handle))
+        for handle in ("alice", "bob", "carol", "dave")
+    }
 
     assert [scores[handle].can_vote for handle in ("alice", "bob", "carol")] == [True, True, True]
     assert (scores["alice"].score, scores["bob"].score, scores["carol"].score) == (
@@ -81,7 +84,7 @@ def test_alice_bob_and_carol_can_vote_after_a_year_of_payments_and_dave_cannot(d
         Decimal("50.0"),
     )
     assert not scores["dave"].can_vote and (scores["dave"].credits, scores["dave"].debits) == (0, 0)
-    assert votes.eligibility_of(member=member(demo, "dave")).reason.startswith("Votes need a payment")
+    assert identity_selectors.eligibility_of(member=member(demo, "dave")).reason.startswith("Votes need a payment")
     history = Payment.objects.filter(community=demo, tag=HISTORY_TAG)
     assert {(p.settled_at.year, p.settled_at.month) for p in history} == set(
         months_before(timezone.now(), HISTORY_MONTHS)
@@ -91,11 +94,11 @@ def test_alice_bob_and_carol_can_vote_after_a_year_of_payments_and_dave_cannot(d
 
 
 def test_the_admins_proposition_is_open_with_alices_and_bobs_signed_votes(demo):
-    proposition = votes.propositions_of(community=demo).get(title=PROPOSITION_TITLE)
+    proposition = identity_selectors.propositions_of(community=demo).get(title=PROPOSITION_TITLE)
 
     assert proposition.created_by.handle == DEMO_ADMIN and proposition.closes_at > timezone.now()
     assert (proposition.yes, proposition.no) == (1, 1)
-    cast = {vote.member.handle: vote for vote in votes.votes_on(proposition=proposition)}
+    cast = {vote.member.handle: vote for vote in identity_selectors.votes_on(proposition=proposition)}
     assert {handle: vote.value for handle, vote in cast.items()} == {"alice": 1, "bob": 0}
     for vote in cast.values():
         assert p256.signature_valid(vote.key.public_key, bytes(vote.signature), votes.signed_text(vote))

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from config.asgi import application
-from identity import live, pow, reputation
+from identity import live, pow, reputation_points
 from identity.models import Challenge, Identity
 from identity.services import challenges
 from tests.factories import MemberFactory
@@ -171,7 +171,7 @@ def test_a_solve_message_solves_the_challenge_and_pays_the_reward(member, identi
     challenge.refresh_from_db()
     identity.refresh_from_db()
     assert (challenge.state, challenge.nonce) == (Challenge.State.SOLVED, nonce)
-    assert identity.balance == reputation.START + 10
+    assert identity.balance == reputation_points.START + 10
 
 
 def test_a_wrong_nonce_or_someone_elses_challenge_is_an_error_reply(member, identity):
@@ -190,7 +190,7 @@ def test_a_wrong_nonce_or_someone_elses_challenge_is_an_error_reply(member, iden
     run(test)
     challenge.refresh_from_db()
     identity.refresh_from_db()
-    assert challenge.state == Challenge.State.PENDING and identity.balance == reputation.START
+    assert challenge.state == Challenge.State.PENDING and identity.balance == reputation_points.START
 
 
 @pytest.mark.parametrize(

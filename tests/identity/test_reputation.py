@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from identity import reputation as rep
-from identity.reputation import Standing
+from identity import reputation_points as rep
+from identity.reputation_points import Standing
 
 EVENTS = {"mine": rep.mined, "ignore": rep.ignored, "decay": rep.decayed, "restore": rep.restored}
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from identity.services.reputation_review import credit_score_of
+from identity import selectors as identity_selectors
 from tests.conftest import token_client
 from tests.trust.factories import community_with_commons, member_account, trust
 from trust.models import Account, Payment, PaymentLeg
@@ -51,7 +51,7 @@ def test_paid_and_received_count_relayed_and_tax_legs_do_not(chain):
     assert payment.legs.filter(purpose=PaymentLeg.Purpose.TAX).exists()
     assert payment.legs.filter(sender=b).exists() and payment.legs.filter(receiver=b).exists()
 
-    payer, relay, payee = (credit_score_of(member=account.member) for account in (a, b, c))
+    payer, relay, payee = (identity_selectors.credit_score_of(member=account.member) for account in (a, b, c))
     assert (payer.debits, payer.credits) == (2 * UNIT, 0)  # the amount, without its tax
     assert (payee.debits, payee.credits) == (0, 2 * UNIT)
     assert (relay.debits, relay.credits) == (0, 0)
@@ -63,18 +63,18 @@ def test_old_payments_are_depreciated_and_unsettled_ones_ignored(chain):
     paid(a, b, 3_650_000, days_ago=400)  # worth 330/365 of itself
     paid(a, b, 5 * UNIT, days_ago=800)  # worthless
     Payment.objects.filter(pk=paid(a, b, 7 * UNIT).pk).update(state=Payment.State.CANCELLED)
-    assert credit_score_of(member=a.member).debits == 3_300_000
-    assert credit_score_of(member=b.member).credits == 3_300_000
+    assert identity_selectors.credit_score_of(member=a.member).debits == 3_300_000
+    assert identity_selectors.credit_score_of(member=b.member).credits == 3_300_000
 
 
 def test_can_vote_needs_a_payment_in_each_of_the_last_twelve_months(chain):
     a, b, c = chain
     months_of_payments(a, b, skip=7)
-    assert not credit_score_of(member=a.member).can_vote
+    assert not identity_selectors.credit_score_of(member=a.member).can_vote
     trust(a, c, 100 * UNIT)
     months_of_payments(c, a)  # received payments count too
-    assert credit_score_of(member=a.member).can_vote
-    assert not credit_score_of(member=b.member).can_vote
+    assert identity_selectors.credit_score_of(member=a.member).can_vote
+    assert not identity_selectors.credit_score_of(member=b.member).can_vote
 
 
 def test_user_reputation_answers_the_score_with_amounts_as_decimal_strings(chain):
@@ -96,10 +96,10 @@ def test_overspending_lowers_the_rating(db):
     a, b = member_account(community, "a"), member_account(community, "b")
     trust(b, a, 2000 * UNIT)
     paid(a, b, 1100 * UNIT)
-    score = credit_score_of(member=a.member)
+    score = identity_selectors.credit_score_of(member=a.member)
     assert (score.score, score.rating) == (Decimal("4.2"), "Overspent")
     paid(a, b, 100 * UNIT)
-    score = credit_score_of(member=a.member)
+    score = identity_selectors.credit_score_of(member=a.member)
     assert (score.score, score.rating) == (Decimal("0.0"), "Bad")
 
 

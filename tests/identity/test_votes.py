@@ -9,6 +9,7 @@ from django.utils import timezone
 from core.crypto import p256
 from core.errors import Forbidden
 from identity import keys
+from identity import selectors as identity_selectors
 from identity.models import Identity, IdentityKey, Proposition, Vote
 from identity.services import votes
 from tests.conftest import token_client
@@ -226,7 +227,7 @@ def test_members_without_a_years_payments_are_not_eligible(voters):
     identity_of(newcomer)
     question = proposition(world.a)
     error(vote(newcomer, question.pk, world.a, value=1, passphrase=PASSPHRASE), 403, "not_eligible")
-    assert votes.eligibility_of(member=world.a.member).eligible
+    assert identity_selectors.eligibility_of(member=world.a.member).eligible
 
 
 def test_unregistered_and_revoked_identities_are_not_eligible(voters):
@@ -236,7 +237,7 @@ def test_unregistered_and_revoked_identities_are_not_eligible(voters):
     question = proposition(world.a)
     error(vote(world.a.member, question.pk, world.a, value=1, passphrase=PASSPHRASE), 403, "not_eligible")
     Identity.objects.filter(pk=identity.pk).update(registered_at=timezone.now(), revoked=True)
-    assert votes.eligibility_of(member=world.a.member).reason == "Your identity is revoked."
+    assert identity_selectors.eligibility_of(member=world.a.member).reason == "Your identity is revoked."
     with pytest.raises(Forbidden) as refused:
         votes.vote_cast(member=world.a.member, proposition_id=question.pk, value=1, passphrase=PASSPHRASE)
     assert refused.value.code == "not_eligible"

@@ -75,7 +75,7 @@ def test_both_ways_write_the_same_books(chain):
     community, a, b, c, commons = chain
     at = timezone.now()
     # Two paths, one of them back over a-b: the line's net movement is what is checked and moved.
-    movements = [
+    legs = [
         ("payment", 0, 0, a.pk, b.pk, 7 * UNIT),
         ("payment", 0, 1, b.pk, c.pk, 7 * UNIT),
         ("payment", 1, 0, b.pk, a.pk, 2 * UNIT),
@@ -85,7 +85,7 @@ def test_both_ways_write_the_same_books(chain):
     for name, move in WAYS.items():
         with transaction.atomic():
             payment = new_payment(a, c, 5 * UNIT)
-            lines = move(payment, movements, at=at)
+            lines = move(payment, legs, at=at)
             written[name] = (books(community), sorted((line.low_id, line.high_id, line.balance) for line in lines))
             assert Payment.objects.filter(pk=payment.pk, state=Payment.State.FINALIZED).exists()
             transaction.set_rollback(True)
@@ -103,14 +103,14 @@ def owed(lines: list[Trustline], creditor, debtor) -> int:
 @pytest.mark.parametrize("way", WAYS)
 def test_the_net_movement_of_a_line_is_moved(chain, way):
     community, a, b, c, commons = chain
-    movements = [
+    legs = [
         ("payment", 0, 0, a.pk, b.pk, 7 * UNIT),
         ("payment", 0, 1, b.pk, c.pk, 7 * UNIT),
         ("payment", 1, 0, b.pk, a.pk, 2 * UNIT),
         ("tax", 0, 0, a.pk, commons.pk, UNIT // 100),
     ]
     with transaction.atomic():
-        lines = WAYS[way](new_payment(a, c, 5 * UNIT), movements, at=timezone.now())
+        lines = WAYS[way](new_payment(a, c, 5 * UNIT), legs, at=timezone.now())
     assert owed(lines, b, a) == 5 * UNIT
     assert owed(lines, c, b) == 7 * UNIT
     assert owed(lines, commons, a) == UNIT // 100
@@ -119,7 +119,7 @@ def test_the_net_movement_of_a_line_is_moved(chain, way):
         for low, high, balance in Trustline.objects.filter(community=community).values_list(
             "low_id", "high_id", "balance"
         )
-        if (low, high) in moving.pairs_of(movements)
+        if (low, high) in moving.pairs_of(legs)
     }
 
 
@@ -134,11 +134,11 @@ def test_a_stale_leg_changes_nothing(chain, way, case):
     if case == "closed line":
         Trustline.objects.filter(low_id=min(b.pk, c.pk), high_id=max(b.pk, c.pk)).update(closed_at=timezone.now())
     hops = [(a.pk, b.pk), (b.pk, c.pk)] if case != "no such line" else [(a.pk, c.pk)]
-    movements = [("payment", 0, hop, u, v, amount) for hop, (u, v) in enumerate(hops)]
+    legs = [("payment", 0, hop, u, v, amount) for hop, (u, v) in enumerate(hops)]
     before = books(community)
     with pytest.raises(moving.StaleRoute) as stale, transaction.atomic():
-        WAYS[way](new_payment(a, c, amount), movements, at=timezone.now())
-    assert stale.value.pairs == moving.pairs_of(movements)
+        WAYS[way](new_payment(a, c, amount), legs, at=timezone.now())
+    assert stale.value.pairs == moving.pairs_of(legs)
     assert books(community) == before
     assert not Payment.objects.filter(community=community).exists()
 
@@ -146,9 +146,9 @@ def test_a_stale_leg_changes_nothing(chain, way, case):
 @pytest.mark.parametrize("way", WAYS)
 def test_a_leg_may_use_exactly_the_capacity(chain, way):
     community, a, b, c, _ = chain
-    movements = [("payment", 0, 0, a.pk, b.pk, 10 * UNIT), ("payment", 0, 1, b.pk, c.pk, 10 * UNIT)]
+    legs = [("payment", 0, 0, a.pk, b.pk, 10 * UNIT), ("payment", 0, 1, b.pk, c.pk, 10 * UNIT)]
     with transaction.atomic():
-        lines = WAYS[way](new_payment(a, c, 10 * UNIT), movements, at=timezone.now())
+        lines = WAYS[way](new_payment(a, c, 10 * UNIT), legs, at=timezone.now())
     assert (owed(lines, b, a), owed(lines, c, b)) == (10 * UNIT, 10 * UNIT)
     with pytest.raises(moving.StaleRoute), transaction.atomic():
         WAYS[way](new_payment(a, b, 1), [("payment", 0, 0, a.pk, b.pk, 1)], at=timezone.now())

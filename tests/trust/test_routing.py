@@ -53,7 +53,7 @@ def oracle(out, payer: int, payee: int) -> tuple[int, bool]:
 def net_use(plan: Plan) -> dict[tuple[int, int], int]:
     """What the whole plan moves over each trustline, as ``(low, high) -> amount from low to high``."""
     use: dict[tuple[int, int], int] = {}
-    for _, _, _, u, v, amount in plan.movements():
+    for _, _, _, u, v, amount in plan.legs():
         pair = (min(u, v), max(u, v))
         use[pair] = use.get(pair, 0) + (amount if u < v else -amount)
     return use

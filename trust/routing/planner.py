@@ -22,7 +22,7 @@ class Plan:
     def levy(self) -> int:
         return self.tax + self.fees
 
-    def movements(self) -> list[tuple[str, int, int, int, int, int]]:
+    def legs(self) -> list[tuple[str, int, int, int, int, int]]:
         """``(purpose, path, hop, sender, receiver, amount)`` for every hop of every path."""
         return [
             (purpose, path_index, hop, u, v, amount)

@@ -43,50 +43,78 @@ def shortest_path(
     blocked = {node: node for node in no_relay if node not in (source, target)}
     parent = {source: source, **blocked}
     child = {target: target, **blocked}
-    # Only the hops of accounts that already send in ``delta`` need its overlay looked up.
     senders = {u for u, _ in delta} if delta else ()
     forward, backward = [source], [target]
-    # A side's next level costs one step per trustline of its frontier, and a backward step about
-    # twice a forward one (it looks up the neighbour's own map): expanding the cheaper side first
-    # keeps a search from walking through a hub's thousands of lines when it need not. The forward
-    # cost is summed only when the frontier's size alone does not already decide.
     backward_cost = len(out[target])
     depth = 0
     while forward and backward and depth < max_hops:
         _check_deadline(deadline)
         depth += 1
-        limit = 2 * backward_cost
-        if len(forward) <= limit and sum(len(out[u]) for u in forward) <= limit:
-            following = []
-            for u in forward:
-                hops = out[u].items()
-                if u in senders:
-                    hops = [(v, cap + delta.get((u, v), 0)) for v, cap in hops]
-                for v, cap in hops:
-                    if cap < minimum or v in parent:
-                        continue
-                    parent[v] = u
-                    if v in child:
-                        return _join(parent, child, v)
-                    following.append(v)
-            forward = following
+        search = dict(minimum=minimum, senders=senders, delta=delta, mark=None, first_only=True)
+        if _forward_is_cheaper(out, forward, backward_cost):
+            forward, meeting = _step_forward(out, forward, parent, child, **search)
         else:
-            preceding, backward_cost = [], 0
-            for v in backward:
-                for u in out[v]:  # trustlines join both ways, so v's neighbours are its possible payers
-                    if u in child:
-                        continue
-                    row = out[u]
-                    cap = row[v] + delta.get((u, v), 0) if u in senders else row[v]
-                    if cap < minimum:
-                        continue
-                    child[u] = v
-                    if u in parent:
-                        return _join(parent, child, u)
-                    preceding.append(u)
-                    backward_cost += len(row)
-            backward = preceding
+            backward, meeting, backward_cost = _step_backward(out, backward, child, parent, **search)
+        if meeting:
+            return _join(parent, child, meeting[0])
     return None
+
+
+def _forward_is_cheaper(out: Capacities, forward: list[int], backward_cost: int) -> bool:
+    """A side's next level costs one step per trustline of its frontier, and a backward step about
+    twice a forward one (it looks up the neighbour's own map): expanding the cheaper side first
+    keeps a search from walking through a hub's thousands of lines when it need not. The forward
+    cost is summed only when the frontier's size alone does not already decide."""
+    limit = 2 * backward_cost
+    return len(forward) <= limit and sum(len(out[u]) for u in forward) <= limit
+
+
+def _step_forward(
+    out: Capacities, forward: list[int], seen: dict, other: dict, *, minimum, senders, delta, mark, first_only
+) -> tuple[list[int], list[int]]:
+    """One level onward from ``forward`` over hops carrying ``minimum``: the new frontier and where it met
+    the other side's ``other``. Each account reached is marked in ``seen`` with ``mark`` (None: the account
+    it was reached from); ``first_only`` stops at the first meeting."""
+    following, meeting = [], []
+    for u in forward:
+        hops = out[u].items()
+        if u in senders:  # only the hops of accounts that already send in ``delta`` need its overlay
+            hops = [(v, cap + delta.get((u, v), 0)) for v, cap in hops]
+        value = u if mark is None else mark
+        for v, cap in hops:
+            if cap < minimum or v in seen:
+                continue
+            seen[v] = value
+            following.append(v)
+            if v in other:
+                meeting.append(v)
+                if first_only:
+                    return following, meeting
+    return following, meeting
+
+
+def _step_backward(
+    out: Capacities, backward: list[int], seen: dict, other: dict, *, minimum, senders, delta, mark, first_only
+) -> tuple[list[int], list[int], int]:
+    """``_step_forward`` towards the target: accounts that can pay into ``backward``; also the next step's cost."""
+    preceding, meeting, cost = [], [], 0
+    for v in backward:
+        value = v if mark is None else mark
+        for u in out[v]:  # trustlines join both ways, so v's neighbours are its possible payers
+            if u in seen:
+                continue
+            row = out[u]
+            cap = row[v] + delta.get((u, v), 0) if u in senders else row[v]
+            if cap < minimum:
+                continue
+            seen[u] = value
+            preceding.append(u)
+            cost += len(row)
+            if u in other:
+                meeting.append(u)
+                if first_only:
+                    return preceding, meeting, cost
+    return preceding, meeting, cost
 
 
 def _join(parent: dict[int, int], child: dict[int, int], meeting: int) -> list[int]:
@@ -232,36 +260,13 @@ def _level_graph(
     hops_before = hops_after = 0
     while forward and backward and not meeting and hops_before + hops_after < max_hops:
         _check_deadline(deadline)
-        limit = 2 * backward_cost
-        if len(forward) <= limit and sum(len(out[u]) for u in forward) <= limit:
+        search = dict(minimum=1, senders=senders, delta=delta, first_only=False)
+        if _forward_is_cheaper(out, forward, backward_cost):
             hops_before += 1
-            following = []
-            for u in forward:
-                row = out[u].items()
-                if u in senders:
-                    row = [(v, cap + delta.get((u, v), 0)) for v, cap in row]
-                for v, cap in row:
-                    if cap > 0 and v not in before:
-                        before[v] = hops_before
-                        following.append(v)
-                        if v in after:
-                            meeting.append(v)
-            forward = following
+            forward, meeting = _step_forward(out, forward, before, after, mark=hops_before, **search)
         else:
             hops_after += 1
-            preceding, backward_cost = [], 0
-            for v in backward:
-                for u in out[v]:  # trustlines join both ways, so v's neighbours are its possible payers
-                    if u in after:
-                        continue
-                    row = out[u]
-                    if (row[v] + delta.get((u, v), 0) if u in senders else row[v]) > 0:
-                        after[u] = hops_after
-                        preceding.append(u)
-                        backward_cost += len(row)
-                        if u in before:
-                            meeting.append(u)
-            backward = preceding
+            backward, meeting, backward_cost = _step_backward(out, backward, after, before, mark=hops_after, **search)
     if not meeting:
         return None
     # The first level where the sides meet is complete, so every meeting account lies

@@ -13,8 +13,9 @@ from django.db import DatabaseError, connection
 
 from trust.models import Payment, PaymentLeg, Trustline
 
-# (purpose, path, hop, sender, receiver, amount), as ``Plan.movements`` lists them
-Movement = tuple[str, int, int, int, int, int]
+# One leg of a payment: (purpose, path, hop, sender, receiver, amount), as ``Plan.legs`` lists them and
+# ``PaymentLeg`` stores them. (The ledger records each as a ``ledger.services.append.Movement``.)
+Leg = tuple[str, int, int, int, int, int]
 STALE_SQLSTATE = "TB001"
 
 
@@ -25,22 +26,22 @@ class StaleRoute(Exception):
         self.community_id, self.pairs = community_id, pairs
 
 
-def pairs_of(movements: list[Movement]) -> set[tuple[int, int]]:
-    return {(min(u, v), max(u, v)) for _, _, _, u, v, _ in movements}
+def pairs_of(legs: list[Leg]) -> set[tuple[int, int]]:
+    return {(min(u, v), max(u, v)) for _, _, _, u, v, _ in legs}
 
 
-def move(payment: Payment, movements: list[Movement], *, at: datetime) -> list[Trustline]:
+def move(payment: Payment, legs: list[Leg], *, at: datetime) -> list[Trustline]:
     """Save ``payment`` with its legs moved; returns the moved lines as they now stand."""
     if connection.vendor == "postgresql":
-        return move_in_database(payment, movements, at=at)
-    return move_here(payment, movements, at=at)
+        return move_in_database(payment, legs, at=at)
+    return move_here(payment, legs, at=at)
 
 
-def move_in_database(payment: Payment, movements: list[Movement], *, at: datetime) -> list[Trustline]:
+def move_in_database(payment: Payment, legs: list[Leg], *, at: datetime) -> list[Trustline]:
     new = payment.pk is None
     if not new:
         payment.save()
-    columns = dict(zip(("purposes", "paths", "hops", "senders", "receivers", "amounts"), zip(*movements)))
+    columns = dict(zip(("purposes", "paths", "hops", "senders", "receivers", "amounts"), zip(*legs)))
     params = [
         payment.community_id,
         _columns_json(payment) if new else None,
@@ -58,7 +59,7 @@ def move_in_database(payment: Payment, movements: list[Movement], *, at: datetim
             rows = cursor.fetchall()
     except DatabaseError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == STALE_SQLSTATE:
-            raise StaleRoute(payment.community_id, pairs_of(movements)) from None
+            raise StaleRoute(payment.community_id, pairs_of(legs)) from None
         raise
     payment.pk = rows[0][0]
     return [
@@ -87,15 +88,15 @@ def _columns_json(payment: Payment) -> str:
     return json.dumps(values)
 
 
-def move_here(payment: Payment, movements: list[Movement], *, at: datetime) -> list[Trustline]:
-    pairs = pairs_of(movements)
+def move_here(payment: Payment, legs: list[Leg], *, at: datetime) -> list[Trustline]:
+    pairs = pairs_of(legs)
     lines = Trustline.objects.lock_pairs(community_id=payment.community_id, pairs=pairs)
     by_pair = {(line.low_id, line.high_id): line for line in lines}
     if len(by_pair) != len(pairs) or any(line.closed_at for line in lines):
         raise StaleRoute(payment.community_id, pairs)
 
     from_low: dict[tuple[int, int], int] = {}  # per line, what moves from low to high in all
-    for _, _, _, sender, receiver, amount in movements:
+    for _, _, _, sender, receiver, amount in legs:
         pair = (min(sender, receiver), max(sender, receiver))
         from_low[pair] = from_low.get(pair, 0) + (amount if sender < receiver else -amount)
     for pair, net in from_low.items():
@@ -119,6 +120,6 @@ def move_here(payment: Payment, movements: list[Movement], *, at: datetime) -> l
             path=path,
             hop=hop,
         )
-        for purpose, path, hop, sender, receiver, amount in movements
+        for purpose, path, hop, sender, receiver, amount in legs
     )
     return lines

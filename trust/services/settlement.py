@@ -140,9 +140,9 @@ def settle(payment: Payment, plan: Plan) -> Payment:
         payment.created_at = now
     if not payment.hashlock:
         payment.preimage, payment.hashlock = new_hashlock()
-    movements = plan.movements()
-    lines = move(payment, movements, at=now)
-    money_moved.send(sender=Payment, payment=payment, movements=movements, at=now)
+    legs = plan.legs()
+    lines = move(payment, legs, at=now)
+    money_moved.send(sender=Payment, payment=payment, legs=legs, at=now)
     transaction.on_commit(lambda: lines_changed(payment.community_id, lines))
     return payment
 

@@ -13,8 +13,8 @@ from core.errors import ApplicationError
 from core.numbers import number_schema, query_number
 from core.pagination import LIMIT_PARAMETER, page_limit
 from ledger import selectors
+from ledger.apis.motions import ReceiptInput
 from ledger.formats import parse_record
-from ledger.motion_apis import ReceiptInput
 from trust import selectors as trust_selectors
 from trust.serializers import AccountRowOutput
 

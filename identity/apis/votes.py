@@ -10,10 +10,10 @@ from bank.api_views import ApiView
 from bank.permissions import IsCommunityAdmin, IsCommunityMember
 from core.api import InputSerializer, PasswordField, TextField
 from core.money import format_amount
+from identity import selectors as identity_selectors
 from identity.errors import SignatureInvalid
 from identity.models import Proposition, Vote
 from identity.services import votes
-from identity.services.reputation_review import credit_score_of
 
 
 class PropositionOutput(serializers.Serializer):
@@ -52,7 +52,7 @@ class PropositionDetailOutput(PropositionOutput):
 
     @extend_schema(responses=VoteOutput(many=True))
     def get_votes(self, proposition: Proposition) -> list[dict]:
-        return VoteOutput(votes.votes_on(proposition=proposition), many=True).data
+        return VoteOutput(identity_selectors.votes_on(proposition=proposition), many=True).data
 
 
 class PropositionsApi(ApiView):
@@ -72,7 +72,9 @@ class PropositionsApi(ApiView):
         summary="The community's propositions, newest first, with their counts",
     )
     def get(self, request: Request) -> Response:
-        return Response(self.Output({"propositions": votes.propositions_of(community=request.member.community)}).data)
+        return Response(
+            self.Output({"propositions": identity_selectors.propositions_of(community=request.member.community)}).data
+        )
 
     @extend_schema(request=Input, responses={201: PropositionOutput}, summary="Open a proposition (admins)")
     def post(self, request: Request) -> Response:
@@ -85,7 +87,9 @@ class PropositionsApi(ApiView):
 class PropositionDetailApi(ApiView):
     @extend_schema(responses=PropositionDetailOutput, summary="A proposition with its results and signed votes")
     def get(self, request: Request, proposition_id: int) -> Response:
-        proposition = votes.proposition_get(community=request.member.community, proposition_id=proposition_id)
+        proposition = identity_selectors.proposition_get(
+            community=request.member.community, proposition_id=proposition_id
+        )
         return Response(PropositionDetailOutput(proposition).data)
 
 
@@ -122,7 +126,7 @@ class VoteApi(ApiView):
         return Response(VoteOutput(vote).data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
 
-class ReputationApi(ApiView):
+class CreditScoreApi(ApiView):
     class Output(serializers.Serializer):
         score = serializers.CharField(help_text='0.0 to 100.0, one place: "72.5"')
         rating = serializers.CharField(help_text="Good, Overspent or Bad")
@@ -132,7 +136,7 @@ class ReputationApi(ApiView):
 
     @extend_schema(responses=Output, summary="My credit score (Civil Money's recent reputation)")
     def get(self, request: Request) -> Response:
-        score = credit_score_of(member=request.member)
+        score = identity_selectors.credit_score_of(member=request.member)
         return Response(
             self.Output(
                 {

@@ -1,4 +1,4 @@
-"""Reputation arithmetic, after Anonity's seed, in whole integers.
+"""Reputation points (Anonity's "balance" of an identity), in whole integers; the credit score is ``identity.credit``.
 
 - A new identity starts at ``START`` (100).
 - ``mined``: a solved challenge adds ``MINE_REWARD`` (10).

@@ -1,0 +1,1 @@
+"""The identity API: identities and keys, reputation challenges, propositions and votes."""

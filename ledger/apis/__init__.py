@@ -1,0 +1,1 @@
+"""The ledger API: public records, receipts, balances and their verification, and motions."""
