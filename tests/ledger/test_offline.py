@@ -12,7 +12,6 @@ from django.test import Client
 
 from ledger import formats, offline
 from tests.factories import PASSWORD
-from tests.ledger.test_receipts import books  # noqa: F401 (the fixture)
 
 
 @pytest.fixture
