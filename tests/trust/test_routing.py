@@ -1,6 +1,7 @@
 """Routing against an independent oracle: ``plan_payment`` on random small graphs agrees with networkx."""
 
 import time
+from itertools import pairwise
 from unittest import mock
 
 import networkx as nx
@@ -68,7 +69,7 @@ def assert_feasible(out, plan: Plan, payer: int, payee: int, commons: int | None
             assert share > 0
             assert nodes[0] == payer and nodes[-1] == end
             assert len(set(nodes)) == len(nodes), f"not a simple path: {nodes}"
-            assert all(v in out[u] for u, v in zip(nodes, nodes[1:])), f"not a chain of trustlines: {nodes}"
+            assert all(v in out[u] for u, v in pairwise(nodes)), f"not a chain of trustlines: {nodes}"
     for (low, high), moved in net_use(plan).items():
         if moved >= 0:
             assert moved <= out[low][high]
@@ -111,7 +112,7 @@ def check_against_networkx(graph, data, *, excess=st.integers(1, 50)) -> None:
             # Payment paths alone never use a hop in both directions, so per directed hop they fit too.
             used: dict[tuple[int, int], int] = {}
             for nodes_, share in plan.paths:
-                for u, v in zip(nodes_, nodes_[1:]):
+                for u, v in pairwise(nodes_):
                     used[(u, v)] = used.get((u, v), 0) + share
             assert all(total <= out[u][v] for (u, v), total in used.items())
 
@@ -162,7 +163,7 @@ def check_levy_fits(graph, data) -> None:
 
 def chain(*nodes: int, cap: int = 100) -> list[tuple[int, int, int, int, int]]:
     """Trustlines along ``nodes`` where each may pay the next ``cap`` (and nothing back)."""
-    return [(min(u, v), max(u, v), cap if u > v else 0, cap if u < v else 0, 0) for u, v in zip(nodes, nodes[1:])]
+    return [(min(u, v), max(u, v), cap if u > v else 0, cap if u < v else 0, 0) for u, v in pairwise(nodes)]
 
 
 def test_fewest_hops_wins_when_several_single_paths_can_carry_it():
