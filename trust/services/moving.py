@@ -40,7 +40,9 @@ def move_in_database(payment: Payment, movements: list[Movement], *, at: datetim
     new = payment.pk is None
     if not new:
         payment.save()
-    columns = dict(zip(("purposes", "paths", "hops", "senders", "receivers", "amounts"), zip(*movements)))
+    columns = dict(
+        zip(("purposes", "paths", "hops", "senders", "receivers", "amounts"), zip(*movements, strict=True), strict=True)
+    )
     params = [
         payment.community_id,
         _columns_json(payment) if new else None,

@@ -149,7 +149,7 @@ def settle(payment: Payment, plan: Plan) -> Payment:
 
 def _refresh_graph(stale: StaleRoute) -> None:
     """Show this process's graph the lines a plan found stale, as they are now."""
-    lows, highs = zip(*stale.pairs)
+    lows, highs = zip(*stale.pairs, strict=True)
     candidates = Trustline.objects.filter(community_id=stale.community_id, low_id__in=lows, high_id__in=highs)
     lines_changed(stale.community_id, [line for line in candidates if (line.low_id, line.high_id) in stale.pairs])
 
