@@ -14,6 +14,7 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from common import DATA, ms, percentile, setup_django
@@ -114,13 +115,13 @@ def ours(out, pairs, *, single: int) -> tuple[Timings, Timings, list[int | None]
             return exc
 
     for (payer, payee), amount in zip(pairs, amounts, strict=True):
-        seconds, result = timed(lambda: plan(payer, payee, single))
+        seconds, result = timed(partial(plan, payer, payee, single))
         refused = getattr(result, "code", None)
         one.add(seconds, refused=refused, paths=0 if refused else len(result.paths))
         hops.append(None if refused else len(result.paths[0][0]) - 1)
         if amount is None:
             continue
-        seconds, result = timed(lambda: plan(payer, payee, amount))
+        seconds, result = timed(partial(plan, payer, payee, amount))
         refused = getattr(result, "code", None)
         split.add(seconds, refused=refused, paths=0 if refused else len(result.paths))
     return one, split, hops

@@ -5,6 +5,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 from celery.exceptions import TimeoutError as CeleryTimeoutError
@@ -160,15 +161,15 @@ def plan_and_settle(make_payment: Callable[[], Payment], make_plan: Callable[[],
     Each re-plan sees the lines that were found stale as they really are, so under contention a
     few rounds converge; ``PLAN_ATTEMPTS`` bounds them.
     """
+
+    def attempt_settlement(plan: Plan) -> Payment:
+        with transaction.atomic(durable=not idempotency.wraps_this_request()):
+            return settle(make_payment(), plan)
+
     for attempt in range(1, PLAN_ATTEMPTS + 1):
         plan = make_plan()
-
-        def attempt_settlement() -> Payment:
-            with transaction.atomic(durable=not idempotency.wraps_this_request()):
-                return settle(make_payment(), plan)
-
         try:
-            return with_retries(attempt_settlement)
+            return with_retries(partial(attempt_settlement, plan))
         except StaleRoute as stale:
             _refresh_graph(stale)
             if attempt == PLAN_ATTEMPTS:
