@@ -311,7 +311,7 @@ def _blocking_flow(
         if u == target:
             _check_deadline(deadline)
             edges = list(pairwise(path))
-            step = min(amount - pushed, min(residual(out, delta, a, b) for a, b in edges))
+            step = min(amount - pushed, *(residual(out, delta, a, b) for a, b in edges))
             push(delta, path, step)
             pushed += step
             if pushed == amount:
@@ -349,7 +349,7 @@ def decompose(delta: Delta, source: int, target: int) -> list[tuple[list[int], i
             u = path[-1]
             v = next(iter(flow[u]))
             if v in position:  # a cycle: cancel it and walk on from where it began
-                cycle = path[position[v] :] + [v]
+                cycle = [*path[position[v] :], v]
                 _subtract(flow, cycle, min(flow[a][b] for a, b in pairwise(cycle)))
                 for node in path[position[v] + 1 :]:
                     del position[node]
