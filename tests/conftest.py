@@ -19,7 +19,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if services_required() and not (settings.TEST_POSTGRES_URL and settings.TEST_REDIS_URL):
         raise pytest.UsageError(
             "TRUSTBANK_REQUIRE_SERVICES is set but PostgreSQL or Redis is not reachable "
-            f"(PostgreSQL: {settings.TEST_POSTGRES_URL or 'unreachable'}, Redis: {settings.TEST_REDIS_URL or 'unreachable'})."
+            f"(PostgreSQL: {settings.TEST_POSTGRES_URL or 'unreachable'}, "
+            f"Redis: {settings.TEST_REDIS_URL or 'unreachable'})."
         )
 
 
