@@ -19,10 +19,12 @@ LOOSE_HOPS = 30  # never binds on graphs of at most 8 nodes
 # max_flow's SCALED_AUGMENTATIONS: as shipped, 0 (Dinic finds the whole flow) and 1 (Dinic goes on
 # from a flow the scaled augmentations began).
 SWITCHES = [search.SCALED_AUGMENTATIONS, 0, 1]
+# Default strategies: a trustline's limits, and how much a payment asks beyond the maximum flow.
+LIMITS, EXCESS = st.integers(0, 40), st.integers(1, 50)
 
 
 @st.composite
-def trust_graphs(draw, max_nodes: int = 8, limits=st.integers(0, 40)):
+def trust_graphs(draw, max_nodes: int = 8, limits=LIMITS):
     """``(nodes, lines)``: random trustlines ``(low, high, limit_from_low, limit_from_high, balance)``.
 
     Balances may lie beyond a limit (a limit lowered after the debt), where capacity is clamped at zero.
@@ -99,7 +101,7 @@ def test_plan_agrees_with_networkx_max_flow_on_wide_and_tiny_capacities(switch, 
         check_against_networkx(graph, data, excess=st.integers(1, 10**9))
 
 
-def check_against_networkx(graph, data, *, excess=st.integers(1, 50)) -> None:
+def check_against_networkx(graph, data, *, excess=EXCESS) -> None:
     nodes, lines = graph
     out = TrustGraph.from_lines(lines).out
     payer, payee = data.draw(st.sampled_from([(a, b) for a in nodes for b in nodes if a != b]))
