@@ -57,9 +57,11 @@ def _queue_on_redis(settings) -> Iterator[str]:
 @pytest.fixture
 def worker(settings):
     """A Celery worker thread consuming a queue of this test's own on the real Redis."""
-    with _queue_on_redis(settings) as queue:
-        with start_worker(app, queues=[queue], perform_ping_check=False, shutdown_timeout=10):
-            yield
+    with (
+        _queue_on_redis(settings) as queue,
+        start_worker(app, queues=[queue], perform_ping_check=False, shutdown_timeout=10),
+    ):
+        yield
 
 
 @pytest.fixture
