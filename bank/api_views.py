@@ -18,10 +18,13 @@ class ApiView(APIView):
 
             def answered_once(request: Request, *args, **kwargs) -> Response:
                 def handle() -> Response:
+                    # As APIView.dispatch does: handle_exception answers what the API's exception handler
+                    # knows (refusals are answers too, stored and replayed like successes) and re-raises
+                    # the rest, so bugs propagate. A narrower catch would repeat that handler's list.
                     try:
                         return handler(request, *args, **kwargs)
-                    except Exception as exc:
-                        return self.handle_exception(exc)  # refusals are answers too; bugs propagate
+                    except Exception as exc:  # noqa: BLE001 - handle_exception re-raises what is no answer
+                        return self.handle_exception(exc)
 
                 return idempotency.answer_once(request, handle)
 

@@ -1,6 +1,7 @@
 """The outermost middleware: limits, the API's error shape for Django's own errors, security headers."""
 
 from collections.abc import Callable
+from contextlib import suppress
 from urllib.parse import parse_qsl
 
 from django.conf import settings
@@ -96,10 +97,8 @@ def _is_json(response: HttpResponse) -> bool:
 
 def _content_security_policy(request: HttpRequest, response: HttpResponse) -> str:
     policy = dict(CONTENT_SECURITY_POLICY)
-    try:
+    with suppress(DisallowedHost):  # refused already (400); the policy stays 'self'
         policy["connect-src"] += f" {'wss' if request.is_secure() else 'ws'}://{request.get_host()}"
-    except DisallowedHost:
-        pass  # refused already (400); the policy stays 'self'
     for directive, sources in getattr(response, "csp_sources", {}).items():
         policy[directive] += f" {sources}"
     return "; ".join(f"{directive} {sources}" for directive, sources in policy.items())

@@ -161,7 +161,8 @@ class ConflictAdmin(ReadOnlyAdmin):
                 request,
                 conflict.community,
                 lambda member, pk=conflict.pk: (
-                    f"resolve ticket {motions.resolve_request(member=member, conflict_id=pk, option_id=option_id).number} "
+                    "resolve ticket "
+                    f"{motions.resolve_request(member=member, conflict_id=pk, option_id=option_id).number} "
                     f"for conflict {pk} awaits a second member."
                 ),
             )

@@ -49,7 +49,9 @@ class HeadQuerySet(models.QuerySet):
                 f"SELECT {', '.join(self.FIELDS)} FROM {table} WHERE community_id = %s{lock}", [community_id]
             )
             row = cursor.fetchone()
-        return None if row is None else self.model(community_id=community_id, **dict(zip(self.FIELDS, row)))
+        return (
+            None if row is None else self.model(community_id=community_id, **dict(zip(self.FIELDS, row, strict=True)))
+        )
 
     def store(self, head: "Head") -> None:
         with connection.cursor() as cursor:

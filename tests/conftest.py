@@ -11,12 +11,16 @@ from ledger.services import keys as ledger_keys
 from tests.factories import PASSWORD, CommunityFactory, MemberFactory
 from tests.services import services_required
 
+# Fixtures that the tests of more than one directory share (books: tests/ledger and tests/identity).
+pytest_plugins = ["tests.ledger.fixtures"]
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     if services_required() and not (settings.TEST_POSTGRES_URL and settings.TEST_REDIS_URL):
         raise pytest.UsageError(
             "TRUSTBANK_REQUIRE_SERVICES is set but PostgreSQL or Redis is not reachable "
-            f"(PostgreSQL: {settings.TEST_POSTGRES_URL or 'unreachable'}, Redis: {settings.TEST_REDIS_URL or 'unreachable'})."
+            f"(PostgreSQL: {settings.TEST_POSTGRES_URL or 'unreachable'}, "
+            f"Redis: {settings.TEST_REDIS_URL or 'unreachable'})."
         )
 
 

@@ -8,7 +8,7 @@ os.environ.setdefault("SERVER_KEY", "5e" * 32)  # tests only
 os.environ.setdefault("LEDGER_KEY", "1e" * 32)  # tests only
 
 from config.settings import *  # noqa: F403
-from config.settings import _database
+from config.settings import STORAGES, _database
 from tests.services import postgres_url, redis_url
 
 TEST_POSTGRES_URL = postgres_url()

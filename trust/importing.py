@@ -231,7 +231,7 @@ def members_join_bulk(*, community: Community, handles: list[str], batch_size: i
         batch_size=batch_size,
     )
     members = Member.objects.bulk_create(
-        (Member(community=community, handle=handle, user=user) for handle, user in zip(handles, users)),
+        (Member(community=community, handle=handle, user=user) for handle, user in zip(handles, users, strict=True)),
         batch_size=batch_size,
     )
     accounts = Account.objects.bulk_create(
@@ -254,7 +254,7 @@ def members_join_bulk(*, community: Community, handles: list[str], batch_size: i
         ),
         batch_size=batch_size,
     )
-    return {handle: account.pk for handle, account in zip(handles, accounts)}
+    return {handle: account.pk for handle, account in zip(handles, accounts, strict=True)}
 
 
 def line_limits(u: int, v: int, u_pays_v: int, v_pays_u: int) -> tuple[int, int, int, int]:

@@ -82,4 +82,4 @@ def sign_in(*, port: int, handles: list[str], password: str) -> dict[str, str]:
         return body["token"]
 
     with ThreadPoolExecutor(4) as pool:
-        return dict(zip(handles, pool.map(login, handles)))
+        return dict(zip(handles, pool.map(login, handles), strict=True))

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from identity.models import Block, Challenge, Identity, Proposition, Review
-from tests.identity.test_votes import PASSPHRASE, identity_of, proposition, vote, voters  # noqa: F401 (fixture)
+from tests.identity.test_votes import PASSPHRASE, identity_of, proposition, vote
 
 
 def _revoked(member, reason="ignored its challenges") -> Identity:

@@ -116,11 +116,11 @@ def test_can_vote_with_one_transaction_in_each_of_the_12_months_before_this_one(
 
 def test_can_vote_window_edges():
     year = monthly(date(2024, 3, 1))
-    assert votes(year[1:] + [tx(date(2024, 3, 1))])  # first day of the oldest month counts
-    assert not votes(year[1:] + [tx(date(2024, 2, 29))])  # the day before does not
-    assert votes(year[:-1] + [tx(date(2025, 2, 28))])  # last day of last month counts
-    assert not votes(year[:-1] + [tx(date(2025, 3, 1))])  # this month does not replace last month
-    assert not votes(year[:-1] + [tx(date(2025, 1, 5))])  # two in January do not replace February
+    assert votes([*year[1:], tx(date(2024, 3, 1))])  # first day of the oldest month counts
+    assert not votes([*year[1:], tx(date(2024, 2, 29))])  # the day before does not
+    assert votes([*year[:-1], tx(date(2025, 2, 28))])  # last day of last month counts
+    assert not votes([*year[:-1], tx(date(2025, 3, 1))])  # this month does not replace last month
+    assert not votes([*year[:-1], tx(date(2025, 1, 5))])  # two in January do not replace February
     assert votes(year, today=date(2025, 3, 1)) and votes(year, today=date(2025, 3, 31))
     assert not votes(year, today=date(2025, 4, 1))  # March 2024 fell out; March 2025 is missing
 
@@ -132,8 +132,8 @@ def test_can_vote_across_the_new_year():
 
 def test_can_vote_needs_another_party():
     year = monthly(date(2024, 3, 1))
-    assert not votes(year[:-1] + [tx(date(2025, 2, 10), counterpart="alice")])
-    assert votes(year[:-1] + [tx(date(2025, 2, 10), counterpart="alice"), tx(date(2025, 2, 11), counterpart="carol")])
+    assert not votes([*year[:-1], tx(date(2025, 2, 10), counterpart="alice")])
+    assert votes([*year[:-1], tx(date(2025, 2, 10), counterpart="alice"), tx(date(2025, 2, 11), counterpart="carol")])
 
 
 def test_future_transactions_count_nowhere():

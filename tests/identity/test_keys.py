@@ -8,6 +8,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from core.crypto import p256
+from core.errors import Forbidden
 from identity import keys
 from identity.errors import identity_revoked
 from identity.models import Identity, IdentityKey
@@ -155,5 +156,6 @@ def test_a_password_change_reseals_the_key_under_the_new_password(member):
     assert client.post(api(member.community, "auth/change_password"), body, format="json").status_code == 204
     key, signature = key_sign(member=member, passphrase=new_password, data=b"after")
     assert p256.signature_valid(key.public_key, signature, b"after")
-    with pytest.raises(Exception):
+    with pytest.raises(Forbidden) as refused:  # the old password no longer opens the key
         key_sign(member=member, passphrase=PASSWORD, data=b"after")
+    assert refused.value.code == "passphrase_invalid"

@@ -18,7 +18,7 @@ from ledger.verification import Receipt, receipt_check
 from tests.bank.helpers import ApiUser, assert_error
 from tests.factories import PASSWORD, MemberFactory
 from tests.identity.test_registration import BITS, register, withheld_body
-from tests.ledger.test_receipts import all_receipts, books, pay, verify  # noqa: F401 (books is a fixture)
+from tests.ledger.test_receipts import all_receipts, pay, verify
 from tests.trust.helpers import credit
 from trust.selectors import account_of
 from trust.services.payments import payment_send

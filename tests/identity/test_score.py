@@ -59,7 +59,7 @@ def test_paid_and_received_count_relayed_and_tax_legs_do_not(chain):
 
 
 def test_old_payments_are_depreciated_and_unsettled_ones_ignored(chain):
-    a, b, c = chain
+    a, b, _ = chain
     paid(a, b, 3_650_000, days_ago=400)  # worth 330/365 of itself
     paid(a, b, 5 * UNIT, days_ago=800)  # worthless
     Payment.objects.filter(pk=paid(a, b, 7 * UNIT).pk).update(state=Payment.State.CANCELLED)
@@ -78,7 +78,7 @@ def test_can_vote_needs_a_payment_in_each_of_the_last_twelve_months(chain):
 
 
 def test_user_reputation_answers_the_score_with_amounts_as_decimal_strings(chain):
-    a, b, c = chain
+    a, _, c = chain
     paid(a, c, 2 * UNIT)
     response = token_client(a.member).get(f"/c/{a.community.slug}/api/user/reputation")
     assert response.status_code == 200, response.content

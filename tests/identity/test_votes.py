@@ -14,8 +14,6 @@ from identity.models import Identity, IdentityKey, Proposition, Vote
 from identity.services import votes
 from tests.conftest import token_client
 from tests.factories import PASSWORD
-from tests.identity.test_score import months_of_payments
-from tests.trust.helpers import account, mutual_credit
 
 PASSPHRASE = "open sesame"
 
@@ -44,16 +42,6 @@ def proposition(side, *, closes_in=timedelta(days=7)):
         created_by=side.admin,
         closes_at=timezone.now() + closes_in,
     )
-
-
-@pytest.fixture
-def voters(world):
-    """In alpha, the member (custody 0) and the admin (custody 1) paid each other every month for a year."""
-    mutual_credit(world.a.member, world.a.admin, "100")
-    months_of_payments(account(world.a.member), account(world.a.admin))
-    member_key = identity_of(world.a.member)
-    admin_key = identity_of(world.a.admin, custody=Identity.Custody.WITHHELD)
-    return world, member_key, admin_key
 
 
 def url(side, proposition_id=None, action=""):

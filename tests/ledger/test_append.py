@@ -25,7 +25,7 @@ def chain(db):
 
 
 def test_a_routed_payment_is_one_entry_per_leg_chained_from_genesis(chain):
-    community, a, b, c = chain
+    community, a, _, c = chain
     payment = payment_send(payer=a, payee=c, amount=2 * UNIT)
     entries = list(Entry.objects.filter(community=community).order_by("receipt_id"))
     assert [e.receipt_id for e in entries] == list(range(payment.legs.count()))
@@ -36,7 +36,7 @@ def test_a_routed_payment_is_one_entry_per_leg_chained_from_genesis(chain):
 
 
 def test_refunds_and_archives_keep_the_books_equal_to_the_balances(chain):
-    community, a, b, c = chain
+    community, a, _, c = chain
     payment = payment_send(payer=a, payee=c, amount=3 * UNIT)
     payment_change_status(payment=payment, account=c, action="accept")
     assert archive_now(community_id=community.pk) == 0
@@ -52,7 +52,7 @@ def test_refunds_and_archives_keep_the_books_equal_to_the_balances(chain):
 
 @override_settings(LEDGER_ARCHIVE_LENGTH=4)
 def test_a_long_live_segment_is_archived_by_the_task(chain, django_capture_on_commit_callbacks):
-    community, a, b, c = chain
+    community, a, _, c = chain
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):  # eager Celery: archived on commit
             payment_send(payer=a, payee=c, amount=UNIT)
@@ -61,7 +61,7 @@ def test_a_long_live_segment_is_archived_by_the_task(chain, django_capture_on_co
 
 
 def test_an_entry_opens_only_with_the_ledger_key(chain):
-    community, a, b, c = chain
+    community, a, _, c = chain
     payment_send(payer=a, payee=c, amount=UNIT)
     entry = Entry.objects.filter(community=community).first()
     sealed = bytes(entry.sealed)

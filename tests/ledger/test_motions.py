@@ -37,7 +37,7 @@ def tamper_record(community, receipt_id: int) -> str:
 
 
 def test_an_audit_does_not_run_without_a_second(setup, django_capture_on_commit_callbacks):
-    community, a, b = setup
+    _, a, _ = setup
     with django_capture_on_commit_callbacks(execute=True):
         response = api(a, "audit", {})
     assert response.status_code == 201, response.content
@@ -50,7 +50,7 @@ def test_an_audit_does_not_run_without_a_second(setup, django_capture_on_commit_
 
 
 def test_nobody_seconds_their_own_ticket(setup, django_capture_on_commit_callbacks):
-    community, a, b = setup
+    _, a, _ = setup
     number = api(a, "audit", {}).json()["ticket"]
     response = second(a, number, django_capture_on_commit_callbacks)
     assert response.status_code == 403 and response.json()["error"]["code"] == "own_ticket"
@@ -58,7 +58,7 @@ def test_nobody_seconds_their_own_ticket(setup, django_capture_on_commit_callbac
 
 
 def test_a_member_of_another_community_cannot_see_or_second_a_ticket(setup, django_capture_on_commit_callbacks):
-    community, a, b = setup
+    _, a, _ = setup
     outsider = MemberFactory(community=CommunityFactory(), handle="outsider")
     number = api(a, "audit", {}).json()["ticket"]
     response = second(outsider, number, django_capture_on_commit_callbacks)
@@ -112,7 +112,7 @@ def test_a_seconded_restore_repairs_the_record_and_a_new_audit_is_clean(setup, d
 
 
 def test_resolve_refuses_unknown_options_and_other_communities_conflicts(setup, world):
-    community, a, b = setup
+    community, a, _ = setup
     conflict = Conflict.objects.create(
         community=community, code="chain_broken", description="x", options=motions.conflict_options("chain_broken")
     )
@@ -135,14 +135,14 @@ def true_receipt(community):
 
 
 def test_contest_of_true_receipts_and_records_finds_nothing(setup):
-    community, a, b = setup
+    community, a, _ = setup
     entry, receipt = true_receipt(community)
     response = api(a, "contest", {"receipt": receipt_json(receipt), "other": entry.receipt_id + 1})
     assert response.status_code == 200 and response.json() == {"conflicts": []}
 
 
 def test_contest_with_a_forged_receipt_returns_conflicts_with_options(setup):
-    community, a, b = setup
+    community, a, _ = setup
     entry, receipt = true_receipt(community)
     forged = receipt_json(receipt) | {"text": receipt.text.replace("|0.", "|9.", 1)}
     response = api(a, "contest", {"receipt": receipt_json(receipt), "other": forged})
@@ -159,7 +159,7 @@ def test_contest_with_a_forged_receipt_returns_conflicts_with_options(setup):
 
 
 def test_contest_against_a_changed_public_record(setup):
-    community, a, b = setup
+    community, a, _ = setup
     entry, receipt = true_receipt(community)
     tamper_record(community, entry.receipt_id)
     response = api(a, "contest", {"receipt": receipt_json(receipt), "other": entry.receipt_id + 1})
@@ -169,7 +169,7 @@ def test_contest_against_a_changed_public_record(setup):
 
 @pytest.mark.parametrize("other", [0, -3, True, "12", {"text": "x"}])
 def test_contest_rejects_bad_input(setup, other):
-    community, a, b = setup
+    community, a, _ = setup
     _, receipt = true_receipt(community)
     response = api(a, "contest", {"receipt": receipt_json(receipt), "other": other})
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_input"
@@ -221,7 +221,7 @@ def test_an_admin_requests_seconds_and_watches_an_audit_in_django_admin(
 
 
 def test_admins_of_another_community_do_not_see_its_tickets(setup, client, world):
-    community, a, b = setup
+    _, a, _ = setup
     motions.audit_request(member=a)
     client.force_login(world.a.admin.user)
     response = client.get(reverse("admin:ledger_ticket_changelist"))

@@ -1,7 +1,6 @@
 """Public records: anyone may page through a community's records (JSON) or download them (text)."""
 
 from ledger.models import Entry
-from tests.ledger.test_receipts import books  # noqa: F401 (the fixture)
 
 
 def records_of(community) -> list[str]:

@@ -6,6 +6,7 @@ from payer to payee and to the commons), and limits.
 """
 
 from collections import defaultdict
+from itertools import pairwise
 
 from bank.models import Community
 from trust import selectors
@@ -82,7 +83,7 @@ def assert_payments_whole(community: Community, legs: list[tuple]) -> dict[int, 
             assert [leg[3] for leg in path] == list(range(len(path))), f"payment {pk}: hops missing"
             end = payee if purpose == PaymentLeg.Purpose.PAYMENT else commons
             assert path[0][4] == payer and path[-1][5] == end, f"payment {pk}: a path does not join its ends"
-            for leg, following in zip(path, path[1:]):
+            for leg, following in pairwise(path):
                 assert leg[5] == following[4] and leg[6] == following[6], f"payment {pk}: a broken path"
             for *_, sender, receiver, _, low, high in path:
                 assert {sender, receiver} == {low, high}, f"payment {pk}: a leg off its trustline"

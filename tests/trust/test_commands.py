@@ -158,7 +158,7 @@ def test_the_community_must_exist_unless_create_is_given(tmp_path):
 
 def test_a_failure_while_writing_leaves_nothing_behind(tmp_path):
     User.objects.create_user(username="b1@fresh")  # takes the login that member b1 of "fresh" would get
-    with pytest.raises(CommandError, match="username_taken: .*b1"):
+    with pytest.raises(CommandError, match=r"username_taken: .*b1"):
         import_links(tmp_path, "a1 b1 -1 0 1\n", "fresh", "--create")
     assert not Community.objects.filter(slug="fresh").exists()
     assert nothing_imported()
@@ -167,7 +167,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(tmp_path):
 def test_handles_already_in_the_community_are_refused(tmp_path):
     community = CommunityFactory(slug="web")
     import_links(tmp_path, "a1 b1 -1 0 1\n")
-    with pytest.raises(CommandError, match="username_taken: .*a1"):
+    with pytest.raises(CommandError, match=r"username_taken: .*a1"):
         import_links(tmp_path, "a1 c1 -1 0 1\n")
     assert not Member.objects.filter(community=community, handle="c1").exists()
 

@@ -9,6 +9,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from django.db import connection
@@ -179,7 +180,7 @@ def test_one_trustline_hammered_from_every_thread_gives_exactly_its_limit():
 def test_payments_crossing_the_same_lines_in_opposite_orders_never_deadlock(retries):
     community = community_with_commons(commons_limit=0)
     chain = [member_account(community, handle) for handle in ("a", "b", "c", "d", "e")]
-    for u, v in zip(chain, chain[1:]):
+    for u, v in pairwise(chain):
         trust(u, v, 1_000 * UNIT)
         trust(v, u, 1_000 * UNIT)
     # Payments only go end to end, so every one locks all four lines: half of them from each end.

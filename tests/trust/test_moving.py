@@ -145,7 +145,7 @@ def test_a_stale_leg_changes_nothing(chain, way, case):
 
 @pytest.mark.parametrize("way", WAYS)
 def test_a_leg_may_use_exactly_the_capacity(chain, way):
-    community, a, b, c, _ = chain
+    _, a, b, c, _ = chain
     legs = [("payment", 0, 0, a.pk, b.pk, 10 * UNIT), ("payment", 0, 1, b.pk, c.pk, 10 * UNIT)]
     with transaction.atomic():
         lines = WAYS[way](new_payment(a, c, 10 * UNIT), legs, at=timezone.now())
@@ -164,7 +164,7 @@ def test_the_money_core_model_holds_with_the_python_steps(monkeypatch):
 @pytest.mark.parametrize("way", WAYS)
 def test_a_line_at_the_largest_limit_still_settles(chain, way):
     """Capacity beyond 64 bits (the largest limit plus a debt owed back) is no overflow."""
-    _, a, b, c, _ = chain
+    _, a, b, _, _ = chain
     trust(a, b, 10 * UNIT)
     with transaction.atomic():
         WAYS[way](new_payment(b, a, 5 * UNIT), [("payment", 0, 0, b.pk, a.pk, 5 * UNIT)], at=timezone.now())

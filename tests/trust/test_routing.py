@@ -1,6 +1,7 @@
 """Routing against an independent oracle: ``plan_payment`` on random small graphs agrees with networkx."""
 
 import time
+from itertools import pairwise
 from unittest import mock
 
 import networkx as nx
@@ -18,10 +19,12 @@ LOOSE_HOPS = 30  # never binds on graphs of at most 8 nodes
 # max_flow's SCALED_AUGMENTATIONS: as shipped, 0 (Dinic finds the whole flow) and 1 (Dinic goes on
 # from a flow the scaled augmentations began).
 SWITCHES = [search.SCALED_AUGMENTATIONS, 0, 1]
+# Default strategies: a trustline's limits, and how much a payment asks beyond the maximum flow.
+LIMITS, EXCESS = st.integers(0, 40), st.integers(1, 50)
 
 
 @st.composite
-def trust_graphs(draw, max_nodes: int = 8, limits=st.integers(0, 40)):
+def trust_graphs(draw, max_nodes: int = 8, limits=LIMITS):
     """``(nodes, lines)``: random trustlines ``(low, high, limit_from_low, limit_from_high, balance)``.
 
     Balances may lie beyond a limit (a limit lowered after the debt), where capacity is clamped at zero.
@@ -68,7 +71,7 @@ def assert_feasible(out, plan: Plan, payer: int, payee: int, commons: int | None
             assert share > 0
             assert nodes[0] == payer and nodes[-1] == end
             assert len(set(nodes)) == len(nodes), f"not a simple path: {nodes}"
-            assert all(v in out[u] for u, v in zip(nodes, nodes[1:])), f"not a chain of trustlines: {nodes}"
+            assert all(v in out[u] for u, v in pairwise(nodes)), f"not a chain of trustlines: {nodes}"
     for (low, high), moved in net_use(plan).items():
         if moved >= 0:
             assert moved <= out[low][high]
@@ -98,7 +101,7 @@ def test_plan_agrees_with_networkx_max_flow_on_wide_and_tiny_capacities(switch, 
         check_against_networkx(graph, data, excess=st.integers(1, 10**9))
 
 
-def check_against_networkx(graph, data, *, excess=st.integers(1, 50)) -> None:
+def check_against_networkx(graph, data, *, excess=EXCESS) -> None:
     nodes, lines = graph
     out = TrustGraph.from_lines(lines).out
     payer, payee = data.draw(st.sampled_from([(a, b) for a in nodes for b in nodes if a != b]))
@@ -111,7 +114,7 @@ def check_against_networkx(graph, data, *, excess=st.integers(1, 50)) -> None:
             # Payment paths alone never use a hop in both directions, so per directed hop they fit too.
             used: dict[tuple[int, int], int] = {}
             for nodes_, share in plan.paths:
-                for u, v in zip(nodes_, nodes_[1:]):
+                for u, v in pairwise(nodes_):
                     used[(u, v)] = used.get((u, v), 0) + share
             assert all(total <= out[u][v] for (u, v), total in used.items())
 
@@ -162,7 +165,7 @@ def check_levy_fits(graph, data) -> None:
 
 def chain(*nodes: int, cap: int = 100) -> list[tuple[int, int, int, int, int]]:
     """Trustlines along ``nodes`` where each may pay the next ``cap`` (and nothing back)."""
-    return [(min(u, v), max(u, v), cap if u > v else 0, cap if u < v else 0, 0) for u, v in zip(nodes, nodes[1:])]
+    return [(min(u, v), max(u, v), cap if u > v else 0, cap if u < v else 0, 0) for u, v in pairwise(nodes)]
 
 
 def test_fewest_hops_wins_when_several_single_paths_can_carry_it():

@@ -57,9 +57,11 @@ def _queue_on_redis(settings) -> Iterator[str]:
 @pytest.fixture
 def worker(settings):
     """A Celery worker thread consuming a queue of this test's own on the real Redis."""
-    with _queue_on_redis(settings) as queue:
-        with start_worker(app, queues=[queue], perform_ping_check=False, shutdown_timeout=10):
-            yield
+    with (
+        _queue_on_redis(settings) as queue,
+        start_worker(app, queues=[queue], perform_ping_check=False, shutdown_timeout=10),
+    ):
+        yield
 
 
 @pytest.fixture
@@ -79,7 +81,7 @@ def _chain(**community_fields):
 
 
 def test_basic_income_runs_in_the_worker(worker):
-    community, alice, bob, carol = _chain(minimum_trust_index="0.1")
+    community, alice, _, carol = _chain(minimum_trust_index="0.1")
     payment_send(payer=alice, payee=carol, amount=50_000_000)  # alice owes 50 + 5 tax
 
     shares = tasks.distribute_basic_income.delay().get(timeout=30)
@@ -93,7 +95,7 @@ def test_basic_income_runs_in_the_worker(worker):
 
 def test_large_communities_route_in_the_worker(worker, settings):
     settings.ROUTE_IN_WORKER_ABOVE_TRUSTLINES = 0
-    community, alice, bob, carol = _chain()
+    _, alice, bob, carol = _chain()
 
     payment = payment_send(payer=alice, payee=carol, amount=30_000_000)
 
@@ -105,7 +107,7 @@ def test_large_communities_route_in_the_worker(worker, settings):
 
 
 def test_expired_requests_are_cancelled_by_the_task(worker):
-    community, alice, bob, carol = _chain()
+    community, alice, bob, _ = _chain()
     request = Payment.objects.create(
         community=community,
         kind=Payment.Kind.REQUEST,
@@ -126,7 +128,7 @@ def test_expired_requests_are_cancelled_by_the_task(worker):
 def test_routing_fails_over_to_the_web_process_when_no_worker_takes_it(no_worker, settings):
     settings.ROUTE_IN_WORKER_ABOVE_TRUSTLINES = 0
     settings.ROUTING_PICKUP_SECONDS = 0.5
-    community, alice, bob, carol = _chain()
+    _, alice, bob, carol = _chain()
 
     started = time.monotonic()
     payment = payment_send(payer=alice, payee=carol, amount=30_000_000)
@@ -139,7 +141,7 @@ def test_a_route_a_worker_took_and_never_answered_is_a_clear_timeout(settings, m
     """The worker died after it started the search: the caller gets routing_timeout, not a server error."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.ROUTE_IN_WORKER_ABOVE_TRUSTLINES = 0
-    community, alice, bob, carol = _chain()
+    _, alice, _, carol = _chain()
     waits = []
 
     class TakenThenLost:

@@ -2,6 +2,7 @@
 
 import time
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from core.money import apply_rate, format_amount
 from trust.errors import InsufficientCapacity, NoTrustPath, RoutingTimeout, TooManyHops
@@ -28,7 +29,7 @@ class Plan:
             (purpose, path_index, hop, u, v, amount)
             for purpose, paths in (("payment", self.paths), ("tax", self.levy_paths))
             for path_index, (nodes, amount) in enumerate(paths)
-            for hop, (u, v) in enumerate(zip(nodes, nodes[1:]))
+            for hop, (u, v) in enumerate(pairwise(nodes))
         ]
 
 

@@ -8,6 +8,7 @@ flow is just the trust graph after the flow, and max-flow needs no separate reve
 
 import time
 from collections.abc import Mapping
+from itertools import pairwise
 
 Capacities = Mapping[int, Mapping[int, int]]
 Delta = dict[tuple[int, int], int]
@@ -132,7 +133,7 @@ def residual(out: Capacities, delta: Delta, u: int, v: int) -> int:
 
 
 def push(delta: Delta, path: list[int], amount: int) -> None:
-    for u, v in zip(path, path[1:]):
+    for u, v in pairwise(path):
         delta[(u, v)] = delta.get((u, v), 0) - amount
         delta[(v, u)] = delta.get((v, u), 0) + amount
 
@@ -184,7 +185,7 @@ def max_flow(
             # Whatever 8 divides the amount down to, the last round is at one micro-unit, or small paths are missed.
             threshold = max(1, threshold // 8)
             continue
-        bottleneck = min(residual(out, delta, u, v) for u, v in zip(path, path[1:]))
+        bottleneck = min(residual(out, delta, u, v) for u, v in pairwise(path))
         step = min(bottleneck, reachable - pushed)
         push(delta, path, step)
         pushed += step
@@ -314,8 +315,8 @@ def _blocking_flow(
         u = path[-1]
         if u == target:
             _check_deadline(deadline)
-            edges = list(zip(path, path[1:]))
-            step = min(amount - pushed, min(residual(out, delta, a, b) for a, b in edges))
+            edges = list(pairwise(path))
+            step = min(amount - pushed, *(residual(out, delta, a, b) for a, b in edges))
             push(delta, path, step)
             pushed += step
             if pushed == amount:
@@ -353,22 +354,22 @@ def decompose(delta: Delta, source: int, target: int) -> list[tuple[list[int], i
             u = path[-1]
             v = next(iter(flow[u]))
             if v in position:  # a cycle: cancel it and walk on from where it began
-                cycle = path[position[v] :] + [v]
-                _subtract(flow, cycle, min(flow[a][b] for a, b in zip(cycle, cycle[1:])))
+                cycle = [*path[position[v] :], v]
+                _subtract(flow, cycle, min(flow[a][b] for a, b in pairwise(cycle)))
                 for node in path[position[v] + 1 :]:
                     del position[node]
                 path = path[: position[v] + 1]
                 continue
             position[v] = len(path)
             path.append(v)
-        amount = min(flow[a][b] for a, b in zip(path, path[1:]))
+        amount = min(flow[a][b] for a, b in pairwise(path))
         _subtract(flow, path, amount)
         paths.append((path, amount))
     return paths
 
 
 def _subtract(flow: dict[int, dict[int, int]], path: list[int], amount: int) -> None:
-    for a, b in zip(path, path[1:]):
+    for a, b in pairwise(path):
         flow[a][b] -= amount
         if not flow[a][b]:
             del flow[a][b]

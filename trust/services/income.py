@@ -1,6 +1,7 @@
 """Basic income: the commons' positive balance goes to members in debt, in proportion to their debt."""
 
 import logging
+from functools import partial
 
 from bank.models import Community
 from core.locks import sole_run
@@ -45,10 +46,15 @@ def _distribute(community: Community) -> list[Payment]:
         try:
             paid.append(
                 plan_and_settle(
-                    lambda: Payment(
-                        community=community, kind=Payment.Kind.INCOME, payer=commons, payee=member, amount=share
+                    partial(
+                        Payment,
+                        community=community,
+                        kind=Payment.Kind.INCOME,
+                        payer=commons,
+                        payee=member,
+                        amount=share,
                     ),
-                    lambda: plan_for(commons, member, share, taxed=False),
+                    partial(plan_for, commons, member, share, taxed=False),
                 )
             )
         except RoutingError as exc:

@@ -41,7 +41,9 @@ def move_in_database(payment: Payment, legs: list[Leg], *, at: datetime) -> list
     new = payment.pk is None
     if not new:
         payment.save()
-    columns = dict(zip(("purposes", "paths", "hops", "senders", "receivers", "amounts"), zip(*legs)))
+    columns = dict(
+        zip(("purposes", "paths", "hops", "senders", "receivers", "amounts"), zip(*legs, strict=True), strict=True)
+    )
     params = [
         payment.community_id,
         _columns_json(payment) if new else None,

@@ -5,6 +5,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 from celery.exceptions import TimeoutError as CeleryTimeoutError
@@ -149,7 +150,7 @@ def settle(payment: Payment, plan: Plan) -> Payment:
 
 def _refresh_graph(stale: StaleRoute) -> None:
     """Show this process's graph the lines a plan found stale, as they are now."""
-    lows, highs = zip(*stale.pairs)
+    lows, highs = zip(*stale.pairs, strict=True)
     candidates = Trustline.objects.filter(community_id=stale.community_id, low_id__in=lows, high_id__in=highs)
     lines_changed(stale.community_id, [line for line in candidates if (line.low_id, line.high_id) in stale.pairs])
 
@@ -160,15 +161,15 @@ def plan_and_settle(make_payment: Callable[[], Payment], make_plan: Callable[[],
     Each re-plan sees the lines that were found stale as they really are, so under contention a
     few rounds converge; ``PLAN_ATTEMPTS`` bounds them.
     """
+
+    def attempt_settlement(plan: Plan) -> Payment:
+        with transaction.atomic(durable=not idempotency.wraps_this_request()):
+            return settle(make_payment(), plan)
+
     for attempt in range(1, PLAN_ATTEMPTS + 1):
         plan = make_plan()
-
-        def attempt_settlement() -> Payment:
-            with transaction.atomic(durable=not idempotency.wraps_this_request()):
-                return settle(make_payment(), plan)
-
         try:
-            return with_retries(attempt_settlement)
+            return with_retries(partial(attempt_settlement, plan))
         except StaleRoute as stale:
             _refresh_graph(stale)
             if attempt == PLAN_ATTEMPTS:
