@@ -1,5 +1,6 @@
 """The base of every API view of the platform: a request that changes state may carry an ``Idempotency-Key``."""
 
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,7 +15,7 @@ class ApiView(APIView):
         super().initial(request, *args, **kwargs)  # signed in and permitted: the key's scope is known
         method = request.method.lower()
         handler = getattr(self, method, None)  # None: dispatch answers 405
-        if handler and method in ("post", "put", "patch", "delete") and idempotency.HEADER in request.headers:
+        if handler and request.method not in SAFE_METHODS and idempotency.HEADER in request.headers:
 
             def answered_once(request: Request, *args, **kwargs) -> Response:
                 def handle() -> Response:

@@ -4,10 +4,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
 
 from bank import idempotency
 
-UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # What any operation may answer besides its success (docs/api.md, Errors); bodies add what only they can cause.
 ERRORS = {
     "400": "Bad input: `invalid_input` (with `fields`), `malformed_request`, `bad_request`.",
@@ -61,13 +61,13 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 class TrustbankAutoSchema(AutoSchema):
     def get_override_parameters(self) -> list:
         parameters = super().get_override_parameters()
-        if self.method in UNSAFE_METHODS:
+        if self.method not in SAFE_METHODS:
             parameters = [*parameters, IDEMPOTENCY_KEY]
         return parameters
 
     def _get_response_bodies(self, direction: str = "response") -> dict:
         responses = super()._get_response_bodies(direction)
-        errors = ERRORS | (BODY_ERRORS if self.method in UNSAFE_METHODS else {})
+        errors = ERRORS | (BODY_ERRORS if self.method not in SAFE_METHODS else {})
         for status, description in errors.items():
             responses.setdefault(status, {**self._get_response_for_code(Error, status), "description": description})
         return responses
