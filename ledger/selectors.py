@@ -13,7 +13,7 @@ from ledger.names import account_names, signing_keys
 from ledger.offline import receipt_problem
 from ledger.replay import ledger_state
 from trust import selectors as trust_selectors
-from trust.models import Account
+from trust.models import COMMONS_NAME, Account
 
 
 def records_page(*, community: Community, after: int | None, limit: int) -> list[str]:
@@ -66,7 +66,8 @@ def _receipts(entries: list[Entry], *, account: Account | None = None) -> list[d
                 "utc": record.utc,
                 "amount": record.amount,
                 "direction": "out" if out else "in",
-                "counterpart": (entry.destination if out else entry.source).name,
+                "counterpart": _other_party(entry, record.type, out=out),
+                "hop": (entry.destination if out else entry.source).name,
                 "payment": entry.payment_id,
                 "record": entry.record,
             }
@@ -74,12 +75,26 @@ def _receipts(entries: list[Entry], *, account: Account | None = None) -> list[d
     return receipts
 
 
-def _entries_of(account: Account):
-    return (
-        Entry.objects.filter(Q(source=account) | Q(destination=account), community_id=account.community_id)
-        .select_related("source__member", "destination__member")
-        .order_by("-receipt_id")
+def _other_party(entry: Entry, entry_type: str, *, out: bool) -> str:
+    """The payment's other party: where the money ends up (``out``) or where it came from.
+
+    The payee of a tax entry is the commons; an account that only relayed the payment sees the
+    payer and the payee too.
+    """
+    if not out:
+        return entry.payment.payer.name
+    return COMMONS_NAME if entry_type == Entry.Type.TAX else entry.payment.payee.name
+
+
+def _with_parties(entries):
+    return entries.select_related(
+        "source__member", "destination__member", "payment__payer__member", "payment__payee__member"
     )
+
+
+def _entries_of(account: Account):
+    entries = Entry.objects.filter(Q(source=account) | Q(destination=account), community_id=account.community_id)
+    return _with_parties(entries).order_by("-receipt_id")
 
 
 def receipts_page(*, account: Account, before: int | None, limit: int) -> list[dict]:
@@ -115,11 +130,8 @@ def receipt_verify(
     Raises ValueError when ``text`` is not a receipt.
     """
     receipt_id = parse_receipt(text).receipt_id
-    entry = (
-        Entry.objects.filter(community=community, receipt_id=receipt_id, source__isnull=False)
-        .select_related("source__member", "destination__member")
-        .first()
-    )
+    entries = Entry.objects.filter(community=community, receipt_id=receipt_id, source__isnull=False)
+    entry = _with_parties(entries).first()
     if entry is None:
         return receipt_id, False
     rebuilt = _receipts([entry])[0]

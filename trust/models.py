@@ -17,6 +17,10 @@ def capacity(*, limit_from_receiver: int, owed_by_receiver: int) -> int:
     return max(0, limit_from_receiver + owed_by_receiver)
 
 
+# The commons' name wherever accounts are named (no member may take it as a handle).
+COMMONS_NAME = "commons"
+
+
 class Account(models.Model):
     """An endpoint of trustlines: a member, or the community's commons (which receives the tax)."""
 
@@ -48,7 +52,7 @@ class Account(models.Model):
 
     @property
     def name(self) -> str:
-        return self.member.handle if self.member_id else "commons"
+        return self.member.handle if self.member_id else COMMONS_NAME
 
 
 class TrustlineQuerySet(models.QuerySet):

@@ -1,7 +1,7 @@
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from bank.models import Community, Member
-from trust.models import Account, Payment, PaymentLeg, Trustline
+from trust.models import COMMONS_NAME, Account, Payment, PaymentLeg, Trustline
 
 
 def account_rows(*, account: Account) -> list[dict]:
@@ -26,7 +26,7 @@ def account_find(*, community: Community, handle: str) -> Account | None:
     """The account of a member (or the commons) by name within the community."""
     handle = handle.strip().lower()
     accounts = Account.objects.select_related("community", "member").filter(community=community)
-    if handle == "commons":
+    if handle == COMMONS_NAME:
         return accounts.filter(kind=Account.Kind.COMMONS).first()
     return accounts.filter(member__handle=handle, member__is_active=True).first()
 

@@ -76,7 +76,10 @@ class ReceiptOutput(serializers.Serializer):
     utc = serializers.CharField()
     amount = serializers.CharField()
     direction = serializers.ChoiceField(choices=["out", "in"])
-    counterpart = serializers.CharField()
+    counterpart = serializers.CharField(
+        help_text="The payment's other party: its payee when direction is out (the commons for tax), else its payer"
+    )
+    hop = serializers.CharField(help_text="The account this entry moved the amount to (out) or from (in)")
     payment = serializers.IntegerField(allow_null=True)
     record = serializers.CharField()
 

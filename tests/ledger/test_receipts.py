@@ -34,15 +34,18 @@ def test_a_members_receipts_are_their_legs_paid_received_and_routed_newest_first
     entries = Entry.objects.filter(community=books.community)
     mine = entries.filter(source__member__handle="alice") | entries.filter(destination__member__handle="alice")
     assert [r["receipt_id"] for r in alice] == sorted(mine.values_list("receipt_id", flat=True), reverse=True)
-    legs = {(r["payment"], r["type"], r["direction"], r["counterpart"], r["amount"]) for r in alice}
+    legs = {(r["payment"], r["type"], r["direction"], r["counterpart"], r["hop"], r["amount"]) for r in alice}
+    # counterpart: the payment's other party (the payee of the tax is the commons); hop: the next account.
     assert legs == {
-        (books.first["id"], "payment", "out", "bob", "10.000000"),
-        (books.first["id"], "tax", "out", "commons", "1.000000"),
-        (books.second["id"], "payment", "in", "carol", "2.000000"),
+        (books.first["id"], "payment", "out", "carol", "bob", "10.000000"),
+        (books.first["id"], "tax", "out", "commons", "commons", "1.000000"),
+        (books.second["id"], "payment", "in", "carol", "carol", "2.000000"),
     }
-    # Bob paid nothing himself: his receipts are the hops of payments routed through him.
-    bob = {(r["payment"], r["direction"], r["counterpart"]) for r in all_receipts(books.bob)}
-    assert bob == {(books.first["id"], "in", "alice"), (books.first["id"], "out", "carol")}
+    # Bob paid nothing himself: his receipts are the hops of a payment from Alice to Carol routed through him.
+    bob = {(r["payment"], r["direction"], r["counterpart"], r["hop"]) for r in all_receipts(books.bob)}
+    assert bob == {(books.first["id"], "in", "alice", "alice"), (books.first["id"], "out", "carol", "carol")}
+    carol = {(r["payment"], r["direction"], r["counterpart"], r["hop"]) for r in all_receipts(books.carol)}
+    assert (books.first["id"], "in", "alice", "bob") in carol
 
 
 def test_receipts_are_signed_by_the_member_and_the_server_and_match_their_public_record(books):
