@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.cache import cache
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.request import Request
 
 from bank import app_tokens
@@ -16,7 +16,7 @@ from core.errors import Unauthorized
 
 
 class MemberTokenAuthentication(BaseAuthentication):
-    """``Authorization: Token <key>`` with a key issued by ``auth/login``.
+    """``Authorization: Token <key>`` with a key issued by ``auth/login``; ``Bearer <key>`` is refused saying so.
 
     A token belongs to one membership: ``bank.permissions`` grants it access only in that
     membership's community. It stops working at logout or when the membership or login is deactivated.
@@ -26,6 +26,9 @@ class MemberTokenAuthentication(BaseAuthentication):
 
     def authenticate(self, request: Request):
         parts = get_authorization_header(request).split()
+        if parts and parts[0].lower() == b"bearer":
+            # The scheme of OAuth's tokens, which apps send out of habit: say which one this API reads.
+            raise NotAuthenticated("This API reads its tokens as 'Authorization: Token <token>', not 'Bearer <token>'.")
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
         if len(parts) != 2:

@@ -1,5 +1,6 @@
 """auth/login, auth/logout, auth/whoami and auth/change_password."""
 
+import pytest
 from rest_framework.test import APIClient
 
 from bank import auth
@@ -155,6 +156,18 @@ def test_a_malformed_authorization_header_is_refused(world):
     client.credentials(HTTP_AUTHORIZATION="Token two parts")
 
     assert_error(whoami(client), 401, "authentication_failed")
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer"])
+def test_a_bearer_token_is_refused_naming_the_token_scheme(world, scheme):
+    key = auth.token_create(member=world.a.member)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {key}")
+
+    error = assert_error(whoami(client), 401, "not_authenticated")
+
+    assert "Authorization: Token <token>" in error["message"] and "Bearer" in error["message"]
+    assert whoami(client)["WWW-Authenticate"] == "Token"
 
 
 # Deactivation ends tokens and sessions
