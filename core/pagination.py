@@ -12,8 +12,13 @@ from core.numbers import number_schema, query_number
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
+# The page size an answer used, as a response header: a larger ``limit`` than MAX_PAGE gets MAX_PAGE and says so.
+LIMIT_HEADER = "Page-Limit"
 LIMIT_PARAMETER = OpenApiParameter(
-    "limit", number_schema(), description=f"Entries per page, at most {MAX_PAGE} (default {DEFAULT_PAGE})."
+    "limit",
+    number_schema(),
+    description=f"Entries per page (default {DEFAULT_PAGE}); more than {MAX_PAGE} is taken as {MAX_PAGE}. "
+    f"The answer's `{LIMIT_HEADER}` header says the size it used.",
 )
 PAGE_PARAMETERS = [
     LIMIT_PARAMETER,
@@ -24,8 +29,14 @@ PAGE_PARAMETERS = [
 
 
 def page_limit(request: Request) -> int:
-    """``?limit=``: entries per page, at most ``MAX_PAGE``."""
-    return min(query_number(request, "limit") or DEFAULT_PAGE, MAX_PAGE)
+    """``?limit=``: entries per page, at most ``MAX_PAGE``; the answer says the size in ``Page-Limit``.
+
+    Through the view's ``headers``, which DRF puts on whatever the view answers, so lists that build their
+    own answer (the ledger's) say it too.
+    """
+    limit = min(query_number(request, "limit") or DEFAULT_PAGE, MAX_PAGE)
+    request.parser_context["view"].headers[LIMIT_HEADER] = str(limit)
+    return limit
 
 
 def _before(queryset: QuerySet, newest_by: str, before: int) -> Q:
