@@ -28,18 +28,21 @@ def settled_payment_row(payment: Payment, account: Account) -> dict:
 def balance_history(*, account: Account) -> list[dict]:
     """The account's net balance after each payment that moved value in or out of it, oldest first.
 
-    Starts at zero when the account opened; amounts are micro-units. A payment the account only
-    relayed (as an intermediary) shows as a point where the balance did not change.
+    Starts at zero when the account opened, or at its first payment when that is older (payments
+    dated before the account, as the demo's are); amounts are micro-units. A payment the account
+    only relayed (as an intermediary) shows as a point where the balance did not change.
     """
-    points = [{"at": account.created_at.isoformat(), "payment": None, "balance": 0}]
+    start = {"at": account.created_at, "payment": None, "balance": 0}
+    points = [start]
     total = 0
     for leg in _legs_oldest_first(account):
         total += leg.amount if leg.receiver_id == account.pk else -leg.amount
         if points[-1]["payment"] == leg.payment_id:
             points[-1]["balance"] = total
         else:
-            points.append({"at": leg.payment.settled_at.isoformat(), "payment": leg.payment_id, "balance": total})
-    return points
+            points.append({"at": leg.payment.settled_at, "payment": leg.payment_id, "balance": total})
+    start["at"] = min(point["at"] for point in points)
+    return [{**point, "at": point["at"].isoformat()} for point in points]
 
 
 def _legs_oldest_first(account: Account) -> Iterator:

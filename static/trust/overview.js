@@ -4,21 +4,65 @@
   const data = (id) => JSON.parse(document.getElementById(id).textContent);
   const units = (micro) => micro / 1e6; // for drawing only; the figures shown are exact
 
+  // Dates as the pages write them ("2 Dec 2026", "2 Dec 2026 09:00"), in UTC as the pages show times.
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const HOUR = 3600e3;
+  const DAY = 24 * HOUR;
+  const dayOf = (time) => {
+    const date = new Date(time);
+    return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
+  };
+  const clockOf = (time) => new Date(time).toISOString().slice(11, 16);
+
+  // Whole hours, days or months between min and max (times in ms), finest first.
+  const multiples = (step) => (min, max) => {
+    const values = [];
+    for (let value = Math.ceil(min / step) * step; value <= max; value += step) values.push(value);
+    return values;
+  };
+  const monthStarts = (months) => (min, max) => {
+    const start = (index) => Date.UTC(Math.floor(index / 12), index % 12);
+    const from = new Date(min);
+    let index = from.getUTCFullYear() * 12 + from.getUTCMonth();
+    if (start(index) < min) index += 1;
+    const values = [];
+    for (index = Math.ceil(index / months) * months; start(index) <= max; index += months) values.push(start(index));
+    return values;
+  };
+  const STEPS = [
+    ...[1, 2, 3, 6, 12].map((hours) => ({ hourly: true, values: multiples(hours * HOUR) })),
+    ...[1, 2, 7, 14].map((days) => ({ values: multiples(days * DAY) })),
+    ...[1, 2, 3, 6, 12, 24, 60].map((months) => ({ values: monthStarts(months) })),
+  ];
+
+  // The time axis's ticks, [value, label]: the finest step with at most `most` of them. Hours are
+  // labelled with their time, and their day where it changes; longer steps with the day.
+  function timeTicks(min, max, most) {
+    const step = STEPS.find((candidate) => candidate.values(min, max).length <= most) || STEPS[STEPS.length - 1];
+    const values = step.values(min, max);
+    return values.map((value, index) => {
+      if (!step.hourly) return [value, dayOf(value)];
+      const newDay = index === 0 || dayOf(value) !== dayOf(values[index - 1]);
+      return [value, newDay ? [clockOf(value), dayOf(value)] : clockOf(value)];
+    });
+  }
+
   function balanceChart() {
     const canvas = document.getElementById("balance-chart");
     if (!canvas || !window.Chart) return;
     const history = data("balance-history");
     const currency = canvas.dataset.currency || "";
-    // Dates along the axis; times when the whole history fits in one day.
-    const days = new Set(history.map((point) => new Date(point.at).toDateString()));
-    const label = (date) => (days.size > 1 ? date.toLocaleDateString() : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+    const times = history.map((point) => Date.parse(point.at));
+    // The axis runs over time, from the start to the last payment (an hour either side of a single moment).
+    const [first, last] = [times[0], times[times.length - 1]];
+    const [min, max] = first === last ? [first - HOUR, last + HOUR] : [first, last];
+    let labels = new Map();
     new window.Chart(canvas, {
       type: "line",
       data: {
-        labels: history.map((point) => label(new Date(point.at))),
         datasets: [{
           label: "Net balance",
-          data: history.map((point) => units(point.balance)),
+          data: history.map((point, index) => ({ x: times[index], y: units(point.balance) })),
           stepped: true,
           borderColor: "#1f6f5c",
           backgroundColor: "rgba(31, 111, 92, 0.12)",
@@ -32,7 +76,7 @@
           legend: { display: false },
           tooltip: {
             callbacks: {
-              title: (items) => new Date(history[items[0].dataIndex].at).toLocaleString(),
+              title: (items) => `${dayOf(times[items[0].dataIndex])} ${clockOf(times[items[0].dataIndex])}`,
               label: (item) => {
                 const point = history[item.dataIndex];
                 const where = point.payment ? ` after payment #${point.payment}` : " at the start";
@@ -41,7 +85,20 @@
             },
           },
         },
-        scales: { x: { ticks: { maxTicksLimit: 6, autoSkip: true } } },
+        scales: {
+          x: {
+            type: "linear",
+            min,
+            max,
+            // About one date per 80 pixels: four on a phone, more on a wide screen.
+            afterBuildTicks: (scale) => {
+              const ticks = timeTicks(min, max, Math.max(2, Math.floor(scale.width / 80)));
+              labels = new Map(ticks);
+              scale.ticks = ticks.map(([value]) => ({ value }));
+            },
+            ticks: { callback: (value) => labels.get(value) ?? "", maxRotation: 0 },
+          },
+        },
       },
     });
   }

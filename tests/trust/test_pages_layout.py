@@ -1,0 +1,95 @@
+"""The money pages as a phone shows them (390 px wide, headless Chromium): the balance chart's time axis,
+the payments list, the trust graph."""
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.conftest import CHROMEDRIVER, CHROMIUM
+from tests.trust.factories import community_with_commons, member_account, trust
+from trust.models import Account, Payment
+from trust.services.payments import payment_send
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+UNIT = 1_000_000
+PHONE = {"width": 390, "height": 844}
+DAY_FORMAT = re.compile(r"^\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}$")
+
+
+@pytest.fixture
+def phone() -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    # A window is at least 500 px wide in headless Chromium; the phone's width is emulated.
+    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {**PHONE, "pixelRatio": 2, "touch": True}})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def open_as(driver, live_server, account: Account, page: str) -> None:
+    """``page`` of the account's community, signed in as its member (the session of a test client)."""
+    client = Client()
+    client.force_login(account.member.user)
+    driver.get(f"{live_server.url}/static/member.css")  # the cookie needs a page of the origin first
+    driver.add_cookie(
+        {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value}
+    )
+    driver.get(f"{live_server.url}/c/{account.community.slug}/{page}")
+    assert driver.execute_script("return window.innerWidth") == PHONE["width"]
+
+
+def until(driver, script: str):
+    """The value of ``script`` once it is truthy (the page's scripts have run)."""
+    return WebDriverWait(driver, 10, poll_frequency=0.2).until(lambda _: driver.execute_script(script))
+
+
+@pytest.fixture
+def chain(transactional_db) -> dict[str, Account]:
+    """ann -> ben -> cat -> dan, each trusting the one before for 100."""
+    community = community_with_commons(slug="phone", commons_limit=0, currency_code="DEMO")
+    accounts = {handle: member_account(community, handle) for handle in ("ann", "ben", "cat", "dan")}
+    for creditor, debtor in (("ben", "ann"), ("cat", "ben"), ("dan", "cat")):
+        trust(accounts[creditor], accounts[debtor], 100 * UNIT)
+    return accounts
+
+
+def test_the_balance_chart_spaces_a_back_dated_year_by_time_with_the_pages_dates(phone, live_server, chain):
+    ann, ben = chain["ann"], chain["ben"]
+    days = [
+        datetime(2025, 12, 6, 9, tzinfo=UTC),
+        datetime(2026, 1, 10, 9, tzinfo=UTC),
+        datetime(2026, 11, 20, 9, tzinfo=UTC),
+    ]
+    for day in days:
+        payment = payment_send(payer=ann, payee=ben, amount=UNIT)
+        Payment.objects.filter(pk=payment.pk).update(settled_at=day, created_at=day)
+
+    open_as(phone, live_server, ann, "money/")
+    axis = until(
+        phone,
+        """const chart = window.Chart && Chart.getChart(document.getElementById('balance-chart'));
+        if (!chart) return null;
+        const x = chart.scales.x;
+        return {type: x.type, labels: x.ticks.map((tick) => tick.label),
+                pixels: chart.getDatasetMeta(0).data.map((point) => point.x)};""",
+    )
+
+    assert axis["type"] == "linear"
+    assert len(axis["labels"]) >= 2 and len(set(axis["labels"])) == len(axis["labels"])
+    assert all(DAY_FORMAT.match(label) for label in axis["labels"]), axis["labels"]
+    # The start (the first payment: the account opened later) and the three payments, spaced by time:
+    # five weeks between the first two, ten months between the last two.
+    start, first, second, third = axis["pixels"]
+    assert start == first
+    assert (third - second) > 5 * (second - first) > 0
