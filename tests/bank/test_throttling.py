@@ -2,7 +2,8 @@
 
 import pytest
 import redis
-from django.test import Client
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient, Client
 
 from bank.models import AuthToken
 from bank.throttling import key_part
@@ -256,3 +257,96 @@ def test_the_counters_live_in_redis(world, account_limit, redis_cache, settings)
         if keys:
             other_process.delete(*keys)
         other_process.close()
+
+
+# Rate-limit headers: every answer of a request that consulted the throttle says where it stands
+
+
+def rate_limit(response) -> tuple[int, int, int]:
+    """The answer's (RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset)."""
+    return tuple(int(response[name]) for name in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"))
+
+
+def test_a_failed_sign_in_says_how_many_failures_are_left(world, account_limit):
+    limit, remaining, reset = rate_limit(login("alpha", "member", "wrong-password", REMOTE_ADDR="10.0.0.1"))
+
+    assert (limit, remaining) == (LIMIT, LIMIT - 1)
+    assert 0 < reset <= WINDOW + 1
+
+
+def test_a_successful_sign_in_says_so_too_and_uses_nothing(world, account_limit):
+    fail_logins("member", times=1)
+
+    response = login("alpha", "member", REMOTE_ADDR="10.0.0.1")
+
+    assert response.status_code == 200
+    assert rate_limit(response)[:2] == (LIMIT, LIMIT - 1)
+
+
+def test_the_refusal_has_nothing_left_and_resets_when_it_may_be_retried(world, account_limit):
+    fail_logins("member")
+
+    response = login("alpha", "member", REMOTE_ADDR="10.0.0.1")
+
+    assert_throttled(response)
+    limit, remaining, reset = rate_limit(response)
+    assert (limit, remaining, reset) == (LIMIT, 0, int(response["Retry-After"]))
+
+
+def test_the_counter_nearest_its_limit_is_the_one_said(world, address_limit):
+    for username in ("someone", "someone-else"):
+        fail_logins(username, times=1, address="10.0.0.1")
+
+    response = login("alpha", "member", "wrong-password", REMOTE_ADDR="10.0.0.1")
+
+    assert rate_limit(response)[:2] == (LIMIT, 0)  # the address's, though the account failed only once
+
+
+def test_a_slowed_account_says_one_attempt_per_pause(world, slowdown):
+    for index in range(2):
+        fail_logins("member", address=f"10.0.0.{index + 1}")
+    login("alpha", "member", REMOTE_ADDR="10.0.9.9")  # takes the account's turn
+
+    response = login("alpha", "member", REMOTE_ADDR="10.0.9.8")
+
+    assert_error(response, 429, "too_many_attempts")
+    assert rate_limit(response) == (1, 0, 60)
+
+
+def test_a_wrong_old_password_says_where_it_stands(world, account_limit):
+    response = token_client(world.a.member).post(
+        "/c/alpha/api/auth/change_password",
+        {"old_password": "wrong-password", "new_password": NEW_PASSWORD},
+        format="json",
+    )
+
+    assert_error(response, 400, "invalid_input", field="old_password")
+    assert rate_limit(response)[:2] == (LIMIT, LIMIT - 1)
+
+
+def test_the_sign_in_pages_say_it_too(world, account_limit):
+    _, page = web_login("member", "wrong-password")
+    assert rate_limit(page)[:2] == (LIMIT, LIMIT - 1)
+
+    admin_page = admin_login(world.a.member.user.username, "wrong-password")
+    assert rate_limit(admin_page)[:2] == (LIMIT, LIMIT - 2)
+
+
+def test_answers_that_never_consulted_the_throttle_say_nothing(world, account_limit):
+    fail_logins("member", times=1)
+
+    response = token_client(world.a.member).get("/c/alpha/api/auth/whoami")
+
+    assert response.status_code == 200
+    assert "RateLimit-Limit" not in response and "RateLimit-Remaining" not in response
+
+
+def test_the_headers_reach_the_answer_under_asgi(world, account_limit):
+    """Production serves ASGI, where the view runs in a thread of its own: the headers still reach the answer."""
+    client = AsyncClient(REMOTE_ADDR="10.0.0.1")
+    body = {"username": "member", "password": "wrong-password"}
+
+    response = async_to_sync(client.post)("/c/alpha/api/auth/login", body, content_type="application/json")
+
+    assert response.status_code == 401
+    assert rate_limit(response)[:2] == (LIMIT, LIMIT - 1)
