@@ -507,25 +507,31 @@ def test_receipts_show_each_leg_each_side_paid_and_received_newest_first(people)
     receipts = people.alice.get("user/receipts").json()
 
     assert receipts["next"] is None
-    keys = ("payment", "type", "direction", "counterpart", "amount")
-    # The ledger's receipts are legs: Alice pays Bob (the first hop) and the commons (tax and fees).
+    keys = ("payment", "type", "direction", "counterpart", "hop", "amount")
+    # The ledger's receipts are legs: Alice pays Dave through Bob (the first hop), and the commons its tax and fees.
+    tax = {"type": "tax", "direction": "out", "counterpart": "commons", "hop": "commons"}
+    paid = {"type": "payment", "direction": "out", "counterpart": "dave", "hop": "bob"}
     assert [subset(r, *keys) for r in receipts["receipts"]] == [
-        {"payment": request["id"], "type": "tax", "direction": "out", "counterpart": "commons", "amount": "0.300000"},
-        {"payment": request["id"], "type": "payment", "direction": "out", "counterpart": "bob", "amount": "3.000000"},
-        {"payment": first["id"], "type": "tax", "direction": "out", "counterpart": "commons", "amount": "1.250000"},
-        {"payment": first["id"], "type": "payment", "direction": "out", "counterpart": "bob", "amount": "12.500000"},
+        {"payment": request["id"], **tax, "amount": "0.300000"},
+        {"payment": request["id"], **paid, "amount": "3.000000"},
+        {"payment": first["id"], **tax, "amount": "1.250000"},
+        {"payment": first["id"], **paid, "amount": "12.500000"},
     ]
     ids = [r["receipt_id"] for r in receipts["receipts"]]
     assert ids == sorted(ids, reverse=True)
     assert [
-        (r["payment"], r["direction"], r["amount"]) for r in people.dave.get("user/receipts").json()["receipts"]
+        (r["payment"], r["direction"], r["counterpart"], r["hop"], r["amount"])
+        for r in people.dave.get("user/receipts").json()["receipts"]
     ] == [
-        (request["id"], "in", "3.000000"),
-        (first["id"], "in", "12.500000"),
+        (request["id"], "in", "alice", "carol", "3.000000"),
+        (first["id"], "in", "alice", "carol", "12.500000"),
     ]
-    # Bob only carried the payments on: a leg in from Alice and a leg out to Carol for each.
+    # Bob only carried the payments on: a leg in from Alice and a leg out to Carol for each, between Alice and Dave.
     bob = people.bob.get("user/receipts").json()["receipts"]
-    assert [(r["direction"], r["counterpart"]) for r in bob] == [("out", "carol"), ("in", "alice")] * 2
+    assert [(r["direction"], r["counterpart"], r["hop"]) for r in bob] == [
+        ("out", "dave", "carol"),
+        ("in", "alice", "alice"),
+    ] * 2
 
 
 def test_receipts_come_a_page_at_a_time(people):
