@@ -3,8 +3,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from bank import app_tokens, selectors, services
+from bank.forms import CommunityAdminForm, InviteAdminForm
 from bank.models import AppToken, Community, Invite, Member
 from core.errors import ApplicationError
 
@@ -74,9 +76,22 @@ class ReadOnlyInline(admin.TabularInline):
         return True
 
 
+def invite_created(admin_view: admin.ModelAdmin, request: HttpRequest, invite: Invite, code: str) -> None:
+    """Show a new invite's code, the only time it is shown, with its registration link."""
+    community = invite.community
+    link = request.build_absolute_uri(reverse("bank:register", args=[community.slug]) + f"?invite={code}")
+    expires = date_format(timezone.localtime(invite.expires_at), "DATETIME_FORMAT")
+    admin_view.message_user(
+        request,
+        f"Invite for {community.name}, valid until {expires} UTC (shown only now): {code} — registration link: {link}",
+        messages.SUCCESS,
+    )
+
+
 @admin.register(Community)
 class CommunityAdmin(CommunityScopedAdmin):
     community_lookup = "pk__in"
+    form = CommunityAdminForm
     list_display = ["name", "slug", "domain", "currency_code", "member_count"]
     search_fields = ["name", "slug", "domain"]
     actions = ["create_invite"]
@@ -95,14 +110,7 @@ class CommunityAdmin(CommunityScopedAdmin):
     def create_invite(self, request: HttpRequest, queryset: QuerySet[Community]) -> None:
         for community in queryset:
             by = selectors.membership_for_user(user=request.user, community=community)
-            invite, code = services.invite_create(community=community, created_by=by)
-            link = request.build_absolute_uri(reverse("bank:register", args=[community.slug]) + f"?invite={code}")
-            self.message_user(
-                request,
-                f"Invite for {community.name}, valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC "
-                f"(shown only now): {code} — registration link: {link}",
-                messages.SUCCESS,
-            )
+            invite_created(self, request, *services.invite_create(community=community, created_by=by))
 
 
 @admin.register(Member)
@@ -139,12 +147,40 @@ class MemberAdmin(CommunityScopedAdmin):
 
 @admin.register(Invite)
 class InviteAdmin(CommunityScopedAdmin):
+    """Invites are made here (or by the communities' action) and then only seen: they are used or expire."""
+
     list_display = ["__str__", "community", "created_by", "created_at", "expires_at", "state"]
     list_filter = [("community", admin.RelatedOnlyFieldListFilter)]
-    readonly_fields = ["community", "created_by", "created_at", "expires_at", "used_at", "used_by"]
+    form = InviteAdminForm
+    shown_fields = ["community", "created_by", "created_at", "expires_at", "used_at", "used_by"]
+
+    def get_form(self, request: HttpRequest, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user
+        return form
+
+    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return self.shown_fields if obj else ["community"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return self.shown_fields if obj else []
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "community":
+            kwargs["queryset"] = self.administered(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._in_scope(request, None)
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: Invite, form: InviteAdminForm, change: bool) -> None:
+        invite, code = services.invite_create(community=obj.community, created_by=form.by)
+        obj.pk, obj.code_digest, obj.created_by = invite.pk, invite.code_digest, invite.created_by
+        obj.created_at, obj.expires_at = invite.created_at, invite.expires_at
+        invite_created(self, request, invite, code)
 
     @admin.display(description="state")
     def state(self, invite: Invite) -> str:

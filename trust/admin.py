@@ -3,18 +3,28 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from bank.admin import CommunityScopedAdmin, ReadOnlyAdmin, ReadOnlyInline
+from bank.forms import format_rate
 from core.errors import ApplicationError
-from core.money import format_amount
+from core.money import MICRO
+from core.templatetags.money import amount
 from trust.models import Account, Payment, PaymentLeg, Trustline
 from trust.services import accounts
 
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
-    list_display = ["name", "community", "kind", "trust_index_ppm", "created_at"]
+    list_display = ["name", "community", "kind", "trust_index", "created_at"]
     list_filter = [("community", admin.RelatedOnlyFieldListFilter), "kind"]
     search_fields = ["member__handle"]
     list_select_related = ["member", "community"]
+    fields = ["community", "kind", "member", "trust_index", "created_at"]
+    readonly_fields = ["trust_index"]
+
+    @admin.display(description="trust index", ordering="trust_index_ppm")
+    def trust_index(self, account: Account) -> str:
+        if account.trust_index_ppm is not None:
+            return format_rate(account.trust_index_ppm)
+        return f"{format_rate(int(account.community.minimum_trust_index * MICRO))} (the community's minimum)"
 
 
 @admin.register(Trustline)
@@ -46,15 +56,15 @@ class TrustlineAdmin(CommunityScopedAdmin):
 
     @admin.display(description="credit low → high")
     def credit_from_low(self, line: Trustline) -> str:
-        return format_amount(line.limit_from_low)
+        return amount(line.limit_from_low)
 
     @admin.display(description="credit high → low")
     def credit_from_high(self, line: Trustline) -> str:
-        return format_amount(line.limit_from_high)
+        return amount(line.limit_from_high)
 
     @admin.display(description="high owes low")
     def owed(self, line: Trustline) -> str:
-        return format_amount(line.balance)
+        return amount(line.balance)
 
     def save_model(self, request: HttpRequest, obj: Trustline, form, change: bool) -> None:
         # Through the service, so the change is timestamped and every process's routing graph sees it.
@@ -86,4 +96,4 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     @admin.display(description="amount")
     def amount_display(self, payment: Payment) -> str:
-        return format_amount(payment.amount)
+        return amount(payment.amount)

@@ -1,14 +1,18 @@
 """The Django admin: instance superusers see everything, community admins only their own communities."""
 
 import re
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from bank import auth, services
+from bank.forms import format_rate, parse_rate_text
 from bank.models import Community, Invite, Member
 from tests.bank.web_helpers import flash_messages, signed_in_user_id
 from tests.factories import PASSWORD, InviteFactory, MemberFactory, UserFactory
+from trust.models import Account
 
 CHANGELISTS = {
     "community": reverse("admin:bank_community_changelist"),
@@ -209,7 +213,7 @@ def test_community_admin_cannot_change_slug_or_domain(client, world, alpha_admin
         "minimum_trust_index": "0",
         "max_hops": "10",
         "hop_fee_ppm": "0",
-        "commons_limit": "100000000",
+        "commons_limit": "100",
     }
 
     response = client.post(url, data)
@@ -225,6 +229,174 @@ def test_community_admin_cannot_add_or_delete(client, world, named, alpha_admin)
     alfred = named["alpha_member"]
     assert client.post(reverse("admin:bank_member_delete", args=[alfred.pk]), {"post": "yes"}).status_code == 403
     assert Member.objects.filter(pk=alfred.pk).exists()
+
+
+# --- money and dates as people write them ------------------------------------------------------
+
+COMMUNITY_FORM = {
+    "name": "Community ALPHA",
+    "currency_code": "TRUST",
+    "currency_name": "Trust",
+    "minimum_trust_index": "0",
+    "max_hops": "10",
+    "hop_fee_ppm": "0",
+    "commons_limit": "100",
+}
+
+
+def community_form(client, community) -> dict[str, str]:
+    """The values the community's change form shows, by field name."""
+    form = client.get(reverse("admin:bank_community_change", args=[community.pk])).context["adminform"].form
+    return {name: form[name].value() for name in ("commons_limit", "hop_fee_ppm", "minimum_trust_index")}
+
+
+def test_the_community_form_shows_amounts_and_rates_as_people_write_them(client, world, alpha_admin):
+    Community.objects.filter(pk=world.a.community.pk).update(
+        commons_limit=100_000_000, hop_fee_ppm=2_500, minimum_trust_index=Decimal("0.02")
+    )
+
+    html = client.get(reverse("admin:bank_community_change", args=[world.a.community.pk])).content.decode()
+
+    for shown in ('value="100.00"', 'value="0.25%"', 'value="2%"'):
+        assert shown in html
+    assert "100000000" not in html and "micro-units" not in html and "millionths" not in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ({"commons_limit": "100"}, {"commons_limit": 100_000_000}),
+        ({"commons_limit": " 100.5 "}, {"commons_limit": 100_500_000}),
+        ({"commons_limit": "0.000001"}, {"commons_limit": 1}),
+        ({"hop_fee_ppm": "5%"}, {"hop_fee_ppm": 50_000}),
+        ({"hop_fee_ppm": "0.05"}, {"hop_fee_ppm": 50_000}),
+        ({"hop_fee_ppm": "0.0001 %"}, {"hop_fee_ppm": 1}),
+        ({"hop_fee_ppm": "100%"}, {"hop_fee_ppm": 1_000_000}),
+        ({"minimum_trust_index": "2%"}, {"minimum_trust_index": Decimal("0.02")}),
+        ({"minimum_trust_index": "0.125"}, {"minimum_trust_index": Decimal("0.125")}),
+    ],
+)
+def test_the_community_form_takes_amounts_and_rates_as_people_write_them(client, world, alpha_admin, typed, stored):
+    url = reverse("admin:bank_community_change", args=[world.a.community.pk])
+
+    response = client.post(url, {**COMMUNITY_FORM, **typed})
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    community = Community.objects.get(pk=world.a.community.pk)
+    assert {name: getattr(community, name) for name in stored} == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ({"commons_limit": "-1"}, "no sign or exponent"),
+        ({"commons_limit": "12,50"}, "no sign or exponent"),
+        ({"commons_limit": "1.0000001"}, "at most 6 decimal places"),
+        ({"commons_limit": ""}, "This field is required"),
+        ({"hop_fee_ppm": "101%"}, "A rate is at most 1 (100%)."),
+        ({"hop_fee_ppm": "1.5"}, "A rate is at most 1 (100%)."),
+        ({"hop_fee_ppm": "99999999999999999999"}, "A rate is at most 1 (100%)."),
+        ({"hop_fee_ppm": "0.00001%"}, "A percentage has at most 4 decimal places."),
+        ({"hop_fee_ppm": "0.0000001"}, "A rate has at most 6 decimal places."),
+        ({"hop_fee_ppm": "five percent"}, 'Write a rate as a share, such as "0.05", or as a percentage'),
+        ({"hop_fee_ppm": "-5%"}, 'Write a rate as a share, such as "0.05", or as a percentage'),
+        ({"minimum_trust_index": "2%%"}, 'Write a rate as a share, such as "0.05", or as a percentage'),
+    ],
+)
+def test_the_community_form_refuses_what_is_no_amount_or_rate(client, world, alpha_admin, typed, error):
+    before = community_form(client, world.a.community)
+
+    response = client.post(
+        reverse("admin:bank_community_change", args=[world.a.community.pk]), {**COMMUNITY_FORM, **typed}
+    )
+
+    assert response.status_code == 200
+    [field] = typed
+    assert any(error in message for message in response.context["adminform"].form.errors[field])
+    assert community_form(client, world.a.community) == before
+
+
+def test_admin_dates_are_written_as_the_pages_write_them(client, world, named, alpha_admin):
+    Invite.objects.filter(pk=named["alpha_invite"].pk).update(
+        created_at=datetime(2026, 12, 2, 14, 5, tzinfo=UTC), expires_at=datetime(2026, 12, 9, 9, 30, tzinfo=UTC)
+    )
+
+    changelist = client.get(CHANGELISTS["invite"]).content.decode()
+    detail = client.get(reverse("admin:bank_invite_change", args=[named["alpha_invite"].pk])).content.decode()
+
+    for html in (changelist, detail):
+        assert "2 Dec 2026 14:05" in html and "9 Dec 2026 09:30" in html
+
+
+def test_accounts_show_the_trust_index_as_a_percentage(client, world, alpha_admin):
+    Account.objects.filter(member=world.a.member).update(trust_index_ppm=25_000)
+    Community.objects.filter(pk=world.a.community.pk).update(minimum_trust_index=Decimal("0.01"))
+
+    html = client.get(reverse("admin:trust_account_changelist")).content.decode()
+
+    assert "2.5%" in html and "1% (the community&#x27;s minimum)" in html
+    assert "25000" not in html and "ppm" not in html.lower()
+
+
+@pytest.mark.parametrize(
+    ("ppm", "shown"), [(0, "0%"), (1, "0.0001%"), (2_500, "0.25%"), (50_000, "5%"), (1_000_000, "100%")]
+)
+def test_a_rate_is_shown_exactly_and_read_back_the_same(ppm, shown):
+    assert format_rate(ppm) == shown
+    assert parse_rate_text(shown) == ppm
+
+
+# --- adding invites from the invites list -------------------------------------------------------
+
+
+def test_the_invites_list_offers_to_add_one(client, world, alpha_admin):
+    html = client.get(CHANGELISTS["invite"]).content.decode()
+    assert reverse("admin:bank_invite_add") in html
+
+
+def test_an_admin_adds_an_invite_whose_code_works(client, world, alpha_admin):
+    form = client.get(reverse("admin:bank_invite_add")).context["adminform"].form
+    assert list(form.fields["community"].queryset) == [world.a.community]
+
+    response = client.post(reverse("admin:bank_invite_add"), {"community": world.a.community.pk})
+
+    assert response.status_code == 302 and response.url == CHANGELISTS["invite"]
+    invite = Invite.objects.get(community=world.a.community)
+    assert invite.created_by == alpha_admin and invite.used_at is None
+    [code] = [
+        re.search(r"\(shown only now\): (\S+) ", message)[1]
+        for message in flash_messages(response)
+        if "shown only" in message
+    ]
+    member = services.invite_redeem(
+        community=world.a.community, code=code, handle="invited", password="a-long-unusual-passphrase"
+    )
+    assert member.community == world.a.community
+
+
+def test_an_admin_cannot_add_an_invite_to_another_community(client, world, alpha_admin):
+    response = client.post(reverse("admin:bank_invite_add"), {"community": world.b.community.pk})
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in str(response.context["adminform"].form.errors["community"])
+    assert not Invite.objects.exists()
+
+
+def test_an_admin_in_name_only_cannot_add_invites(client, world):
+    """A plain member of a community, admin of none, never reaches the form."""
+    client.force_login(world.a.member.user)
+    assert client.get(reverse("admin:bank_invite_add")).status_code == 302
+    assert client.post(reverse("admin:bank_invite_add"), {"community": world.a.community.pk}).status_code == 302
+    assert not Invite.objects.exists()
+
+
+def test_a_superuser_adds_invites_to_any_community(client, world):
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+
+    response = client.post(reverse("admin:bank_invite_add"), {"community": world.b.community.pk})
+
+    assert response.status_code == 302
+    assert Invite.objects.get().community == world.b.community
 
 
 # --- actions ----------------------------------------------------------------------------------
