@@ -2,6 +2,13 @@
 
 from core.errors import ApplicationError, Conflict, NotFound
 from core.money import format_amount
+from core.templatetags.money import amount as shown
+
+
+def written(micro: int, currency: str) -> str:
+    """An amount as a sentence for a person writes it: digits grouped, the currency after (``100,000.00 DEMO``)."""
+    whole, fraction = shown(abs(micro)).split(".")
+    return f"{'-' if micro < 0 else ''}{int(whole):,}.{fraction} {currency}"
 
 
 class PayeeNotFound(NotFound):
@@ -30,9 +37,10 @@ class RoutingTimeout(RoutingError):
 class InsufficientCapacity(RoutingError):
     code = "insufficient_capacity"
 
-    def __init__(self, message: str, *, max_sendable: int) -> None:
+    def __init__(self, message: str, *, max_sendable: int, currency: str) -> None:
         super().__init__(
-            f"{message} At most {format_amount(max_sendable)} can be sent.", max_sendable=format_amount(max_sendable)
+            f"{message}; at most {written(max_sendable, currency)} can be sent.",
+            max_sendable=format_amount(max_sendable),
         )
         self.max_sendable = max_sendable
 

@@ -25,7 +25,7 @@ def expire_payments() -> int:
 def plan_route(payer_id: int, payee_id: int, amount: int, taxed: bool, direct_only: bool) -> dict:
     """Plan a payment in this worker, whose in-memory graph of the community stays warm between calls."""
     payer = Account.objects.select_related("community").get(pk=payer_id)
-    payee = Account.objects.get(pk=payee_id)
+    payee = Account.objects.select_related("member").get(pk=payee_id)
     try:
         plan = plan_here(payer, payee, amount, taxed=taxed, direct_only=direct_only)
     except RoutingError as exc:

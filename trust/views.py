@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bank.pages import member_page, paged, safe_next
-from core.errors import ApplicationError
-from core.templatetags.money import amount as shown
+from core.errors import ApplicationError, InvalidInput
 from trust import forms, page_data, selectors
+from trust.errors import written
 from trust.models import Payment
 from trust.services import accounts, payments
 
@@ -46,14 +46,22 @@ def _page(request: HttpRequest, template: str, context: dict, status: int = 200)
 
 
 def _attempt(form, action: Callable[[dict], T]) -> T | None:
-    """``action(cleaned_data)`` when the form is valid; a service's refusal becomes the form's error (None)."""
+    """``action(cleaned_data)`` when the form is valid; a service's refusal becomes the form's error (None),
+    beside the field it is about."""
     if not form.is_valid():
         return None
     try:
         return action(form.cleaned_data)
+    except InvalidInput as exc:
+        for name, messages in exc.extra["fields"].items():
+            form.add_error(name if name in form.fields else None, messages)
     except ApplicationError as exc:
         form.add_error(None, exc.message)
-        return None
+    return None
+
+
+def _written(request: HttpRequest, micro: int) -> str:
+    return written(micro, request.community.currency_code)
 
 
 def _to(name: str, request: HttpRequest, *args) -> HttpResponse:
@@ -115,7 +123,7 @@ def trustline_set_limit(request: HttpRequest) -> HttpResponse:
     if limit_set is None:
         return _trustlines_page(request, errors=forms.form_errors(form))
     data = form.cleaned_data
-    messages.success(request, f"You extend {shown(data['amount'])} of credit to {data['username'].name}.")
+    messages.success(request, f"You extend {_written(request, data['amount'])} of credit to {data['username'].name}.")
     return _to("trustlines", request)
 
 
@@ -146,7 +154,7 @@ def pay(request: HttpRequest) -> HttpResponse:
     )
     if payment is None:
         return _page(request, "trust/pay.html", {"form": form}, status=400)
-    messages.success(request, f"You paid {shown(payment.amount)} to {payment.payee.name}.")
+    messages.success(request, f"You paid {_written(request, payment.amount)} to {payment.payee.name}.")
     return _to("payment", request, payment.pk)
 
 
@@ -202,7 +210,7 @@ def payment_request(request: HttpRequest) -> HttpResponse:
     )
     if asked is None:
         return _payments_page(request, request_form=form)
-    messages.success(request, f"You asked {asked.payer.name} for {shown(asked.amount)}.")
+    messages.success(request, f"You asked {asked.payer.name} for {_written(request, asked.amount)}.")
     return _to("payment", request, asked.pk)
 
 

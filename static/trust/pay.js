@@ -15,8 +15,27 @@
   }
 
   function show(...nodes) {
-    out.hidden = false;
+    out.hidden = !nodes.length;
     out.replaceChildren(...nodes);
+  }
+
+  // A refusal about one of the form's fields sits beside that field, as on the server's form (and is
+  // announced); any other refusal is said in the preview.
+  function refused(error) {
+    if (!error) return show(element("p", "No route could be found.", "error"));
+    if (!error.fields) return show(element("p", error.message, "error"));
+    const elsewhere = [];
+    for (const [name, messages] of Object.entries(error.fields)) {
+      const field = form.elements.namedItem(name);
+      if (!field) {
+        elsewhere.push(messages[0]);
+        continue;
+      }
+      const note = element("small", messages[0], "error preview-error");
+      note.setAttribute("role", "alert");
+      field.after(note);
+    }
+    return elsewhere.length ? show(element("p", elsewhere.join(" "), "error")) : show();
   }
 
   function describe(plan) {
@@ -44,6 +63,7 @@
 
   button.addEventListener("click", async () => {
     const data = new FormData(form);
+    for (const note of form.querySelectorAll(".preview-error")) note.remove();
     show(element("p", "Finding a route…", "muted"));
     try {
       const response = await fetch(form.dataset.previewUrl, {
@@ -58,7 +78,7 @@
       });
       const body = await response.json().catch(() => ({}));
       if (!response.ok) {
-        show(element("p", body.error ? body.error.message : "No route could be found.", "error"));
+        refused(body.error);
         return;
       }
       show(...describe(body));

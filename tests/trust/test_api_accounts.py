@@ -175,7 +175,7 @@ def test_lowering_a_limit_below_the_debt_only_stops_new_credit(community, alice,
     error = assert_error(
         them.post("user/payment", {"username": "alice", "amount": "1"}), 409, "insufficient_capacity", max_sendable=ZERO
     )
-    assert "0.000000" in error["message"]
+    assert error["message"] == "The trust paths to alice cannot carry 1.00 TRUST; at most 0.00 TRUST can be sent."
     assert db_snapshot() == before
     # ... while Alice can still pay him, which pays his debt down ...
     assert you.post("user/payment", {"username": "bob", "amount": "35"}).status_code == 201

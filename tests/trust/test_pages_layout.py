@@ -10,6 +10,7 @@ from django.conf import settings
 from django.test import Client
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import CHROMEDRIVER, CHROMIUM
@@ -93,3 +94,29 @@ def test_the_balance_chart_spaces_a_back_dated_year_by_time_with_the_pages_dates
     start, first, second, third = axis["pixels"]
     assert start == first
     assert (third - second) > 5 * (second - first) > 0
+
+
+def preview(driver, username: str, amount: str) -> None:
+    for name, value in (("username", username), ("amount", amount)):
+        field = driver.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(value)
+    driver.find_element(By.ID, "preview-button").click()
+
+
+def test_route_preview_refusals_are_plain_sentences_beside_their_field(phone, live_server, chain):
+    open_as(phone, live_server, chain["ann"], "pay/")
+    beside = """return [...document.querySelectorAll('#pay-form input + small.error')]
+        .map((note) => [note.previousElementSibling.name, note.textContent])"""
+
+    preview(phone, "ann", "0")
+    assert until(phone, beside) == [["amount", "The amount must be more than zero."]]
+    assert phone.find_element(By.ID, "preview").get_attribute("hidden") is not None
+
+    preview(phone, "ann", "1")
+    assert until(phone, beside) == [["username", "You cannot pay yourself."]]
+
+    preview(phone, "dan", "150")
+    message = until(phone, "return document.querySelector('#preview .error')?.textContent")
+    assert message == "The trust paths to dan cannot carry 150.00 DEMO; at most 100.00 DEMO can be sent."
+    assert phone.execute_script(beside) == []

@@ -181,7 +181,7 @@ def test_add_an_account_set_the_credit_and_remove_the_settled_line(chain):
     assert line is not None and line.closed_at is None
 
     response = ann.post(chain.url("trustlines/limit/"), {"username": "cat", "amount": "25.5"}, follow=True)
-    assert "You extend 25.50 of credit to cat." in text(response)
+    assert "You extend 25.50 TRUST of credit to cat." in text(response)
     line.refresh_from_db()
     assert line.limit_extended_by(chain.ann.pk) == 25_500_000
     assert line.limit_extended_by(chain.cat.pk) == 0
@@ -270,7 +270,7 @@ def test_routed_payment_from_the_pay_page_reaches_the_payees_pages(chain):
     payment = Payment.objects.get(payer=chain.ann, payee=chain.dan)
     assert response.redirect_chain == [(chain.url(f"payments/{payment.pk}/"), 302)]
     page = text(response)
-    assert "You paid 10.25 to dan." in page
+    assert "You paid 10.25 TRUST to dan." in page
     assert "ann → ben → cat → dan" in page
     assert payment.state == Payment.State.FINALIZED and payment.amount == 10_250_000
     assert net_balance(account=chain.dan) == 10_250_000
@@ -289,7 +289,7 @@ def test_a_payment_that_cannot_be_routed_is_explained_and_moves_nothing(chain):
     response = chain.client(chain.ann).post(chain.url("pay/"), {"username": "dan", "amount": "150"})
     assert response.status_code == 400
     page = text(response)
-    assert "At most 100.000000 can be sent." in page
+    assert "The trust paths to dan cannot carry 150.00 TRUST; at most 100.00 TRUST can be sent." in page
     assert 'value="150"' in page  # the form keeps what was typed
     assert not Payment.objects.exists()
     assert net_balance(account=chain.ann) == 0
@@ -309,6 +309,24 @@ def test_pay_form_errors_are_shown(chain, data, message):
     assert response.status_code == 400
     assert message in text(response)
     assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({"username": "ann", "amount": "1"}, "username", "You cannot pay yourself."),
+        ({"username": "dan", "amount": "0"}, "amount", "The amount must be more than zero."),
+    ],
+)
+def test_a_refused_field_is_named_beside_it_not_by_its_internal_name(chain, data, field, message):
+    page = text(chain.client(chain.ann).post(chain.url("pay/"), data))
+    assert re.search(rf'<input [^>]*name="{field}"[^>]*>\s*<small class="error">{re.escape(message)}', page), page
+    assert f"{field}:" not in page
+
+
+def test_a_refusal_names_the_payee_and_writes_amounts_as_people_do(chain):
+    page = text(chain.client(chain.ann).post(chain.url("pay/"), {"username": "dan", "amount": "100000"}))
+    assert "The trust paths to dan cannot carry 100,000.00 TRUST; at most 100.00 TRUST can be sent." in page
 
 
 def test_pay_page_names_the_preview_endpoint_and_prefills_the_payee(chain):
@@ -428,7 +446,7 @@ def test_request_payment_form_then_the_payer_pays_it(chain):
     data = {"username": "ann", "amount": "7", "memo": "Lessons"}
     response = dan.post(chain.url("payments/request/"), data, follow=True)
     request = Payment.objects.get(kind=Payment.Kind.REQUEST)
-    assert "You asked ann for 7.00." in text(response)
+    assert "You asked ann for 7.00 TRUST." in text(response)
     assert (request.payer, request.payee, request.state) == (chain.ann, chain.dan, Payment.State.PENDING)
     assert buttons(text(response)) == ["Cancel"]
 

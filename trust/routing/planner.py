@@ -1,14 +1,28 @@
 """Plan a payment over the in-memory graph: the paths it takes and the tax's way to the commons."""
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
-from core.money import apply_rate, format_amount
-from trust.errors import InsufficientCapacity, NoTrustPath, RoutingTimeout, TooManyHops
+from core.money import apply_rate
+from trust.errors import InsufficientCapacity, NoTrustPath, RoutingTimeout, TooManyHops, written
 from trust.routing.search import Capacities, Delta, SearchTimeout, decompose, max_flow, push, residual, shortest_path
 
 Path = tuple[list[int], int]  # account ids from payer to payee, and the amount moved along them
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How refusals name the payee and write amounts, for the person paying."""
+
+    payee: str = "the payee"
+    currency: str = ""
+
+    def amount(self, micro: int) -> str:
+        return written(micro, self.currency)
+
+
+UNNAMED = Wording()
 
 
 @dataclass
@@ -43,6 +57,7 @@ def route(
     delta: Delta,
     deadline: float,
     no_relay: frozenset[int] = frozenset(),
+    wording: Wording = UNNAMED,
 ) -> list[Path]:
     """Paths carrying ``amount`` from source to target on top of ``delta`` (which they are added to).
 
@@ -59,22 +74,26 @@ def route(
     paths = [(nodes, share) for nodes, share in decompose(own, source, target) if len(nodes) - 1 <= max_hops]
     routed = sum(share for _, share in paths)
     if routed < amount:
-        _refuse(out, source, target, routed=routed, amount=amount, **search)
+        _refuse(out, source, target, routed=routed, amount=amount, wording=wording, **search)
     for nodes, share in paths:
         push(delta, nodes, share)
     return paths
 
 
-def _refuse(out: Capacities, source: int, target: int, *, routed: int, amount: int, max_hops: int, **search) -> None:
+def _refuse(
+    out: Capacities, source: int, target: int, *, routed: int, amount: int, max_hops: int, wording: Wording, **search
+) -> None:
     """Raise the error that says best why ``amount`` cannot go from source to target."""
     if routed == 0:
         within_reach = shortest_path(out, source, target, minimum=0, max_hops=max_hops, **search)
         if within_reach is None:
             if shortest_path(out, source, target, minimum=0, max_hops=len(out), **search) is not None:
-                raise TooManyHops(f"Every trust path to the payee is longer than {max_hops} hops.")
-            raise NoTrustPath("There is no chain of trustlines between you and the payee.")
+                raise TooManyHops(f"Every trust path to {wording.payee} is longer than {max_hops} hops.")
+            raise NoTrustPath(f"There is no chain of trustlines between you and {wording.payee}.")
     raise InsufficientCapacity(
-        f"The trust paths to the payee cannot carry {format_amount(amount)}.", max_sendable=routed
+        f"The trust paths to {wording.payee} cannot carry {wording.amount(amount)}",
+        max_sendable=routed,
+        currency=wording.currency,
     )
 
 
@@ -90,20 +109,30 @@ def plan_payment(
     hop_fee_ppm: int = 0,
     timeout: float = 10.0,
     direct_only: bool = False,
+    wording: Wording = UNNAMED,
 ) -> Plan:
     """Plan ``amount`` from payer to payee and the tax and hop fees from payer to commons.
 
-    ``direct_only`` keeps the payment on the payer's own trustline with the payee.
+    ``direct_only`` keeps the payment on the payer's own trustline with the payee; ``wording`` names
+    the payee and the currency in refusals.
     """
     deadline = time.monotonic() + timeout
     delta: Delta = {}
     no_relay = frozenset() if commons is None else frozenset({commons})  # the commons pays and is paid, never relays
     try:
         if direct_only:
-            paths = _direct(out, payer, payee, amount=amount, delta=delta)
+            paths = _direct(out, payer, payee, amount=amount, delta=delta, wording=wording)
         else:
             paths = route(
-                out, payer, payee, amount=amount, max_hops=max_hops, delta=delta, deadline=deadline, no_relay=no_relay
+                out,
+                payer,
+                payee,
+                amount=amount,
+                max_hops=max_hops,
+                delta=delta,
+                deadline=deadline,
+                no_relay=no_relay,
+                wording=wording,
             )
         plan = Plan(amount=amount, paths=paths, tax=apply_rate(amount, tax_ppm))
         plan.fees = sum(apply_rate(share * (len(nodes) - 2), hop_fee_ppm) for nodes, share in paths)
@@ -118,23 +147,29 @@ def plan_payment(
                     delta=delta,
                     deadline=deadline,
                     no_relay=no_relay,
+                    wording=replace(wording, payee="the commons"),
                 )
             except InsufficientCapacity as exc:
                 affordable = amount * exc.max_sendable // plan.levy
                 raise InsufficientCapacity(
-                    f"Your trustlines cannot also carry the tax and fees of {format_amount(plan.levy)} to the commons.",
+                    f"Your trustlines cannot also carry the tax and fees of {wording.amount(plan.levy)} to the commons",
                     max_sendable=affordable,
+                    currency=wording.currency,
                 ) from None
     except SearchTimeout:
         raise RoutingTimeout("Finding a route took too long; try a smaller amount or again later.") from None
     return plan
 
 
-def _direct(out: Capacities, payer: int, payee: int, *, amount: int, delta: Delta) -> list[Path]:
+def _direct(out: Capacities, payer: int, payee: int, *, amount: int, delta: Delta, wording: Wording) -> list[Path]:
     if payee not in out.get(payer, {}):
-        raise NoTrustPath("You have no trustline with the payee.")
+        raise NoTrustPath(f"You have no trustline with {wording.payee}.")
     available = residual(out, delta, payer, payee)
     if available < amount:
-        raise InsufficientCapacity("Your trustline with the payee cannot carry that much.", max_sendable=available)
+        raise InsufficientCapacity(
+            f"Your trustline with {wording.payee} cannot carry {wording.amount(amount)}",
+            max_sendable=available,
+            currency=wording.currency,
+        )
     push(delta, [payer, payee], amount)
     return [([payer, payee], amount)]

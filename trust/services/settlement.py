@@ -19,7 +19,7 @@ from core import jobs
 from trust.errors import RoutingError, RoutingTimeout
 from trust.models import Account, Payment, Trustline
 from trust.routing.graph import graph_for, lines_changed
-from trust.routing.planner import Plan, plan_payment
+from trust.routing.planner import Plan, Wording, plan_payment
 from trust.services.accounts import commons_of, trust_index_ppm
 from trust.services.moving import StaleRoute, move
 from trust.signals import money_moved
@@ -120,6 +120,7 @@ def plan_here(payer: Account, payee: Account, amount: int, *, taxed: bool = True
                     hop_fee_ppm=community.hop_fee_ppm if taxed else 0,
                     timeout=settings.ROUTING_TIMEOUT_SECONDS,
                     direct_only=direct_only,
+                    wording=Wording(payee=payee.name, currency=community.currency_code),
                 )
         except RoutingTimeout:
             raise  # searching again would only double the wait
