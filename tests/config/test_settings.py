@@ -148,3 +148,63 @@ def test_manage_py_refuses_to_start_with_a_bad_variable(tmp_path):
     )
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
+
+
+def run_manage_py(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
+    environ.update(TRUSTBANK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings", **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_missing_production_setting_is_one_line_not_a_traceback(tmp_path):
+    result = run_manage_py(tmp_path, "route", "--community", "demo", "alice", "dave", "12.50")
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("manage.py: SECRET_KEY is required when DEBUG is off")
+    # DEBUG was never set: perhaps a development checkout, so the line says how to run commands there.
+    assert 'make manage ARGS="..."' in line
+
+
+def test_where_debug_is_set_the_line_gives_no_development_hint(tmp_path):
+    result = run_manage_py(tmp_path, "check", DEBUG="false")
+
+    assert result.stderr.splitlines() == [
+        "manage.py: SECRET_KEY is required when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE)."
+    ]
+
+
+def test_each_log_line_is_written_once(tmp_path):
+    """Django's loggers used to write through a console handler of their own and the root's: every line twice."""
+    environ = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
+    environ.update(DEBUG="true", TRUSTBANK_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
+    script = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('django.request').warning('Not Found: /somewhere'); "
+        "logging.getLogger('trust').warning('an app of ours')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert result.stderr.splitlines() == ["Not Found: /somewhere", "an app of ours"]
+
+
+def test_the_log_level_holds_for_djangos_loggers_too(load_settings):
+    config = load_settings(DEBUG="true", LOG_LEVEL="WARNING")
+    assert config["LOGGING"]["loggers"]["django"]["level"] == "WARNING"
