@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint venv migrate bench-routing bench-settlement bench-ledger bench-pow bench-workload
+.PHONY: run manage test lint venv migrate bench-routing bench-settlement bench-ledger bench-pow bench-workload
 
 venv: $(VENV)/.installed
 
@@ -15,13 +15,20 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+# The demo served as production serves it, the ASGI application under uvicorn (the identity page's live socket
+# needs ASGI), restarted when code or a template changes.
 run: venv
 	DEBUG=true $(PY) manage.py migrate --noinput
 	DEBUG=true $(PY) manage.py seed_demo
 	@echo
 	@echo "Trustbank is running at http://$(HOST):$(PORT)/  (demo community: http://$(HOST):$(PORT)/c/demo/login/)"
 	@echo
-	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=true $(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --no-server-header \
+		--reload --reload-include '*.html'
+
+# Any manage.py command with the development settings of `make run`: make manage ARGS="route --community demo alice dave 12.50"
+manage: venv
+	DEBUG=true $(PY) manage.py $(ARGS)
 
 test: venv
 	$(PY) -m pytest
