@@ -132,6 +132,8 @@ class Trustline(models.Model):
 
 
 class Payment(models.Model):
+    EXPIRED = "expired"  # the cancel_reason of a request its deadline cancelled
+
     class Kind(models.TextChoices):
         PAYMENT = "payment"
         REQUEST = "request", "payment request"

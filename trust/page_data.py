@@ -1,6 +1,7 @@
 """Reads shaped for the member pages: paths, settled payments, status actions, balance history, trust picture."""
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from django.db.models import Q
 
@@ -19,6 +20,35 @@ def payment_paths(payment: Payment) -> list[list[str]]:
 
 def role_in(payment: Payment, account: Account) -> str:
     return "payer" if payment.payer_id == account.pk else "payee"
+
+
+class Status(NamedTuple):
+    """A payment's state and both sides' answers in words; ``tone`` is ``waiting``, ``done`` or ``undone``."""
+
+    text: str
+    tone: str
+
+
+_PAYEE_ANSWERS = {
+    Payment.PayeeStatus.NOT_SET: Status("awaiting the payee", "waiting"),
+    Payment.PayeeStatus.ACCEPT: Status("accepted", "done"),
+    Payment.PayeeStatus.DECLINE: Status("declined", "undone"),
+    Payment.PayeeStatus.REFUND: Status("refunded", "undone"),
+}
+
+
+def payment_status(payment: Payment) -> Status:
+    if payment.state == Payment.State.CANCELLED:
+        return Status("expired" if payment.cancel_reason == Payment.EXPIRED else "cancelled", "undone")
+    if payment.state == Payment.State.PENDING:
+        return Status("awaiting the payer", "waiting")
+    if payment.state != Payment.State.FINALIZED:
+        return Status(payment.get_state_display(), "waiting")
+    if payment.kind not in (Payment.Kind.PAYMENT, Payment.Kind.REQUEST):
+        return Status("settled", "done")  # basic income, and money given back: no one answers them
+    if payment.payer_status == Payment.PayerStatus.DISPUTE:
+        return Status("disputed", "undone")
+    return _PAYEE_ANSWERS[payment.payee_status]
 
 
 def settled_payment_row(payment: Payment, account: Account) -> dict:

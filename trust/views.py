@@ -167,6 +167,7 @@ def _payment_rows(request: HttpRequest, page) -> list[dict]:
         {
             "payment": payment,
             "role": page_data.role_in(payment, account),
+            "status": page_data.payment_status(payment),
             "paths": page_data.payment_paths(payment),
             "actions": [
                 (action, _action_label(action, payment, request))

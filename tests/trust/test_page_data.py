@@ -50,3 +50,29 @@ def test_the_history_starts_at_the_first_payment_when_that_is_older_than_the_acc
         newer.settled_at.isoformat(),
     ]
     assert [point["balance"] for point in history] == [0, -UNIT, -2 * UNIT]
+
+
+def status_of(**fields) -> tuple[str, str]:
+    return tuple(page_data.payment_status(Payment(**fields)))
+
+
+@pytest.mark.parametrize(
+    "fields, status",
+    [
+        ({"state": "finalized"}, ("awaiting the payee", "waiting")),
+        ({"state": "finalized", "payee_status": Payment.PayeeStatus.ACCEPT}, ("accepted", "done")),
+        ({"state": "finalized", "payee_status": Payment.PayeeStatus.DECLINE}, ("declined", "undone")),
+        ({"state": "finalized", "payee_status": Payment.PayeeStatus.REFUND}, ("refunded", "undone")),
+        (
+            {"state": "finalized", "payer_status": Payment.PayerStatus.DISPUTE, "payee_status": 2},
+            ("disputed", "undone"),
+        ),
+        ({"state": "pending", "kind": "request", "payer_status": 0}, ("awaiting the payer", "waiting")),
+        ({"state": "cancelled", "kind": "request", "cancel_reason": "cancelled by the payer"}, ("cancelled", "undone")),
+        ({"state": "cancelled", "kind": "request", "cancel_reason": Payment.EXPIRED}, ("expired", "undone")),
+        ({"state": "finalized", "kind": "income"}, ("settled", "done")),
+        ({"state": "finalized", "kind": "return", "payee_status": 2}, ("settled", "done")),
+    ],
+)
+def test_a_payments_status_in_words(fields, status):
+    assert status_of(**fields) == status

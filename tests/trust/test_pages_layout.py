@@ -16,7 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.conftest import CHROMEDRIVER, CHROMIUM
 from tests.trust.factories import community_with_commons, member_account, trust
 from trust.models import Account, Payment
-from trust.services.payments import payment_send
+from trust.services.payments import payment_request, payment_send
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -120,3 +120,28 @@ def test_route_preview_refusals_are_plain_sentences_beside_their_field(phone, li
     message = until(phone, "return document.querySelector('#preview .error')?.textContent")
     assert message == "The trust paths to dan cannot carry 150.00 DEMO; at most 100.00 DEMO can be sent."
     assert phone.execute_script(beside) == []
+
+
+def test_a_page_of_twenty_payments_is_a_compact_list_without_sideways_scrolling(phone, live_server, chain):
+    ann, ben, dan = chain["ann"], chain["ben"], chain["dan"]
+    for number in range(19):
+        payment_send(
+            payer=ann, payee=dan if number % 2 else ben, amount=UNIT + number, memo=f"Garden help, week {number}"
+        )
+    payment_request(payee=ben, payer=ann, amount=3 * UNIT, memo="Lessons")
+
+    open_as(phone, live_server, ann, "payments/")
+    layout = phone.execute_script(
+        """const rows = [...document.querySelectorAll('.payment-row')];
+        const list = document.querySelector('.payment-list').getBoundingClientRect();
+        return {rows: rows.length, tallest: Math.max(...rows.map((row) => row.getBoundingClientRect().height)),
+                list: list.height, wide: document.documentElement.scrollWidth,
+                outside: rows.flatMap((row) => [...row.querySelectorAll('*')])
+                    .filter((node) => node.getBoundingClientRect().right > list.right + 0.5).length};"""
+    )
+
+    assert layout["rows"] == 20
+    assert layout["wide"] == PHONE["width"]  # nothing scrolls sideways
+    assert layout["outside"] == 0
+    assert layout["tallest"] < 100  # the request, whose two buttons take a third line
+    assert layout["list"] < 1500  # a card of ~370 px each made this page 5,857 px tall

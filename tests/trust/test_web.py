@@ -277,9 +277,10 @@ def test_routed_payment_from_the_pay_page_reaches_the_payees_pages(chain):
 
     dan = chain.client(chain.dan)
     payments_page = text(dan.get(chain.url("payments/")))
-    assert f"#{payment.pk}" in payments_page
-    assert "ann → ben → cat → dan" in payments_page and "(3 hops)" in payments_page
+    assert f'<a class="payment-who" href="{chain.url(f"payments/{payment.pk}/")}">From ann</a>' in payments_page
     assert "Garden help" in payments_page
+    detail = text(dan.get(chain.url(f"payments/{payment.pk}/")))
+    assert "ann → ben → cat → dan" in detail and "(3 hops)" in detail
     receipts = text(dan.get(chain.url("receipts/")))
     assert "Received from ann" in receipts and "10.25" in receipts and "Garden help" in receipts
     assert "Paid to dan" in text(chain.client(chain.ann).get(chain.url("receipts/")))
@@ -481,11 +482,36 @@ def test_payments_are_newest_first_and_paginated(chain):
     requests = [payment_request(payee=chain.dan, payer=chain.ann, amount=(n + 1) * UNIT) for n in range(21)]
     dan = chain.client(chain.dan)
     first = dan.get(chain.url("payments/")).content.decode()
-    ids = [int(pk) for pk in re.findall(r'<article class="card payment" id="payment-(\d+)"', first)]
+    ids = [int(pk) for pk in re.findall(r'<li class="payment-row" id="payment-(\d+)"', first)]
     assert ids == [payment.pk for payment in reversed(requests)][:20]
     assert "Page 1 of 2" in first
     second = dan.get(chain.url("payments/?page=2")).content.decode()
     assert re.findall(r'id="payment-(\d+)"', second) == [str(requests[0].pk)]
+
+
+def test_payments_list_one_row_each_with_status_in_words_and_the_page_of_one_says_more(chain):
+    answered = payment_send(payer=chain.ann, payee=chain.ben, amount=4 * UNIT, memo="Bread")
+    action(chain.client(chain.ben), chain, answered, "accept")
+    unanswered = payment_send(payer=chain.ann, payee=chain.dan, amount=2 * UNIT)
+    asked = payment_request(payee=chain.cat, payer=chain.ann, amount=UNIT)
+
+    page = text(chain.client(chain.ann).get(chain.url("payments/")))
+
+    rows = re.findall(r'<li class="payment-row" id="payment-(\d+)">(.*?)</li>', page, re.DOTALL)
+    assert [int(pk) for pk, _ in rows] == [asked.pk, unanswered.pk, answered.pk]
+    words = [re.search(r'class="payment-status status-(\w+)">([^<]+)<', row).groups() for _, row in rows]
+    assert words == [("waiting", "awaiting the payer"), ("waiting", "awaiting the payee"), ("done", "accepted")]
+    for who, (_, row) in zip(["To cat", "To dan", "To ben"], rows, strict=True):
+        assert f">{who}</a>" in row
+    assert "Bread" in rows[2][1] and "4.00" in rows[2][1]
+    assert "Payment request" in rows[0][1]
+    for raw in ("NotSet", "Accept<", "Payer status", "Payee status", "Finalized"):
+        assert raw not in page
+
+    detail = text(chain.client(chain.dan).get(chain.url(f"payments/{unanswered.pk}/")))
+    assert re.search(r"<dt>Status</dt><dd><span [^>]*>awaiting the payee</span></dd>", detail)
+    assert "ann → ben → cat → dan" in detail and "NotSet" not in detail and "Payer status" not in detail
+    assert buttons(detail) == ["Accept", "Decline"]
 
 
 def test_receipts_show_settled_payments_only_with_what_the_payer_paid_in_all(chain):

@@ -250,5 +250,5 @@ def payments_expire(*, now=None) -> int:
     """Cancel pending payments whose deadline has passed; returns how many."""
     now = now or timezone.now()
     return Payment.objects.filter(state=Payment.State.PENDING, deadline__lte=now).update(
-        state=Payment.State.CANCELLED, cancel_reason="expired"
+        state=Payment.State.CANCELLED, cancel_reason=Payment.EXPIRED
     )
