@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bank.models import RESERVED_HANDLES, AuthToken, Community, Invite, Member, handle_validator
-from bank.signals import member_joined, password_reset
+from bank.signals import member_joined, password_checked, password_reset
 from core.crypto.secrets import digest, new_secret
 from core.errors import Conflict, InvalidInput, NotFound
 
@@ -153,7 +153,11 @@ def invite_redeem(
     password: str | None = None,
     user: AbstractBaseUser | None = None,
 ) -> Member:
-    """Join a community with an invite: as a new login (``password``) or as an existing one (``user``)."""
+    """Join a community with an invite: as a new login (``password``) or as an existing one (``user``).
+
+    A new login's password is at hand as at a sign-in, so ``password_checked`` is sent as a sign-in sends it
+    (identity opens the member's key); an existing login's password is not, and waits for its next sign-in.
+    """
     handle = _check_handle(handle)
     # Locking the invite makes two concurrent redemptions of one code queue up; the second sees it used.
     invite = Invite.objects.select_for_update().filter(community=community, code_digest=digest(code)).first()
@@ -164,10 +168,13 @@ def invite_redeem(
     if invite.expires_at <= timezone.now():
         raise Conflict("This invite has expired; ask an admin for a new one.", code="invite_expired")
     _ensure_handle_free(community=community, handle=handle)
-    if user is None:
+    new_login = user is None
+    if new_login:
         user = _new_login(community=community, handle=handle, password=password or "")
     member = _add_member(community=community, handle=handle, user=user, role=Member.Role.MEMBER)
     invite.used_at = timezone.now()
     invite.used_by = member
     invite.save(update_fields=["used_at", "used_by"])
+    if new_login:
+        password_checked.send(sender=Member, member=member, password=password)
     return member

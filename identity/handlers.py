@@ -16,8 +16,8 @@ def refuse_revoked(sender, *, member: Member, **kwargs) -> None:
 
 
 def open_at_sign_in(sender, *, member: Member, password: str, **kwargs) -> None:
-    """A member's first sign-in opens its identity: the password, its passphrase, is at hand only then
-    (``member_joined`` does not carry it)."""
+    """Joining with an invite as a new login, or else the member's first sign-in, opens its identity: the
+    password, its passphrase, is at hand only then (``member_joined`` does not carry it)."""
     identity_open(member=member, passphrase=password)
 
 

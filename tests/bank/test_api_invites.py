@@ -6,6 +6,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bank.models import Invite, Member
+from identity import keys
+from identity.models import Identity
 from tests.bank.helpers import NEW_PASSWORD, WEAK_PASSWORD, api, assert_error, login
 from tests.conftest import token_client
 from tests.factories import InviteFactory
@@ -20,6 +22,15 @@ def register(community, code: str = CODE, username: str = "newcomer", password: 
 
 def counts() -> tuple[int, int]:
     return get_user_model().objects.count(), Member.objects.count()
+
+
+def assert_identity_opened(member: Member, password: str) -> None:
+    """Joining opened the member's identity as a first sign-in does: one server-held key, sealed under
+    ``password``, not yet registered."""
+    identity = Identity.objects.get(member=member)
+    assert identity.custody == Identity.Custody.SERVER and identity.registered_at is None
+    key = identity.keys.get()
+    keys.unseal_with_passphrase(key.sealed_private_key, key.kdf_salt, password, key.public_key)
 
 
 def test_register_creates_a_member_and_uses_up_the_invite(world):
@@ -38,6 +49,7 @@ def test_register_creates_a_member_and_uses_up_the_invite(world):
     invite.refresh_from_db()
     assert invite.used_at is not None
     assert invite.used_by == member
+    assert_identity_opened(member, NEW_PASSWORD)
 
 
 def test_register_with_a_used_invite_is_refused(world):
@@ -80,6 +92,7 @@ def test_register_failures_create_nothing_and_leave_the_invite_unused(
 
     assert_error(response, status, code)
     assert counts() == before
+    assert not Identity.objects.exists()
     invite.refresh_from_db()
     assert invite.used_at is None and invite.used_by is None
 

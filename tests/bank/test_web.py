@@ -6,6 +6,7 @@ from django.test import Client
 from django.utils import timezone
 
 from bank.models import Member
+from tests.bank.test_api_invites import assert_identity_opened
 from tests.bank.web_helpers import VIEWPORT, sign_in, signed_in_user_id
 from tests.factories import PASSWORD, InviteFactory, MemberFactory
 
@@ -209,6 +210,16 @@ def test_register_with_invite_creates_membership_and_signs_in(client, world):
     invite.refresh_from_db()
     assert invite.used_by == member and invite.used_at is not None
     assert "Welcome to Community ALPHA, newbie." in client.get("/c/alpha/").content.decode()
+
+
+def test_joining_with_an_invite_opens_the_identity_as_signing_in_does(client, world):
+    InviteFactory(community=world.a.community, code="welcome-newbie")
+
+    assert register(client, world.a.community, code="welcome-newbie", handle="newbie").status_code == 302
+
+    assert_identity_opened(Member.objects.get(community=world.a.community, handle="newbie"), NEW_PASSWORD)
+    page = client.get("/c/alpha/identity/").content.decode()
+    assert 'id="register-button"' in page and "You have no identity yet" not in page
 
 
 @pytest.mark.parametrize(
