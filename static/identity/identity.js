@@ -52,12 +52,19 @@
     });
   }
 
-  // Swap in the server's current rendering of the sections that show reputation and credit score.
+  // Opens the page afresh from its own url: this document may be the answer to a refused vote, at the
+  // vote's url, which a reload would post again.
+  function reopen() {
+    window.location.assign(urls.pageUrl);
+  }
+
+  // Swap in the server's current rendering of the sections that show registration, reputation and credit
+  // score, fetched from the page's own url.
   async function refreshSections() {
     // Not followed: a redirect means the server signed the member out (revoked), and following it
-    // would use up the sign-in page's message saying why; reloading shows it.
-    const response = await fetch(window.location.href, { credentials: "same-origin", redirect: "manual" });
-    if (response.type === "opaqueredirect") return window.location.reload();
+    // would use up the sign-in page's message saying why; reopening the page shows it.
+    const response = await fetch(urls.pageUrl, { credentials: "same-origin", redirect: "manual" });
+    if (response.type === "opaqueredirect") return reopen();
     if (!response.ok) throw new Error(`The page could not be refreshed (${response.status}).`);
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
     for (const section of document.querySelectorAll("[data-live-section]")) {
@@ -104,13 +111,13 @@
     }
   }
 
-  // Revoked, or signed out by a page request that found the revocation first: stop, and reload, which
-  // lands on the sign-in page saying why.
+  // Revoked, or signed out by a page request that found the revocation first: stop, and reopen the page,
+  // which lands on the sign-in page saying why.
   const SESSION_OVER = new Set(["identity_revoked", "not_authenticated"]);
   function sessionOver(error) {
     timers.splice(0).forEach(clearInterval);
     say(error.message, true);
-    window.location.reload();
+    reopen();
   }
 
   async function heartbeat() {

@@ -66,6 +66,13 @@ def sign_in(driver, live_server, member) -> None:
     driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
 
 
+def signed_in(driver, live_server, member) -> None:
+    """Sign in and wait for the community's home page: the sign-in has opened the identity by then."""
+    sign_in(driver, live_server, member)
+    home = f"{live_server.url}/c/{member.community.slug}/"
+    wait(driver, 10, lambda: driver.current_url == home, "the sign-in did not reach the community's home")
+
+
 @pytest.fixture
 def members(transactional_db, settings):
     # The live server's threads read the same settings object: a quick proof, the real format.
@@ -81,7 +88,7 @@ def test_a_new_member_registers_answers_a_challenge_votes_and_once_revoked_sees_
     page_path = f"/c/{member.community.slug}/identity/"
 
     # Signing in opens the identity (its key sealed under the password); its page offers to register it.
-    sign_in(browser, live_server, member)
+    signed_in(browser, live_server, member)
     browser.find_element(By.LINK_TEXT, "Identity").click()
     wait(browser, 10, lambda: browser.current_url == live_server.url + page_path, "not on the identity page")
     identity = Identity.objects.get(member=member)
@@ -114,6 +121,8 @@ def test_a_new_member_registers_answers_a_challenge_votes_and_once_revoked_sees_
         for event in block.events
     )
     assert shown(browser, "my-identity", "Registered") != "not yet"  # the section was refreshed in place
+    state = text_of(browser, "identity-live-state")  # so was the live section's: registered, no longer how to
+    assert state.startswith("Registered") and "100 reputation points" in state and "Registering" not in state
 
     # Still open, the page keeps the member live and answers the challenge issued to them.
     wait(browser, 10, lambda: Identity.objects.get(pk=identity.pk).last_seen_at is not None, "no heartbeat")
@@ -144,6 +153,7 @@ def test_a_new_member_registers_answers_a_challenge_votes_and_once_revoked_sees_
     assert vote.value == 1 and vote.key == key
     assert p256.signature_valid(key.public_key, bytes(vote.signature), votes.signed_text(vote))
     assert "yes 1" in browser.find_element(By.CSS_SELECTOR, "article.proposition").text
+    assert browser.find_element(By.CSS_SELECTOR, "input[name=value][value='1']").is_selected()  # my vote
 
     # The member ignores a challenge with a reputation too low to survive it: the open page finds out, the
     # server signs the member out, and the sign-in page says why and what restores access.
@@ -165,3 +175,46 @@ def test_a_new_member_registers_answers_a_challenge_votes_and_once_revoked_sees_
     sign_in(browser, live_server, member)
     wait(browser, 10, lambda: revoked_text in browser.page_source, "signing in again does not say why")
     assert browser.current_url.startswith(sign_in_url)
+
+
+def test_a_refused_vote_leaves_the_page_answering_challenges_with_the_error_beside_the_form(
+    browser, live_server, members
+):
+    member, admin = members
+    signed_in(browser, live_server, member)  # opens the identity under the password
+    identity = Identity.objects.get(member=member)
+    Identity.objects.filter(pk=identity.pk).update(registered_at=timezone.now())
+    mutual_credit(member, admin, "100")
+    months_of_payments(account(member), account(admin))
+    proposition = votes.proposition_create(
+        by=admin, title="Paint the hall green?", closes_at=timezone.now() + timedelta(days=7)
+    )
+    page_url = f"{live_server.url}/c/{member.community.slug}/identity/"
+    browser.get(page_url)
+    wait(browser, 10, lambda: "answered here" in text_of(browser, "identity-status"), "identity.js did not start")
+
+    # The choices keep their natural width, each label beside its button, Yes and No on one line.
+    yes, no = (browser.find_element(By.CSS_SELECTOR, f"input[name=value][value='{v}']") for v in "10")
+    yes_label, no_label = (
+        browser.find_element(By.CSS_SELECTOR, f"label[for='{r.get_attribute('id')}']") for r in (yes, no)
+    )
+    assert yes.size["width"] < 40 and yes_label.size["height"] < 40 and yes_label.text == "Yes"
+    assert no_label.location["y"] == yes_label.location["y"] and no_label.location["x"] > yes_label.location["x"]
+
+    yes.click()
+    browser.find_element(By.NAME, "passphrase").send_keys("not my password")
+    browser.find_element(By.CSS_SELECTOR, "article.proposition button[type=submit]").click()
+    form = f"form[action$='/propositions/{proposition.pk}/vote/']"
+    refused = lambda: "does not unlock" in browser.find_element(By.CSS_SELECTOR, form).text  # noqa: E731
+    wait(browser, 10, refused, "the refusal is not shown beside the form")
+    assert browser.current_url.endswith(f"/propositions/{proposition.pk}/vote/") and not Vote.objects.exists()
+
+    # The refused vote's page still answers challenges (at its next poll) and shows what they earn.
+    challenge = challenges.challenge_issue(target=Identity.objects.get(pk=identity.pk))
+    solved = lambda: Challenge.objects.get(pk=challenge.pk).state == Challenge.State.SOLVED  # noqa: E731
+    wait(browser, POLL_WAIT, solved, "the page did not answer the challenge")
+    wait(browser, 10, lambda: shown(browser, "my-identity", "Reputation") == "110", "reputation 110 not shown")
+    assert "failed" not in text_of(browser, "identity-status")
+    assert "does not unlock" in browser.find_element(By.CSS_SELECTOR, form).text  # the error stays
+    assert browser.find_element(By.CSS_SELECTOR, "input[name=value][value='1']").is_selected()
+    assert script_errors(browser) == []

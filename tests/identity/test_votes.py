@@ -1,5 +1,6 @@
 """Propositions and signed votes: who may vote, the refusals (each with its code), results, isolation."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -264,3 +265,66 @@ def test_the_identity_page_wants_a_member(world):
     other = proposition(world.b)
     response = web(world.a.member).post(f"{page}propositions/{other.pk}/vote/", {"value": "1", "passphrase": PASSWORD})
     assert response.status_code == 404
+
+
+def vote_form(html: str, side, question) -> str:
+    """The page's vote form for ``question``."""
+    action = re.escape(f"/c/{side.community.slug}/identity/propositions/{question.pk}/vote/")
+    found = re.search(rf'<form method="post" action="{action}">(.*?)</form>', html, re.S)
+    assert found, f"no vote form for proposition {question.pk}"
+    return found.group(1)
+
+
+def checked_values(form_html: str) -> list[str]:
+    return re.findall(r'<input type="radio" name="value" value="(\d)"[^>]*\bchecked\b', form_html)
+
+
+def test_a_refused_vote_answers_the_page_with_the_error_beside_its_form_and_the_pages_own_url(voters):
+    world, _, _ = voters
+    question, other = proposition(world.a), proposition(world.a)
+    page = f"/c/{world.a.community.slug}/identity/"
+
+    refused = web(world.a.member).post(f"{page}propositions/{question.pk}/vote/", {"value": "1", "passphrase": "x"})
+
+    assert refused.status_code == 400 and not Vote.objects.exists()
+    html = refused.content.decode()
+    form = vote_form(html, world.a, question)
+    assert "does not unlock" in form and checked_values(form) == ["1"]  # the choice made is kept
+    assert (
+        "does not unlock" not in vote_form(html, world.a, other)
+        and checked_values(vote_form(html, world.a, other)) == []
+    )
+    # identity.js refreshes from the page's own url, not from this answer's (the vote's, POST only).
+    assert f'data-page-url="{page}"' in html
+
+
+def test_a_refused_vote_whose_form_is_not_on_the_page_says_why_at_its_top(voters):
+    world, _, _ = voters
+    question = proposition(world.a, closes_in=timedelta(seconds=-1))
+    page = f"/c/{world.a.community.slug}/identity/"
+
+    refused = web(world.a.member).post(
+        f"{page}propositions/{question.pk}/vote/", {"value": "1", "passphrase": PASSPHRASE}
+    )
+
+    assert refused.status_code == 400 and not Vote.objects.exists()
+    assert re.search(r'class="flash flash-error"[^>]*>This proposition is closed\.<', refused.content.decode())
+
+
+def test_the_vote_form_preselects_my_vote_and_asks_for_the_sign_in_password(voters):
+    world, _, _ = voters
+    question, other = proposition(world.a), proposition(world.a)
+    client = web(world.a.member)
+    page = f"/c/{world.a.community.slug}/identity/"
+    client.post(f"{page}propositions/{question.pk}/vote/", {"value": "0", "passphrase": PASSPHRASE})
+
+    html = client.get(page).content.decode()
+
+    assert checked_values(vote_form(html, world.a, question)) == ["0"]
+    assert checked_values(vote_form(html, world.a, other)) == []
+    form = vote_form(html, world.a, question)
+    assert "<legend>Your vote</legend>" in form
+    assert f'<label for="vote-{question.pk}-passphrase">Your sign-in password</label>' in form
+    assert "unlocks your identity key for this one signature" in form
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))  # each form's labels name its own inputs

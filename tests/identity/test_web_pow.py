@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,32 @@ def test_an_unregistered_member_gets_the_register_button_and_registers_through_t
     assert response.status_code == 201, response.content
     text, data = page(client, member)
     assert data["live"] == "challenges" and 'id="register-button"' not in text
+
+
+def live_state(text: str) -> str:
+    """The part of the live section that identity.js swaps for the server's fresh rendering, as text."""
+    found = re.search(r'<div id="identity-live-state" data-live-section>(.*?)</div>', text, re.S)
+    assert found, "no identity-live-state section"
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
+
+
+@pytest.mark.django_db
+@override_settings(REGISTRATION_POW_BITS=10)
+def test_once_registered_the_live_section_shows_when_and_the_reputation_instead_of_how_to_register():
+    member = MemberFactory()
+    client = page_client(member)
+    text, _ = page(client, member)
+    assert live_state(text).startswith("Registration Registering proves 10 bits of work over your key")
+
+    identity = Identity.objects.get(member=member)
+    identity.registered_at = datetime(2031, 5, 3, 14, 2, tzinfo=UTC)
+    identity.save(update_fields=["registered_at"])
+    state = live_state(page(client, member)[0])
+    assert state.startswith(
+        "Registered Your identity was registered on 3 May 2031 14:02 and has 100 reputation points."
+    )
+    assert "Registering proves" not in state
+    assert "each answer adds 10 points, each one missed costs 15" in state
 
 
 @pytest.mark.django_db
