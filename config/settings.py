@@ -266,9 +266,45 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Trustbank API",
-    "DESCRIPTION": "Community bank API. Every community's endpoints live under /c/<slug>/api/.",
+    # Markdown: what is between < and > outside `code` would be taken for HTML (and vanish).
+    "DESCRIPTION": """\
+Every community serves this API under `/c/{community_slug}/api/` (or `/api/` on the community's own domain).
+Requests and answers are JSON; amounts are decimal strings with at most 6 places (`"12.50"`).
+
+**Signing in.** `POST auth/login` answers a token: send it as `Authorization: Token <token>` (the scheme is
+`Token`; `Bearer` is refused). Third-party apps use app tokens and sign each request (`Authorization: App <token>`);
+web pages use the session with its CSRF token. Each operation says which of these it takes.
+
+**Errors** have one shape, `{"error": {"code": ..., "message": ...}}`, with a stable `code` and a sentence for a
+person; `invalid_input` adds `fields`, naming each bad field. A body takes only the fields listed for it.
+
+**Retries.** A request that changes something may carry an `Idempotency-Key`: sent again with the same body, it
+gets the first answer and changes nothing more.
+
+**Pages.** Lists come a page at a time: `limit` entries (at most 200; more is taken as 200, and the
+`Page-Limit` header says the size used), and `next`, the URL of the following page.
+
+**Rate limits.** Only failed sign-ins are limited (`auth/login`, and a wrong old password at
+`auth/change_password`): their answers carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`, and a
+refusal is 429 `too_many_attempts` with `Retry-After`.
+
+The full reference, with every rule and error code, is docs/api.md.""",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Tags and operation ids come from the path after the prefix (bank.schema.name_operations); paths stay whole.
+    "SCHEMA_PATH_PREFIX": r"/c/\{community_slug\}/api/",
+    "TAGS": [
+        {"name": "auth", "description": "Signing in and out, who I am, my password."},
+        {"name": "user", "description": "My trustlines, trust index, payments, receipts, credit score, app tokens."},
+        {"name": "admin", "description": "Community admins: members, their passwords, invites."},
+        {"name": "invite", "description": "Joining a community with an invite."},
+        {"name": "ledger", "description": "The books: balances by the ledger, checking receipts, audits, resolutions."},
+        {
+            "name": "identity",
+            "description": "Identity keys, proof of work, reputation challenges, propositions, votes.",
+        },
+        {"name": "public", "description": "What anyone may read without signing in: the public records."},
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     # No badge from validator.swagger.io: the CSP refuses its image, and it would send swagger.io our schema's URL.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
@@ -277,6 +313,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "bank.schema.refuse_unknown_fields",
+        "bank.schema.name_operations",
     ],
 }
 

@@ -1,18 +1,24 @@
 """Tenancy: which community a request is for (/c/<slug>/ or the Host), and the instance's own paths."""
 
+import inspect
 import re
+from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from django.core.management import call_command
 from django.urls import reverse
+from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
 
 from bank import urls as bank_urls
+from bank.schema import ERRORS, OPERATIONS
 from tests.bank.web_helpers import VIEWPORT, sign_in, signed_in_user_id
 from tests.conftest import token_client
 from tests.factories import PASSWORD
 
 DOMAIN = "bank.example.org"
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -197,3 +203,164 @@ def test_api_docs_render(client, db):
     # The start-up script is a file of its own (the CSP refuses inline scripts); it loads the schema.
     assert '<script src="/api/docs/?script="></script>' in html
     assert reverse("bank:api-schema") in client.get("/api/docs/?script=").content.decode()
+
+
+# --- the schema as app developers read it (tags, operation ids, descriptions, examples, headers) ------------------
+
+PREFIX = "/c/{community_slug}/api/"
+GROUPS = ["auth", "user", "admin", "invite", "ledger", "identity", "public"]
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def operations(schema: dict):
+    """(``POST user/payment``, operation) for every operation of the community API."""
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            yield f"{method.upper()} {path.removeprefix(PREFIX)}", operation
+
+
+def test_the_description_shows_the_api_prefix(schema):
+    description = schema["info"]["description"]
+
+    assert "`/c/{community_slug}/api/`" in description
+    # Swagger UI reads Markdown: text between < and > outside a code span is taken for HTML and vanishes.
+    assert "<" not in re.sub(r"`[^`]*`", "", description)
+
+
+def test_operations_are_tagged_by_their_group(schema):
+    assert [tag["name"] for tag in schema["tags"]] == GROUPS
+    assert all(tag["description"] for tag in schema["tags"])
+    for key, operation in operations(schema):
+        assert operation["tags"] == [key.split()[1].split("/")[0]], key
+    assert {operation["tags"][0] for _, operation in operations(schema)} == set(GROUPS)
+
+
+@pytest.mark.parametrize(
+    ("key", "operation_id"),
+    [
+        ("POST user/payment", "user_payment_create"),
+        ("GET user/payments", "user_payments_list"),
+        ("GET user/payments/{payment_id}", "user_payments_retrieve"),
+        ("POST user/payments/{payment_id}/accept", "user_payments_accept_create"),
+        ("GET auth/whoami", "auth_whoami_retrieve"),
+        ("GET user/receipts", "user_receipts_list"),
+        ("GET identity/challenges", "identity_challenges_list"),
+        ("GET identity/receipt-key", "identity_receipt_key_retrieve"),
+    ],
+)
+def test_operation_ids_are_readable(schema, key, operation_id):
+    assert dict(operations(schema))[key]["operationId"] == operation_id
+
+
+def test_operation_ids_follow_one_rule_and_are_unique(schema):
+    ids = [operation["operationId"] for _, operation in operations(schema)]
+
+    assert len(ids) == len(set(ids))
+    for key, operation in operations(schema):
+        path = key.split()[1]
+        base = "_".join(word for word in path.split("/") if not word.startswith("{")).replace("-", "_")
+        assert operation["operationId"].startswith(f"{base}_"), key
+        assert operation["operationId"].removeprefix(f"{base}_") in {"create", "list", "retrieve"}, key
+
+
+def view_docstrings() -> set[str]:
+    """The docstrings of every API view and of each of its bases in this code base."""
+    docstrings = set()
+    for _, _, _, callback in EndpointEnumerator().get_api_endpoints():
+        for cls in callback.cls.__mro__:
+            if cls.__module__.split(".")[0] in {"bank", "trust", "identity", "ledger", "core"} and cls.__doc__:
+                docstrings.add(inspect.cleandoc(cls.__doc__))
+    return docstrings
+
+
+def test_every_operation_has_a_summary_and_a_description_of_its_own(schema):
+    docstrings = view_docstrings()
+    assert docstrings  # the views have some: none of them may show
+
+    for key, operation in operations(schema):
+        assert operation.get("summary"), key
+        description = operation.get("description", "")
+        assert len(description.split("\n\n")[0]) > 20, key  # what it does, before how to sign in
+        assert "**Sign-in:**" in description, key
+        assert not any(docstring.split("\n")[0] in description for docstring in docstrings), key
+
+
+def test_every_described_operation_exists(schema):
+    """No description for an operation that is gone (or misspelled), none missing for one that exists."""
+    assert set(OPERATIONS) == {key for key, _ in operations(schema)}
+
+
+@pytest.mark.parametrize(
+    ("key", "sign_in"),
+    [
+        ("POST auth/login", "none needed"),
+        ("GET public/records", "none needed"),
+        ("POST admin/create_user", "a community admin's `Token` or session; app tokens are refused"),
+        ("POST user/payment", "or an app token with the `pay` scope"),
+        ("GET user/payments", "or an app token with the `read` scope"),
+        ("GET user/app_tokens", "a member's `Token` or session; app tokens are refused"),
+    ],
+)
+def test_each_operation_says_how_to_sign_in(schema, key, sign_in):
+    [line] = [line for line in dict(operations(schema))[key]["description"].split("\n") if "**Sign-in:**" in line]
+    assert sign_in in line
+
+
+def test_every_body_has_an_example_that_is_a_valid_body(schema):
+    for key, operation in operations(schema):
+        if "requestBody" not in operation:
+            continue
+        content = operation["requestBody"]["content"]["application/json"]
+        assert content.get("examples"), key
+        for example in content["examples"].values():
+            jsonschema.validate(example["value"], {**content["schema"], "components": schema["components"]})
+
+
+def documented_codes() -> set[str]:
+    """The codes docs/api.md and the schema's own error descriptions name."""
+    text = (PROJECT_DIR / "docs" / "api.md").read_text() + " ".join(ERRORS.values())
+    return set(re.findall(r"`([a-z][a-z_]+)`", text))
+
+
+def test_error_examples_are_documented_refusals(schema):
+    codes = documented_codes()
+    for key, operation in operations(schema):
+        for status, response in operation["responses"].items():
+            examples = response.get("content", {}).get("application/json", {}).get("examples", {})
+            if status < "400":
+                assert not examples, key
+                continue
+            assert examples or status not in {"404", "405", "500"}, (key, status)
+            for code, example in examples.items():
+                error = example["value"]["error"]
+                assert error["code"] == code and code in codes, (key, code)
+                assert error["message"].endswith((".", ")")) or error["code"] == "malformed_request", (key, code)
+
+
+def test_every_refusal_of_an_operation_is_shown(schema):
+    described = dict(operations(schema))
+    for key, documented in OPERATIONS.items():
+        for refusal in documented.refusals:
+            examples = described[key]["responses"][refusal.status]["content"]["application/json"]["examples"]
+            assert refusal.code in examples, (key, refusal.code)
+
+
+def test_sign_in_operations_document_their_rate_limit_headers(schema):
+    described = dict(operations(schema))
+    for key in ("POST auth/login", "POST auth/change_password"):
+        responses = described[key]["responses"]
+        assert responses["429"]["headers"]["Retry-After"]["required"] is True
+        for response in responses.values():
+            assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(response["headers"])
+    others = [key for key in described if key not in ("POST auth/login", "POST auth/change_password")]
+    assert not any("429" in described[key]["responses"] for key in others)
+
+
+def test_lists_document_their_page_size_header(schema):
+    described = dict(operations(schema))
+    for key in ("GET user/payments", "GET user/receipts", "GET public/records"):
+        assert "Page-Limit" in described[key]["responses"]["200"]["headers"], key
