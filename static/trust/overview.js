@@ -106,8 +106,10 @@
   const COLOURS = { me: "#1f6f5c", counterpart: "#3b82c4", second: "#9aa5b1", commons: "#c98a1a" };
 
   // The member in the middle, counterparts on a ring around it, theirs on an outer ring, each
-  // near the counterparts it is linked to. Deterministic: the same picture on every visit.
-  function rings(graph) {
+  // near the counterparts it is linked to. Deterministic: the same picture on every visit. The
+  // outer ring's radius is `radius` (pixels), so the picture fills its box at its own size.
+  // Returns each node's position, and the side of it its name goes on, where its lines do not run.
+  function rings(graph, radius) {
     const me = graph.nodes.find((node) => node.role === "me");
     const inner = graph.nodes.filter((node) => node.role === "counterpart" || node.role === "commons");
     const outer = graph.nodes.filter((node) => node.role === "second");
@@ -134,21 +136,47 @@
       last = Math.max(item.angle, last + gap);
       angleOf[item.node.id] = last;
     }
-    const radius = { counterpart: 85, commons: 85, second: 170 };
+    const innerRadius = outer.length ? radius * 0.7 : radius;
     for (const node of [...inner, ...outer]) {
-      const r = radius[node.role];
+      const r = node.role === "second" ? radius : innerRadius;
       positions[node.id] = { x: r * Math.cos(angleOf[node.id]), y: r * Math.sin(angleOf[node.id]) };
     }
+    // Theirs outward; counterparts to one side, clear of their line to the member and of theirs outward.
+    const sides = {};
+    for (const node of inner) sides[node.id] = sideAt(angleOf[node.id] + Math.PI / 2);
+    for (const node of outer) sides[node.id] = sideAt(angleOf[node.id]);
     // Cytoscape node ids are strings.
-    return Object.fromEntries(Object.entries(positions).map(([id, position]) => [String(id), position]));
+    return {
+      positions: Object.fromEntries(Object.entries(positions).map(([id, position]) => [String(id), position])),
+      sides,
+    };
   }
 
+  function sideAt(angle) {
+    const [x, y] = [Math.cos(angle), Math.sin(angle)];
+    if (Math.abs(y) >= 0.5) return y < 0 ? "top" : "bottom";
+    return x < 0 ? "left" : "right";
+  }
+
+  // Room around the picture for the names beside the nodes, and a node's own half, in pixels.
+  const GRAPH_PADDING = 28;
+  const NODE_RADIUS = 12;
+
+  // The figures are what can be paid along each of the member's own lines, on them and in a sentence
+  // under the picture; tapping another account lights its lines (fading the rest) and says what it
+  // can pay along them; tapping the member or the background goes back.
   function trustGraph() {
     const box = document.getElementById("trust-graph");
     if (!box || !window.cytoscape) return;
     const graph = data("trust-graph-data");
+    const me = String(graph.nodes.find((node) => node.role === "me").id);
+    const radius = Math.max(Math.min(box.clientWidth, box.clientHeight) / 2 - GRAPH_PADDING - NODE_RADIUS, 40);
+    const layout = rings(graph, radius);
     const elements = [
-      ...graph.nodes.map((node) => ({ data: { id: String(node.id), label: node.label, role: node.role } })),
+      ...graph.nodes.map((node) => ({
+        data: { id: String(node.id), label: node.label, role: node.role },
+        classes: `name-${layout.sides[node.id] || "bottom"}`,
+      })),
       ...graph.edges.map((edge) => ({
         data: {
           id: `${edge.line}:${edge.source}`,
@@ -159,34 +187,85 @@
         },
       })),
     ];
-    window.cytoscape({
+    const cy = window.cytoscape({
       container: box,
       elements,
-      minZoom: 0.3,
-      maxZoom: 3,
-      wheelSensitivity: 0.3,
-      layout: { name: "preset", positions: rings(graph), fit: true, padding: 24 },
+      // A fitted picture: the page scrolls over it on a phone, and taps pick an account.
+      userZoomingEnabled: false,
+      userPanningEnabled: false,
+      boxSelectionEnabled: false,
+      autoungrabify: true,
+      layout: { name: "preset", positions: layout.positions, fit: true, padding: GRAPH_PADDING },
+      maxZoom: 1.5,
       style: [
         {
           selector: "node",
           style: {
-            label: "data(label)", "font-size": 12, color: "#1d2733", "text-valign": "bottom", "text-margin-y": 3,
+            label: "data(label)", "font-size": 13, color: "#1d2733",
+            "text-background-color": "#fbfcfc", "text-background-opacity": 0.85, "text-background-padding": 1,
             width: 22, height: 22, "background-color": COLOURS.second,
           },
         },
         ...Object.entries(COLOURS).map(([role, colour]) => ({ selector: `node[role = '${role}']`, style: { "background-color": colour } })),
-        { selector: "node[role = 'me']", style: { width: 30, height: 30, "font-weight": "bold" } },
+        { selector: "node.name-top", style: { "text-valign": "top", "text-margin-y": -3 } },
+        { selector: "node.name-bottom", style: { "text-valign": "bottom", "text-margin-y": 3 } },
+        { selector: "node.name-left", style: { "text-valign": "center", "text-halign": "left", "text-margin-x": -4 } },
+        { selector: "node.name-right", style: { "text-valign": "center", "text-halign": "right", "text-margin-x": 4 } },
+        // The legend says who "you" are; the middle stays free for the figures on the member's lines.
+        { selector: "node[role = 'me']", style: { width: 30, height: 30, label: "" } },
         {
           selector: "edge",
           style: {
             width: 1.5, "curve-style": "bezier", "target-arrow-shape": "triangle", "arrow-scale": 0.8,
-            "line-color": "#8fa3b3", "target-arrow-color": "#8fa3b3", label: "data(label)", "font-size": 10,
-            color: "#5b6777", "text-background-color": "#fff", "text-background-opacity": 0.8, "text-background-padding": 1,
-            "control-point-step-size": 28,
+            "line-color": "#8fa3b3", "target-arrow-color": "#8fa3b3", "control-point-step-size": 20,
+          },
+        },
+        {
+          // Along its line, so the figures of lines leaving one account sit side by side, not on top of each other.
+          selector: "edge.shown",
+          style: {
+            label: "data(label)", "font-size": 11, color: "#3d4a59", "edge-text-rotation": "autorotate",
+            "text-background-color": "#fbfcfc", "text-background-opacity": 0.9, "text-background-padding": 1,
+            "line-color": "#5f7a8f", "target-arrow-color": "#5f7a8f",
           },
         },
         { selector: "edge[open = 'no']", style: { "line-style": "dashed", opacity: 0.35, "target-arrow-shape": "none" } },
+        { selector: ".faded", style: { opacity: 0.15 } },
       ],
+    });
+    const caption = document.getElementById("trust-graph-caption");
+    const currency = box.dataset.currency || "";
+    const say = (node) => {
+      const own = node.id() === me;
+      const payable = node.outgoers("edge[open = 'yes']").map((edge) => [edge.target().data("label"), edge.data("label")]);
+      const parts = payable.sort(([a], [b]) => a.localeCompare(b)).map(([name, figure]) => `${name} ${figure} ${currency}`);
+      const along = own ? "Along your lines you" : `Along its lines ${node.data("label")}`;
+      const list = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}` : parts[0];
+      caption.textContent = parts.length ? `${along} can pay ${list}.` : `${along} can pay no one now.`;
+    };
+    const mine = () => {
+      cy.batch(() => {
+        cy.elements().removeClass("shown faded");
+        cy.getElementById(me).outgoers("edge").addClass("shown");
+      });
+      say(cy.getElementById(me));
+    };
+    const focus = (node) => {
+      const lines = node.connectedEdges();
+      cy.batch(() => {
+        cy.elements().removeClass("shown faded");
+        cy.elements().difference(lines.union(lines.connectedNodes())).addClass("faded");
+      });
+      say(node);
+    };
+    mine();
+    cy.on("tap", "node", (event) => (event.target.id() === me ? mine() : focus(event.target)));
+    cy.on("tap", (event) => {
+      if (event.target === cy) mine();
+    });
+    window.addEventListener("resize", () => {
+      cy.resize();
+      cy.fit(undefined, GRAPH_PADDING);
     });
   }
 

@@ -145,3 +145,62 @@ def test_a_page_of_twenty_payments_is_a_compact_list_without_sideways_scrolling(
     assert layout["outside"] == 0
     assert layout["tallest"] < 100  # the request, whose two buttons take a third line
     assert layout["list"] < 1500  # a card of ~370 px each made this page 5,857 px tall
+
+
+GRAPH = """const box = document.getElementById('trust-graph');
+const cy = box._cyreg && box._cyreg.cy;  // Cytoscape.js keeps its instance on its container
+if (!cy) return null;
+const labelsOnly = {includeLabels: true, includeNodes: false, includeEdges: false, includeOverlays: false,
+                    includeUnderlays: false};
+const shown = cy.edges().filter((edge) => edge.style('label') !== '');
+const labels = [
+  ...shown.map((edge) => edge.renderedBoundingBox(labelsOnly)),
+  ...cy.nodes().map((node) => node.renderedBoundingBox(labelsOnly)),
+];
+const meet = (a, b) => a.x1 < b.x2 - 1 && b.x1 < a.x2 - 1 && a.y1 < b.y2 - 1 && b.y1 < a.y2 - 1;
+// Labels on labels, and labels on the dot of an account they are not about (a figure's line ends at two).
+const about = [...shown.map((edge) => edge.connectedNodes()), ...cy.nodes().map((node) => node)];
+const dots = labels.flatMap((label, i) => cy.nodes().difference(about[i])
+  .filter((node) => meet(label, node.renderedBoundingBox({includeLabels: false}))).map((node) => node.id()));
+const overlaps = labels.flatMap((a, i) => labels.slice(i + 1).filter((b) => meet(a, b))).length + dots.length;
+const picture = cy.elements().renderedBoundingBox();
+const [width, height] = [box.clientWidth, box.clientHeight];
+return {box: [width, height], picture: [picture.w, picture.h], zoom: cy.zoom(), overlaps,
+        caption: document.getElementById('trust-graph-caption').textContent, faded: cy.$('.faded').length,
+        shown: shown.map((edge) => [edge.source().data('label'), edge.target().data('label')]).sort(),
+        inside: picture.x1 >= 0 && picture.y1 >= 0 && picture.x2 <= width && picture.y2 <= height};"""
+
+
+def test_the_trust_graph_fills_a_phone_sized_box_with_labels_that_do_not_overlap(phone, live_server, chain):
+    ann, ben, cat = chain["ann"], chain["ben"], chain["cat"]
+    community = ann.community
+    for handle, creditor in (("eve", ann), ("fay", ann), ("gus", ben), ("hal", ben), ("ivy", cat)):
+        other = member_account(community, handle)
+        trust(creditor, other, 20 * UNIT)
+        trust(other, creditor, 10 * UNIT)
+    trust(ann, chain["dan"], 5 * UNIT)
+    trust(ann, ben, 50 * UNIT)
+
+    open_as(phone, live_server, ben, "money/")
+    phone.execute_script("document.getElementById('trust-graph').scrollIntoView()")
+    graph = until(phone, GRAPH)
+
+    width, height = graph["box"]
+    assert width > 300 and abs(height - width) < 0.1 * width  # about square on a phone
+    assert graph["inside"] and max(graph["picture"][0] / width, graph["picture"][1] / height) > 0.8
+    assert graph["zoom"] > 0.9  # drawn at about its own size: labels as large as the page's small print
+    # What Ben can pay along each of his lines; no figure overlaps another or an account's name.
+    assert graph["shown"] == [["ben", other] for other in ("ann", "cat", "gus", "hal")]
+    assert graph["overlaps"] == 0
+
+    assert (
+        graph["caption"]
+        == "Along your lines you can pay ann 50.00 DEMO, cat 100.00 DEMO, gus 10.00 DEMO and hal 10.00 DEMO."
+    )
+    assert graph["faded"] == 0
+
+    # Tapping Ann lights her lines and says what she can pay along them, under the picture.
+    phone.execute_script("document.getElementById('trust-graph')._cyreg.cy.nodes('[label = \"ann\"]').emit('tap')")
+    tapped = until(phone, GRAPH)
+    assert tapped["caption"] == "Along its lines ann can pay ben 100.00 DEMO, eve 10.00 DEMO and fay 10.00 DEMO."
+    assert tapped["shown"] == [] and tapped["faded"] > 0
