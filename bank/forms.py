@@ -5,7 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from bank import selectors
-from bank.models import HANDLE_PATTERN, Community, Invite, Member
+from bank.models import Community, Invite, Member, handle_validator
 from core.money import MICRO, parse_amount
 from core.templatetags.money import amount
 
@@ -25,9 +25,9 @@ class LoginForm(forms.Form):
 
 class RegisterForm(forms.Form):
     invite = forms.CharField(max_length=100)
-    username = forms.RegexField(
-        HANDLE_PATTERN,
+    username = forms.CharField(
         max_length=32,
+        validators=[handle_validator],
         help_text="2 to 32 lowercase letters, digits, '-' or '_'.",
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )

@@ -210,7 +210,6 @@ class PaymentsApi(MemberApi):
     @extend_schema(
         responses=Output,
         parameters=PAGE_PARAMETERS,
-        operation_id="c_api_user_payments_list",
         summary="My payments, newest first",
     )
     def get(self, request: Request) -> Response:

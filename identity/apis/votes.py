@@ -68,7 +68,6 @@ class PropositionsApi(ApiView):
 
     @extend_schema(
         responses=Output,
-        operation_id="c_api_identity_propositions_list",
         summary="The community's propositions, newest first, with their counts",
     )
     def get(self, request: Request) -> Response:

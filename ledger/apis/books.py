@@ -97,7 +97,6 @@ class ReceiptsApi(MemberLedgerApi):
 
     @extend_schema(
         responses=Output,
-        operation_id="c_api_user_receipts_list",
         summary="My signed receipts, newest first",
         parameters=[
             LIMIT_PARAMETER,

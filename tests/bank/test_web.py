@@ -264,6 +264,17 @@ def test_register_with_taken_username_keeps_the_invite(client, world):
     assert invite.used_at is None
 
 
+def test_register_with_a_capital_letter_says_what_a_handle_may_hold(client, world):
+    InviteFactory(community=world.a.community, code="the-code")
+
+    response = register(client, world.a.community, code="the-code", handle="Newbie")
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "lowercase letters, digits" in page and "Enter a valid value" not in page
+    assert not Member.objects.filter(handle__iexact="newbie").exists()
+
+
 def test_register_with_weak_password_creates_nothing(client, world):
     invite = InviteFactory(community=world.a.community, code="the-code")
 
