@@ -170,6 +170,14 @@ class InviteAdmin(CommunityScopedAdmin):
             kwargs["queryset"] = self.administered(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        """An admin of one community has nothing to choose: the form starts with it."""
+        initial = super().get_changeform_initial_data(request)
+        communities = list(self.administered(request)[:2])
+        if len(communities) == 1:
+            initial.setdefault("community", communities[0].pk)
+        return initial
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self._in_scope(request, None)
 

@@ -357,6 +357,7 @@ def test_the_invites_list_offers_to_add_one(client, world, alpha_admin):
 def test_an_admin_adds_an_invite_whose_code_works(client, world, alpha_admin):
     form = client.get(reverse("admin:bank_invite_add")).context["adminform"].form
     assert list(form.fields["community"].queryset) == [world.a.community]
+    assert form.initial["community"] == world.a.community.pk  # one community: nothing to choose
 
     response = client.post(reverse("admin:bank_invite_add"), {"community": world.a.community.pk})
 
@@ -393,6 +394,7 @@ def test_an_admin_in_name_only_cannot_add_invites(client, world):
 def test_a_superuser_adds_invites_to_any_community(client, world):
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
 
+    assert "community" not in client.get(reverse("admin:bank_invite_add")).context["adminform"].form.initial
     response = client.post(reverse("admin:bank_invite_add"), {"community": world.b.community.pk})
 
     assert response.status_code == 302
