@@ -181,6 +181,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+# Custody 0 seals a member's identity key under scrypt(passphrase) with N = 2**PASSPHRASE_SCRYPT_LOG2_N, r=8, p=1
+# (identity/keys.py, read at each call). Not read from the environment: a sealed key does not record the cost
+# it was sealed at, so a deployment that changed it could no longer open the keys sealed before.
+PASSPHRASE_SCRYPT_LOG2_N = 14
 LOGIN_URL = "landing"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "landing"

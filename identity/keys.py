@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from django.conf import settings
 
 from bank.keys import derived_key, seal, unseal
 from bank.signatures import member_signature_valid, receipt_key_text
@@ -41,7 +42,7 @@ def public_key_from_hex(pubkey_hex: str) -> ec.EllipticCurvePublicKey:
 
 
 def _cipher(passphrase: str, salt: bytes) -> AESGCM:
-    kdf = Scrypt(salt=salt, length=32, n=2**14, r=8, p=1)
+    kdf = Scrypt(salt=salt, length=32, n=2**settings.PASSPHRASE_SCRYPT_LOG2_N, r=8, p=1)
     return AESGCM(kdf.derive(passphrase.encode()))
 
 
