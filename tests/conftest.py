@@ -2,6 +2,7 @@ import os
 import uuid
 from dataclasses import dataclass
 
+import hypothesis
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -10,6 +11,16 @@ from rest_framework.test import APIClient
 from ledger.services import keys as ledger_keys
 from tests.factories import PASSWORD, CommunityFactory, MemberFactory
 from tests.services import services_required
+
+# Hypothesis profiles. "ci" draws the same examples on every run (seeded from each test itself), so a state
+# machine on PostgreSQL takes the same time and a failure reproduces; each test keeps its own max_examples,
+# deadline and health checks (the default profile's where it sets none). "dev" is Hypothesis' default, random.
+# CI (CI or TRUSTBANK_REQUIRE_SERVICES set) gets "ci", anyone else "dev"; --hypothesis-profile=NAME chooses.
+hypothesis.settings.register_profile("dev", hypothesis.settings.get_profile("default"))
+hypothesis.settings.register_profile(
+    "ci", hypothesis.settings.get_profile("default"), derandomize=True, database=None, print_blob=True
+)
+hypothesis.settings.load_profile("ci" if os.environ.get("CI") or services_required() else "dev")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
