@@ -23,8 +23,11 @@ run: venv
 	@echo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each on a test database of its own; TEST_WORKERS=0
+# runs it in this one. One file alone: `.venv/bin/python -m pytest tests/x.py` (or add `-n 2`).
+TEST_WORKERS ?= 2
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # Benchmarks print their figures (see bench/README.md); BENCH_ARGS passes options, e.g. BENCH_ARGS="--seconds 10".
 bench-routing: venv
