@@ -1,11 +1,14 @@
+import copy
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import hypothesis
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from ledger.services import keys as ledger_keys
@@ -110,10 +113,7 @@ class World:
     b: Side
 
 
-@pytest.fixture
-def world(db) -> World:
-    """Two communities side by side, for permission and isolation tests."""
-
+def build_world() -> World:
     def side(slug: str) -> Side:
         community = CommunityFactory(slug=slug, name=f"Community {slug.upper()}")
         return Side(
@@ -124,3 +124,60 @@ def world(db) -> World:
         )
 
     return World(a=side("alpha"), b=side("beta"))
+
+
+@pytest.fixture
+def world(db) -> World:
+    """Two communities side by side, for permission and isolation tests."""
+    return build_world()
+
+
+# Data built once per module. ``module_transaction`` opens a transaction around the rest of the module and
+# rolls it back at the module's end; what a module-scoped fixture builds in it is there for every test of the
+# module, each of which runs in a savepoint of its own (pytest-django's ``db``) and is rolled back to it, as
+# Django's TestCase.setUpTestData does. A test gets deep copies of the objects, so what it changes on them
+# never reaches the next test either. Every later test of the module must take part (it would see the data),
+# and none may be transactional (its commits would not be commits): ``_module_transaction_guard`` checks both.
+
+_module_transactions: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def module_transaction(request: pytest.FixtureRequest, django_db_setup, django_db_blocker) -> Iterator[None]:
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    _module_transactions.append(request.module.__name__)
+    try:
+        yield
+    finally:
+        _module_transactions.pop()
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def _module_transaction_guard(request: pytest.FixtureRequest) -> None:
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(
+        {"transactional_db", "live_server", "django_db_reset_sequences"} & set(request.fixturenames)
+        or (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+    )
+    if "module_transaction" in request.fixturenames:
+        if transactional or "db" not in request.fixturenames:
+            pytest.fail("A test on data built once per module runs in pytest-django's db (not transactional_db).")
+    elif _module_transactions and (transactional or marker or "db" in request.fixturenames):
+        pytest.fail(f"{_module_transactions[-1]} builds data once for its tests: this one would see it too.")
+
+
+@pytest.fixture(scope="module")
+def world_once(module_transaction, django_db_blocker) -> World:
+    with django_db_blocker.unblock():
+        return build_world()
+
+
+@pytest.fixture
+def shared_world(world_once: World, db) -> World:
+    """The world, built once for the module (a module opts in by defining ``world`` as this)."""
+    return copy.deepcopy(world_once)
