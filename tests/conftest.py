@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from ledger.services import keys as ledger_keys
 from tests.factories import PASSWORD, CommunityFactory, MemberFactory
 from tests.services import services_required
+from trust.routing.graph import forget_all
 
 # Hypothesis profiles. "ci" draws the same examples on every run (seeded from each test itself), so a state
 # machine on PostgreSQL takes the same time and a failure reproduces; each test keeps its own max_examples,
@@ -146,6 +147,7 @@ _module_transactions: list[str] = []
 def module_transaction(request: pytest.FixtureRequest, django_db_setup, django_db_blocker) -> Iterator[None]:
     with django_db_blocker.unblock():
         outer = transaction.atomic()
+        outer._from_testcase = True  # as TestCase's own (class-wide) atomic: durable blocks run inside it
         outer.__enter__()
     _module_transactions.append(request.module.__name__)
     try:
@@ -180,4 +182,5 @@ def world_once(module_transaction, django_db_blocker) -> World:
 @pytest.fixture
 def shared_world(world_once: World, db) -> World:
     """The world, built once for the module (a module opts in by defining ``world`` as this)."""
+    forget_all()  # the routing graphs in memory hold what earlier tests of the module changed, then rolled back
     return copy.deepcopy(world_once)
