@@ -27,6 +27,12 @@ hypothesis.settings.register_profile(
 hypothesis.settings.load_profile("ci" if os.environ.get("CI") or services_required() else "dev")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests marked slow run first, in collection order, the others after them in theirs: xdist hands the
+    long ones out at the start, and no worker is left running one while the others have finished."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if services_required() and not (settings.TEST_POSTGRES_URL and settings.TEST_REDIS_URL):
         raise pytest.UsageError(
