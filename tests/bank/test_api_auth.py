@@ -1,5 +1,6 @@
 """auth/login, auth/logout, auth/whoami and auth/change_password."""
 
+import pytest
 from rest_framework.test import APIClient
 
 from bank import auth
@@ -7,6 +8,13 @@ from bank.models import AuthToken
 from tests.bank.helpers import NEW_PASSWORD, WEAK_PASSWORD, api, assert_error, db_snapshot, login, session_client
 from tests.conftest import token_client
 from tests.factories import PASSWORD, MemberFactory
+
+
+@pytest.fixture
+def world(shared_world):
+    """The world is built once for this module (tests.conftest.shared_world); each test changes it only in its own
+    transaction, rolled back after it."""
+    return shared_world
 
 
 def with_token(key: str) -> APIClient:

@@ -37,6 +37,13 @@ def proposition(side, *, closes_in=timedelta(days=7)):
 
 
 @pytest.fixture
+def world(shared_world):
+    """The world is built once for this module (tests.conftest.shared_world); each test changes it only in its own
+    transaction, rolled back after it."""
+    return shared_world
+
+
+@pytest.fixture
 def voters(world):
     """In alpha, the member (custody 0) and the admin (custody 1) paid each other every month for a year."""
     mutual_credit(world.a.member, world.a.admin, "100")
