@@ -30,8 +30,11 @@ run: venv
 manage: venv
 	DEBUG=true $(PY) manage.py $(ARGS)
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each on a test database of its own; TEST_WORKERS=0
+# runs it in this one. One file alone: `.venv/bin/python -m pytest tests/x.py` (or add `-n 2`).
+TEST_WORKERS ?= 2
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # The gate CI runs first: lint, formatting, the layer order of docs/architecture.md, no missing migration.
 lint: venv

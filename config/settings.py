@@ -184,9 +184,13 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+# Custody 0 seals a member's identity key under scrypt(passphrase) with N = 2**PASSPHRASE_SCRYPT_LOG2_N, r=8, p=1
+# (identity/keys.py, read at each call). Not read from the environment: a sealed key does not record the cost
+# it was sealed at, so a deployment that changed it could no longer open the keys sealed before.
+PASSPHRASE_SCRYPT_LOG2_N = 14
 LOGIN_URL = "bank:landing"
 LOGIN_REDIRECT_URL = "bank:dashboard"
-LOGOUT_REDIRECT_URL = "landing"
+LOGOUT_REDIRECT_URL = "bank:landing"
 
 # Sign-in throttling (bank/throttling.py): failed attempts allowed per account from one address and
 # per client address within the window; past a higher count from everywhere an account is slowed.

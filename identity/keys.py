@@ -14,6 +14,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from django.conf import settings
 
 from core.crypto import p256
 from core.crypto.sealing import seal, unseal
@@ -26,7 +27,7 @@ SCALAR_BYTES = 32
 
 
 def _cipher(passphrase: str, salt: bytes) -> AESGCM:
-    kdf = Scrypt(salt=salt, length=32, n=2**14, r=8, p=1)
+    kdf = Scrypt(salt=salt, length=32, n=2**settings.PASSPHRASE_SCRYPT_LOG2_N, r=8, p=1)
     return AESGCM(kdf.derive(passphrase.encode()))
 
 

@@ -29,6 +29,9 @@ CELERY_TASK_ALWAYS_EAGER = True
 
 # Argon2 is the production hasher (see config.settings); tests hash thousands of passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The same goes for the scrypt that seals identity keys under the password at every first sign-in (production:
+# 14, about 50 ms a key); tests/identity/test_keys.py seals and opens a key at the production cost.
+PASSPHRASE_SCRYPT_LOG2_N = 4
 
 # Static files are served from the source folders; production collects them into a manifest.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

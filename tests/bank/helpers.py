@@ -2,11 +2,14 @@
 
 import os
 import re
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models.sql.compiler import SQLCompiler
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -96,8 +99,61 @@ SNAPSHOT_MODELS = {
 
 def db_snapshot() -> dict:
     """Everything the API can change: communities, logins, memberships, invites, tokens, the money, the books,
-    identities (keys, proofs, challenges, the chain) and votes."""
-    return {name: list(model.objects.order_by("pk").values()) for name, model in SNAPSHOT_MODELS.items()}
+    identities (keys, proofs, challenges, the chain) and votes.
+
+    ``{name: list(model.objects.order_by("pk").values())}``, the very rows and values: the queries are the ones
+    the ORM compiles, once per connection, and their rows go through the ORM's converters. On PostgreSQL all
+    of them go in one round trip (the tables' tests take two snapshots each, a tenth of the time of 42 queries).
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    plan = _snapshot_plans.get(connection)
+    if plan is None:
+        plan = _snapshot_plans[connection] = _snapshot_plan(connection)
+    snapshot = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # several statements in one execute, their results one by one
+            cursor.execute(";\n".join(query.sql for query in plan))
+            for index, query in enumerate(plan):
+                if index:
+                    cursor.nextset()
+                snapshot[query.name] = query.rows(cursor.fetchall())
+        else:
+            for query in plan:
+                cursor.execute(query.sql)
+                snapshot[query.name] = query.rows(cursor.fetchall())
+    return snapshot
+
+
+@dataclass(frozen=True)
+class _SnapshotQuery:
+    """``model.objects.order_by("pk").values()`` compiled: its SQL, and how ValuesIterable makes its rows dicts."""
+
+    name: str
+    sql: str
+    compiler: SQLCompiler
+    converters: dict
+    columns: list[str]
+
+    def rows(self, fetched: list[tuple]) -> list[dict]:
+        if self.converters:
+            fetched = self.compiler.apply_converters(fetched, self.converters)
+        return [dict(zip(self.columns, row, strict=True)) for row in fetched]
+
+
+def _snapshot_plan(connection) -> list[_SnapshotQuery]:
+    plan = []
+    for name, model in SNAPSHOT_MODELS.items():
+        query = model.objects.order_by("pk").values().query
+        compiler = query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        assert not params, (name, sql, params)
+        converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+        columns = [*query.extra_select, *query.values_select, *query.annotation_select]
+        plan.append(_SnapshotQuery(name, sql, compiler, converters, columns))
+    return plan
+
+
+_snapshot_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def session_client(member) -> APIClient:

@@ -24,6 +24,13 @@ ADMIN_CALLS = [
 ADMIN_CALL_IDS = [path for _, path, _ in ADMIN_CALLS]
 
 
+@pytest.fixture
+def world(shared_world):
+    """The world is built once for this module (tests.conftest.shared_world); each test changes it only in its own
+    transaction, rolled back after it."""
+    return shared_world
+
+
 def call(client, method: str, path: str, body: dict | None):
     return getattr(client, method)(api("alpha", path), body, format="json")
 

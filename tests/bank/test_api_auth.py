@@ -10,6 +10,13 @@ from tests.conftest import token_client
 from tests.factories import PASSWORD, MemberFactory
 
 
+@pytest.fixture
+def world(shared_world):
+    """The world is built once for this module (tests.conftest.shared_world); each test changes it only in its own
+    transaction, rolled back after it."""
+    return shared_world
+
+
 def with_token(key: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")

@@ -30,6 +30,13 @@ DOMAIN = "bank.example.org"
 TEN_MEGABYTES = b" " * 10_000_000
 
 
+@pytest.fixture
+def world(shared_world):
+    """The world is built once for this module (tests.conftest.shared_world); each test changes it only in its own
+    transaction, rolled back after it."""
+    return shared_world
+
+
 def refused(response, status: int, code: str, before: dict, **kwargs) -> dict:
     """``assert_error``, and the database is as it was (``before``: a ``db_snapshot``)."""
     error = assert_error(response, status, code, **kwargs)

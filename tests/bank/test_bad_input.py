@@ -387,6 +387,13 @@ def test_the_table_covers_every_endpoint_that_takes_input():
     assert posts == set(inputs) | set(NO_BODY_ENDPOINTS)
 
 
+@pytest.fixture
+def world(shared_world):
+    """The world is built once for this module (tests.conftest.shared_world); each test changes it only in its own
+    transaction, rolled back after it."""
+    return shared_world
+
+
 class Call(NamedTuple):
     client: APIClient  # signed in as the endpoint needs
     body: dict  # the endpoint's body, with its prepared values

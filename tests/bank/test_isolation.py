@@ -155,6 +155,13 @@ def test_the_table_covers_every_endpoint():
 
 
 @pytest.fixture
+def world(shared_world):
+    """The world is built once for this module (tests.conftest.shared_world); each test changes it only in its own
+    transaction, rolled back after it."""
+    return shared_world
+
+
+@pytest.fixture
 def sides(world, settings):
     """The world, with an invite into alpha and beta's members on passwords alpha's members don't have."""
     settings.REGISTRATION_POW_BITS = EASY_POW_BITS

@@ -17,6 +17,13 @@ LIMIT = 3
 
 
 @pytest.fixture
+def world(shared_world):
+    """The world is built once for this module (tests.conftest.shared_world); each test changes it only in its own
+    transaction, rolled back after it."""
+    return shared_world
+
+
+@pytest.fixture
 def account_limit(settings):
     settings.LOGIN_ATTEMPTS_PER_ACCOUNT = LIMIT
     settings.LOGIN_ATTEMPTS_PER_ADDRESS = 1000

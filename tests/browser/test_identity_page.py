@@ -83,6 +83,7 @@ def members(transactional_db, settings):
     )
 
 
+@pytest.mark.slow
 def test_a_new_member_registers_answers_a_challenge_votes_and_once_revoked_sees_why(browser, live_server, members):
     member, admin = members
     page_path = f"/c/{member.community.slug}/identity/"

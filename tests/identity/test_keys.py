@@ -4,10 +4,14 @@ force at a time verifies what was signed then."""
 from datetime import timedelta
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from django.test import override_settings
 from django.utils import timezone
 
+from config import settings as production_settings
 from core.crypto import p256
+from core.crypto.sealing import unseal
 from core.errors import Forbidden
 from identity import keys
 from identity.errors import identity_revoked
@@ -29,12 +33,32 @@ def test_a_sealed_key_opens_only_with_its_passphrase():
     sealed, salt = keys.seal_with_passphrase(private, "open sesame")
     opened = keys.unseal_with_passphrase(sealed, salt, "open sesame", pubkey)
     assert p256.signature_valid(pubkey, p256.sign(opened, b"data"), b"data")
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(Forbidden) as refused:
         keys.unseal_with_passphrase(sealed, salt, "open sesamE", pubkey)
     assert refused.value.code == "passphrase_invalid"
     with pytest.raises(Exception) as swapped:  # the public key is bound in: a sealed key cannot change owner
         keys.unseal_with_passphrase(sealed, salt, "open sesame", p256.compressed_hex(p256.new_key().public_key()))
     assert swapped.value.code == "passphrase_invalid"
+
+
+def test_production_seals_keys_under_scrypt_n_2_14_and_they_open(settings):
+    """The suite seals at a cheap cost (tests/settings.py); this is the one test at production's, which
+    config/settings.py sets: N = 2**14, r = 8, p = 1. A key sealed at it opens under a scrypt of exactly that cost."""
+    assert production_settings.PASSPHRASE_SCRYPT_LOG2_N == 14
+    settings.PASSPHRASE_SCRYPT_LOG2_N = production_settings.PASSPHRASE_SCRYPT_LOG2_N
+    private = p256.new_key()
+    pubkey = p256.compressed_hex(private.public_key())
+
+    sealed, salt = keys.seal_with_passphrase(private, "open sesame")
+
+    production_cipher = AESGCM(Scrypt(salt=salt, length=32, n=2**14, r=8, p=1).derive(b"open sesame"))
+    scalar = unseal(production_cipher, sealed, pubkey.encode())
+    assert scalar == private.private_numbers().private_value.to_bytes(keys.SCALAR_BYTES, "big")
+    opened = keys.unseal_with_passphrase(sealed, salt, "open sesame", pubkey)
+    assert p256.signature_valid(pubkey, p256.sign(opened, b"data"), b"data")
+    with pytest.raises(Forbidden) as refused:
+        keys.unseal_with_passphrase(sealed, salt, "open sesamE", pubkey)
+    assert refused.value.code == "passphrase_invalid"
 
 
 @pytest.fixture

@@ -45,6 +45,13 @@ def proposition(side, *, closes_in=timedelta(days=7)):
     )
 
 
+@pytest.fixture
+def world(shared_world):
+    """The world is built once for this module (tests.conftest.shared_world); each test changes it only in its own
+    transaction, rolled back after it."""
+    return shared_world
+
+
 def url(side, proposition_id=None, action=""):
     base = f"/c/{side.community.slug}/api/identity/propositions"
     return base if proposition_id is None else f"{base}/{proposition_id}{action}"

@@ -77,6 +77,7 @@ def test_progress_is_reported_up_to_100_percent(small, monkeypatch):
     assert seen[-1] == (total, 100) and seen[0] == (2, 2 * 100 // total)
 
 
+@pytest.mark.slow
 def test_every_single_byte_change_to_an_entry_or_record_is_found_and_named(small):
     for entry in Entry.objects.filter(community=small).order_by("receipt_id"):
         for field in ("sealed", "record"):

@@ -62,6 +62,7 @@ class LedgerMachine(MoneyMachine):
             assert replay_from_genesis(community_id) == balances
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @override_settings(LEDGER_ARCHIVE_LENGTH=ARCHIVE_LENGTH)
 def test_replaying_the_ledger_gives_every_balance():

@@ -154,6 +154,7 @@ def test_a_leg_may_use_exactly_the_capacity(chain, way):
         WAYS[way](new_payment(a, b, 1), [("payment", 0, 0, a.pk, b.pk, 1)], at=timezone.now())
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_money_core_model_holds_with_the_python_steps(monkeypatch):
     """The property test of the money core again, settling through the Python steps."""

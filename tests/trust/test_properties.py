@@ -367,6 +367,7 @@ def _hop_fees(payment: Payment) -> int:
     return sum(apply_rate(hops[0] * (len(hops) - 1), HOP_FEE_PPM) for hops in paths.values())
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_money_core_model():
     run_state_machine_as_test(MoneyMachine, settings=settings(max_examples=50, stateful_step_count=40, deadline=None))

@@ -22,6 +22,7 @@ WORKLOAD_REDIS_DB = "/9"
 TIMEOUT = 300
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_short_workload_passes_every_check() -> None:
