@@ -12,8 +12,16 @@ UNSET = ("DEBUG", "SECRET_KEY", "SERVER_KEY", "LEDGER_KEY", "DJANGO_SETTINGS_MOD
 
 def planned(*args: str) -> list[str]:
     """The commands `make` would run (``make -n``: nothing runs), one per line, continuations joined."""
+    # Under `make test` this is a nested make: without its parent's flags it prints no "Entering directory".
+    environ = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     result = subprocess.run(
-        ["make", "-n", *args], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60, check=True
+        ["make", "--no-print-directory", "-n", *args],
+        cwd=PROJECT_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return result.stdout.replace("\\\n", " ").splitlines()
 
