@@ -1,5 +1,6 @@
 """Bad requests: every one gets the API's error shape and the right status, and changes nothing."""
 
+import copy
 import json
 from collections import defaultdict
 from collections.abc import Callable
@@ -8,6 +9,8 @@ from typing import NamedTuple
 
 import pytest
 from django.conf import settings
+from django.db import connection, transaction
+from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -400,17 +403,84 @@ class Call(NamedTuple):
     url: str  # the endpoint's URL on alpha, its parameters filled in
 
 
+def _call(world, endpoint: BodyEndpoint) -> Call:
+    """What the endpoint acts on, set up on alpha's side, and its call by the endpoint's caller, signed in now."""
+    values = endpoint.prepare(world.a) if endpoint.prepare else {}
+    client = token_client(getattr(world.a, endpoint.caller)) if endpoint.caller else APIClient()
+    return Call(client, filled(endpoint.body, values), api("alpha", endpoint_path(endpoint.path, **values)))
+
+
+class EndpointStates:
+    """What the tests of one endpoint start from, set up once for each run of them.
+
+    An endpoint's tests come one after another (the endpoint is their outer parameter), and each starts from
+    the same state: the world, alpha's invite, what the endpoint acts on and its caller signed in. The first of
+    a run sets it up in a savepoint of the module transaction; each test runs in a savepoint of its own above it
+    (pytest-django's db) and is rolled back to it; the next test of another endpoint (or of none) rolls it back.
+    """
+
+    def __init__(self, world, blocker) -> None:
+        self.world, self.blocker = world, blocker
+        self.key, self.call, self.savepoint = None, None, None
+
+    def start(self, key: tuple[bool, BodyEndpoint | None]) -> Call | None:
+        """The state for ``(caller, endpoint)``: ``caller`` adds the invite, ``endpoint`` its call on top of it."""
+        if key == (False, None) and self.savepoint is None or key == self.key:
+            return self.call
+        with self.blocker.unblock():
+            assert len(connection.atomic_blocks) == 1, "an endpoint's state is set up outside its tests' transactions"
+            if self.savepoint is not None:
+                transaction.savepoint_rollback(self.savepoint)
+                transaction.savepoint_commit(self.savepoint)  # released: the savepoints do not pile up
+                self.key, self.call, self.savepoint = None, None, None
+            if key != (False, None):
+                self.savepoint = transaction.savepoint()
+                self.key, self.call = key, self._set_up(*key)
+        return self.call
+
+    def _set_up(self, caller: bool, endpoint: BodyEndpoint | None) -> Call | None:
+        world = copy.deepcopy(self.world)
+        InviteFactory(community=world.a.community, code=INVITE)
+        forget_all()  # routing graphs of earlier tests' communities never serve this one's
+        if endpoint is None:
+            return None
+        with override_settings(REGISTRATION_POW_BITS=EASY_POW_BITS):
+            return _call(world, endpoint)
+
+
+@pytest.fixture(scope="module")
+def endpoint_states(world_once, django_db_blocker) -> EndpointStates:
+    return EndpointStates(world_once, django_db_blocker)
+
+
+@pytest.fixture(autouse=True)
+def _endpoint_state(request) -> tuple[BodyEndpoint | None, Call | None]:
+    """Set up before the test's own transaction: the endpoint and call its tests share (see EndpointStates); for
+    a test that takes no ``caller``, the world alone."""
+    if "world" not in request.fixturenames:  # no database
+        return None, None
+    caller = "caller" in request.fixturenames
+    endpoint = getattr(request.node, "callspec", None) and request.node.callspec.params.get("endpoint")
+    key = (caller, endpoint if caller else None)
+    return key[1], request.getfixturevalue("endpoint_states").start(key)
+
+
 @pytest.fixture
-def caller(world, settings):
+def caller(_endpoint_state, world, settings):
     """Returns the call of an endpoint, once the world and what the endpoint acts on are set up."""
-    InviteFactory(community=world.a.community, code=INVITE)
     settings.REGISTRATION_POW_BITS = EASY_POW_BITS
-    forget_all()  # routing graphs of earlier tests' communities never serve this one's
+    forget_all()  # the graphs in memory may hold what an earlier test changed, then rolled back
+
+    set_up_for, shared = _endpoint_state
 
     def call_for(endpoint: BodyEndpoint) -> Call:
-        values = endpoint.prepare(world.a) if endpoint.prepare else {}
-        client = token_client(getattr(world.a, endpoint.caller)) if endpoint.caller else APIClient()
-        return Call(client, filled(endpoint.body, values), api("alpha", endpoint_path(endpoint.path, **values)))
+        if shared is None or endpoint is not set_up_for:
+            return _call(world, endpoint)
+        # A client of this test's own (a client keeps the cookies of its answers), signed in the same way.
+        client = APIClient()
+        client.credentials(**shared.client._credentials)
+        client.cookies = copy.deepcopy(shared.client.cookies)
+        return Call(client, copy.deepcopy(shared.body), shared.url)
 
     return call_for
 

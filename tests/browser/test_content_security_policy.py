@@ -4,6 +4,7 @@ and Cytoscape.js), the pay page, the API docs (Swagger UI) and Django admin. The
 import pytest
 from django.contrib.auth import get_user_model
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from core.money import MICRO
@@ -29,7 +30,10 @@ def sign_in(driver, url: str, username: str, submit: str) -> None:
     driver.get(url)
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, submit).click()
+    button = driver.find_element(By.CSS_SELECTOR, submit)
+    button.click()
+    # The click starts the sign-in; the next driver.get() would cancel it, so wait for its answer to replace the page.
+    WebDriverWait(driver, 10, poll_frequency=0.2).until(staleness_of(button), "the sign-in was not answered")
 
 
 @pytest.fixture

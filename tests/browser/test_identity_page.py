@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from core.crypto import p256
@@ -63,7 +64,10 @@ def sign_in(driver, live_server, member) -> None:
     driver.get(f"{live_server.url}/c/{member.community.slug}/login/")
     driver.find_element(By.NAME, "username").send_keys(member.handle)
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    button = driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]")
+    button.click()
+    # The click starts the sign-in; the next driver.get() would cancel it, so wait for its answer to replace the page.
+    WebDriverWait(driver, 10, poll_frequency=0.2).until(staleness_of(button), "the sign-in was not answered")
 
 
 def signed_in(driver, live_server, member) -> None:
