@@ -425,7 +425,7 @@ class EndpointStates:
 
     def start(self, key: tuple[bool, BodyEndpoint | None]) -> Call | None:
         """The state for ``(caller, endpoint)``: ``caller`` adds the invite, ``endpoint`` its call on top of it."""
-        if key == (False, None) and self.savepoint is None or key == self.key:
+        if (key == (False, None) and self.savepoint is None) or key == self.key:
             return self.call
         with self.blocker.unblock():
             assert len(connection.atomic_blocks) == 1, "an endpoint's state is set up outside its tests' transactions"
