@@ -77,6 +77,7 @@ def _page(request: HttpRequest, *, failed: VoteForm | None = None, failed_id: in
         "my_votes": list(my_votes.values()),
         "live": _live_part(identity),
         "registration_bits": settings.REGISTRATION_POW_BITS,
+        "poll_seconds": settings.IDENTITY_PAGE_POLL_SECONDS,
         "mine_reward": reputation_points.MINE_REWARD,
         "ignore_penalty": reputation_points.IGNORE_PENALTY,
     }

@@ -9,7 +9,7 @@
   const status = document.getElementById("identity-status");
   const bar = document.getElementById("pow-progress");
   const button = document.getElementById("register-button");
-  const POLL_MS = 30000;
+  const POLL_MS = 1000 * Number(urls.pollSeconds || 30);
   const HEARTBEAT_MS = 60000;
   const solving = new Set(); // challenge ids being answered, so a slow answer is not started twice
   const timers = [];

@@ -22,9 +22,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 REGISTRATION_BITS = 16
 PROGRESS_EVERY = 50_000  # tries between two progress messages of pow-worker.js
-# The page asks for its challenges every 30 s (identity.js POLL_MS): what happens just after a poll
-# shows at the next one.
-POLL_WAIT = 45
+# The page asks for its challenges every POLL_SECONDS (IDENTITY_PAGE_POLL_SECONDS, 30 in production): what
+# happens just after a poll shows at the next one.
+POLL_SECONDS = 2
+POLL_WAIT = POLL_SECONDS + 15
 
 # Records every change of the progress bar, from before the click on "Register my identity".
 WATCH_PROGRESS = """
@@ -39,16 +40,17 @@ def wait(driver, seconds: float, condition, message: str):
     return WebDriverWait(driver, seconds, poll_frequency=0.2).until(lambda _: condition(), message)
 
 
-def text_of(driver, element_id: str) -> str:
-    return driver.find_element(By.ID, element_id).text
-
-
 # Read in one script call: identity.js swaps the sections for fresh ones at any time.
+TEXT = """const element = document.getElementById(arguments[0]); return element ? element.innerText : "";"""
 SHOWN = """
 const [id, term] = arguments;
 const dt = [...document.querySelectorAll(`#${id} dt`)].find((dt) => dt.textContent.trim() === term);
 return dt ? dt.nextElementSibling.innerText : "";
 """
+
+
+def text_of(driver, element_id: str) -> str:
+    return driver.execute_script(TEXT, element_id)
 
 
 def shown(driver, section_id: str, term: str) -> str:
@@ -81,6 +83,7 @@ def signed_in(driver, live_server, member) -> None:
 def members(transactional_db, settings):
     # The live server's threads read the same settings object: a quick proof, the real format.
     settings.REGISTRATION_POW_BITS = REGISTRATION_BITS
+    settings.IDENTITY_PAGE_POLL_SECONDS = POLL_SECONDS
     community = CommunityFactory(slug="browsers")
     return MemberFactory(community=community, handle="newcomer"), MemberFactory(
         community=community, handle="admin", role="admin"
