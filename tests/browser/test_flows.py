@@ -73,6 +73,11 @@ class Visit:
     def text(self) -> str:
         return self.driver.find_element(By.TAG_NAME, "body").text
 
+    def text_of(self, element_id: str) -> str:
+        """An element's text read in one script call: identity.js swaps its sections for fresh ones at any time."""
+        script = "const element = document.getElementById(arguments[0]); return element ? element.innerText : '';"
+        return self.driver.execute_script(script, element_id)
+
     def check(self, step: str) -> None:
         """The page as a person meets it: screenshot, no sideways scroll, no script error, no serious axe finding."""
         self.wait(lambda: self.driver.execute_script("return document.readyState") == "complete", "page not loaded")
@@ -129,8 +134,7 @@ def test_member_joins_registers_trusts_pays_requests_and_votes(visit, community)
     visit.get("/c/flows/identity/")
     visit.wait(lambda: visit.driver.find_element(By.ID, "register-button").is_displayed(), "no register button")
     visit.driver.find_element(By.ID, "register-button").click()
-    status = lambda: visit.driver.find_element(By.ID, "identity-status").text  # noqa: E731
-    visit.wait(lambda: "registered" in status(), "registration did not finish", seconds=60)
+    visit.wait(lambda: "registered" in visit.text_of("identity-status"), "registration did not finish", seconds=60)
     assert Identity.objects.get(member=newcomer).registered_at is not None
     visit.check("identity-registered")
 
