@@ -38,7 +38,8 @@ MAX_KEY_LENGTH = 255
 # Answers that say "not now" rather than "no": never stored, the retry runs afresh.
 RUN_AGAIN = frozenset({429})
 
-_answering = contextvars.ContextVar("answering_once", default=False)
+# While a request with a key runs: a digest of its scope, key and fingerprint (``answered_request``).
+_answering: contextvars.ContextVar[str | None] = contextvars.ContextVar("answering_once", default=None)
 
 
 class KeyReused(ApplicationError):
@@ -51,6 +52,15 @@ def wraps_this_request() -> bool:
 
     The outermost transaction is then the record's: money services that would open a durable
     (outermost) transaction of their own run as a savepoint of it instead.
+    """
+    return _answering.get() is not None
+
+
+def answered_request() -> str | None:
+    """A digest naming the request with a key that runs now (its scope, key and body), or None.
+
+    A service that commits apart from the request's transaction (batched settlement) records it
+    beside what it did, so that the request's retry finds that rather than doing it again.
     """
     return _answering.get()
 
@@ -98,7 +108,7 @@ def _answer_first(handle: Callable[[], Response], *, scope: str, key: str, finge
                 record = IdempotentRequest.objects.create(scope=scope, key=key, fingerprint=fingerprint)
         except IntegrityError:
             return None
-        token = _answering.set(True)
+        token = _answering.set(hashlib.sha256(f"{scope}\n{key}\n{fingerprint}".encode()).hexdigest())
         try:
             response = handle()
         finally:

@@ -11,7 +11,7 @@ trustlines (each signed, chained and sealed as a payment's legs are), archiving 
 and the trustlines' balances are moved by the same amounts at the end, so the books agree.
 Then: ``ledger.verification.audit`` over the whole chain; the same entries' bare cost (one SHA-256
 of each line and one AES-GCM open of each sealed entry, the bytes read beforehand); and real
-3-hop payments with the time spent in the ledger's ``record_payment`` receiver.
+3-hop payments with the time spent in the ledger's ``record_payments`` receiver.
 """
 
 import argparse
@@ -98,8 +98,8 @@ def bare_cost(community_id: int) -> tuple[float, int]:
 
 
 def payments_in_ledger(count: int) -> tuple[float, float, int]:
-    """Send ``count`` payments; returns the seconds in all, the seconds in ``record_payment``, and entries."""
-    from ledger.services.append import record_payment
+    """Send ``count`` payments; returns the seconds in all, the seconds in ``record_payments``, and entries."""
+    from ledger.services.append import record_payments
     from trust.routing.graph import graph_for
     from trust.services.payments import payment_send
     from trust.signals import money_moved
@@ -108,23 +108,23 @@ def payments_in_ledger(count: int) -> tuple[float, float, int]:
 
     def timed(**kwargs) -> None:
         began = time.perf_counter()
-        record_payment(**kwargs)
+        record_payments(**kwargs)
         spent["seconds"] += time.perf_counter() - began
-        spent["entries"] += len(kwargs["legs"])
+        spent["entries"] += sum(len(legs) for _, legs in kwargs["moved"])
 
     payers, payees = accounts("p"), accounts("q")
     graph_for(payers[0].community_id)  # loaded before the clock starts
     rng = random.Random(1)
-    money_moved.disconnect(dispatch_uid="ledger.record_payment")
-    money_moved.connect(timed, dispatch_uid="ledger.record_payment", weak=False)
+    money_moved.disconnect(dispatch_uid="ledger.record_payments")
+    money_moved.connect(timed, dispatch_uid="ledger.record_payments", weak=False)
     try:
         began = time.perf_counter()
         for _ in range(count):
             payment_send(payer=rng.choice(payers), payee=rng.choice(payees), amount=UNIT)
         total = time.perf_counter() - began
     finally:
-        money_moved.disconnect(dispatch_uid="ledger.record_payment")
-        money_moved.connect(record_payment, dispatch_uid="ledger.record_payment")
+        money_moved.disconnect(dispatch_uid="ledger.record_payments")
+        money_moved.connect(record_payments, dispatch_uid="ledger.record_payments")
     return total, spent["seconds"], spent["entries"]
 
 
@@ -194,7 +194,7 @@ def main() -> None:
 
         total, in_ledger, entries = payments_in_ledger(args.payments)
         print(
-            f"  payments: {args.payments} 3-hop with 1% tax, {us(total, args.payments)} each; in record_payment "
+            f"  payments: {args.payments} 3-hop with 1% tax, {us(total, args.payments)} each; in record_payments "
             f"{us(in_ledger, args.payments)} per payment, {us(in_ledger, entries)} per entry "
             f"({entries} entries, {in_ledger / total:.0%} of the payment time)"
         )

@@ -109,7 +109,7 @@ def client(number: int, seconds: float, ledger: bool, start, results) -> None:
         from trust.signals import money_moved
 
         if not ledger:  # the money core alone: no books kept
-            money_moved.disconnect(dispatch_uid="ledger.record_payment")
+            money_moved.disconnect(dispatch_uid="ledger.record_payments")
 
         rng = random.Random(number)
         payers, payees = accounts("p"), accounts("q")

@@ -210,6 +210,16 @@ APP_TOKEN_WINDOW_SECONDS = env_int("APP_TOKEN_WINDOW_SECONDS", 300, minimum=1)
 DEMO_SEEDERS = ["trust.demo.seed", "identity.demo.seed"]
 
 # Payments
+# Batched settlement on PostgreSQL (trust/services/batches.py): whether payments share their community's
+# transactions, at most how many one batch takes, and the threads per process that run the batches of
+# requests whose idempotency record holds their own transaction open.
+SETTLEMENT_BATCHES = env_bool("SETTLEMENT_BATCHES", True)
+SETTLEMENT_BATCH_LIMIT = env_int("SETTLEMENT_BATCH_LIMIT", 256, minimum=1)
+SETTLEMENT_THREADS = env_int("SETTLEMENT_THREADS", 8, minimum=1)
+CELERY_BEAT_SCHEDULE |= {
+    "settle-abandoned-requests": {"task": "trust.tasks.settle_abandoned_requests", "schedule": 10.0},
+    "forget-settlement-requests": {"task": "trust.tasks.forget_settlement_requests", "schedule": 3600.0},
+}
 ROUTING_TIMEOUT_SECONDS = env_int("ROUTING_TIMEOUT_SECONDS", 10, minimum=1)
 # How far behind other processes' payments a process's routing graph may fall (settlement rechecks).
 GRAPH_SYNC_INTERVAL_SECONDS = env_float("GRAPH_SYNC_INTERVAL_SECONDS", 0.5, minimum=0)

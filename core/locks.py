@@ -33,3 +33,19 @@ def sole_run(name: str) -> Iterator[bool]:
         if held:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def try_lock_for_transaction(name: str) -> bool:
+    """Take the lock ``name`` until the current transaction ends, if no other transaction holds it.
+
+    PostgreSQL only (a transaction-level advisory lock, dropped with the transaction or the connection).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_lock_key(name)])
+        return cursor.fetchone()[0]
+
+
+def lock_for_transaction(name: str) -> None:
+    """Take the lock ``name`` until the current transaction ends, waiting for the transaction that holds it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(name)])

@@ -221,3 +221,38 @@ class PaymentLeg(models.Model):
     class Meta:
         ordering = ["payment", "purpose", "path", "hop"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="leg_amount_positive")]
+
+
+class SettlementRequest(models.Model):
+    """A planned payment on its way through its community's settlement batches (``trust.services.batches``).
+
+    A request that finds its community's batch under way commits its row as ``queued``; whoever
+    settles the next batch takes every queued row, so the rows are the queue between processes and
+    outlive any of them. ``key`` names an idempotent API request: its retry finds the row, and the
+    payment, rather than paying again.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        SETTLED = "settled"
+        STALE = "stale", "refused: a leg lacked capacity"
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    payer = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    payee = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField()
+    memo = models.CharField(max_length=255, blank=True)
+    tag = models.CharField(max_length=48, blank=True)
+    tax = models.BigIntegerField(default=0)
+    fees = models.BigIntegerField(default=0)
+    legs = models.JSONField(help_text="The plan's legs: [purpose, path, hop, sender, receiver, amount]")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["community", "id"], condition=Q(state="queued"), name="settlement_queued")]
+
+    def __str__(self) -> str:
+        return f"Settlement request {self.pk} ({self.state})"

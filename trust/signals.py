@@ -2,6 +2,7 @@
 
 from django.dispatch import Signal
 
-# Sent inside the settlement's transaction once a payment's legs have moved, with ``payment``,
-# ``legs`` (``Plan.legs()`` tuples) and ``at``; a receiver that raises undoes the payment.
+# Sent inside a settlement's transaction once payments' legs have moved, with ``moved`` (a list of
+# ``(payment, legs)`` in the order they settled, legs as ``Plan.legs()`` tuples) and ``at``; a receiver
+# that raises undoes them all.
 money_moved = Signal()

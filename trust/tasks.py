@@ -5,6 +5,7 @@ from celery import shared_task
 from bank.models import Community
 from trust.errors import RoutingError
 from trust.models import Account
+from trust.services import batches
 from trust.services.income import basic_income_distribute
 from trust.services.payments import payments_expire
 from trust.services.settlement import plan_here
@@ -19,6 +20,17 @@ def distribute_basic_income() -> int:
 @shared_task
 def expire_payments() -> int:
     return payments_expire()
+
+
+@shared_task
+def settle_abandoned_requests() -> int:
+    """Settle payment requests whose process died queued while their community stayed idle."""
+    return batches.settle_abandoned()
+
+
+@shared_task
+def forget_settlement_requests() -> int:
+    return batches.requests_forget()
 
 
 @shared_task

@@ -32,6 +32,7 @@ class Movement:
     destination: int | None
     amount: int
     receipt_hash: str | None = None
+    payment: int | None = None
 
 
 def locked_head(community_id: int) -> Head:
@@ -60,7 +61,7 @@ def head_save(head: Head) -> None:
     Head.objects.store(head)
 
 
-def append(community_id: int, movements: list[Movement], *, at: datetime, payment_id: int | None = None) -> list[Entry]:
+def append(community_id: int, movements: list[Movement], *, at: datetime) -> list[Entry]:
     """Chain, sign, seal and store one entry per movement. Call inside the money's transaction."""
     accounts = {m.source for m in movements} | {m.destination for m in movements}
     accounts.discard(None)
@@ -97,7 +98,7 @@ def append(community_id: int, movements: list[Movement], *, at: datetime, paymen
                 sealing_key_id=sealing_key_id,
                 source_id=movement.source,
                 destination_id=movement.destination,
-                payment_id=payment_id,
+                payment_id=movement.payment,
                 member_signature=member_signature,
                 server_signature=server_signature,
                 receipt_key_id=receipt_key_id,
@@ -113,15 +114,19 @@ def append(community_id: int, movements: list[Movement], *, at: datetime, paymen
     return entries
 
 
-def record_payment(*, payment: Payment, legs: list[tuple], at: datetime, **_) -> None:
-    """``trust.signals.money_moved`` receiver: one entry per leg (tax and fees as ``tax``)."""
-    payment_type = PAYMENT_TYPES.get(payment.kind, payment.kind)
-    append(
-        payment.community_id,
-        [
-            Movement(Entry.Type.TAX if purpose == PaymentLeg.Purpose.TAX else payment_type, sender, receiver, amount)
+def record_payments(*, moved: list[tuple[Payment, list[tuple]]], at: datetime, **_) -> None:
+    """``trust.signals.money_moved`` receiver: one entry per leg (tax and fees as ``tax``), a batch in one append."""
+    movements = []
+    for payment, legs in moved:
+        payment_type = PAYMENT_TYPES.get(payment.kind, payment.kind)
+        movements += [
+            Movement(
+                Entry.Type.TAX if purpose == PaymentLeg.Purpose.TAX else payment_type,
+                sender,
+                receiver,
+                amount,
+                payment=payment.pk,
+            )
             for purpose, _, _, sender, receiver, amount in legs
-        ],
-        at=at,
-        payment_id=payment.pk,
-    )
+        ]
+    append(moved[0][0].community_id, movements, at=at)

@@ -1,116 +1,91 @@
-"""Moving a payment's legs over its trustlines under lock, and recording them.
+"""Moving payments' legs over their trustlines under lock, and recording them, a batch at a time.
 
-PostgreSQL does it in one call to ``trust_settle`` (migration ``0003``), so the lines stay locked
-for one round trip only; other databases (SQLite for development) take the same steps from
-Python. Both lock in primary-key order, check with the same capacity rule and change nothing
-when a leg lacks capacity. ``tests/trust/test_moving.py`` holds them to the same results.
+A batch locks every trustline its payments cross once, in primary-key order (concurrent batches
+queue instead of deadlocking), then checks the payments one by one in their order, each against
+the lines as the earlier ones left them: a payment a leg of which lacks capacity (or crosses a
+closed or missing line) is refused and changes nothing, and the others go on. What settles is
+written in a few statements for the whole batch: the payments, their legs, the lines' balances.
 """
 
-import json
+from dataclasses import dataclass
 from datetime import datetime
-
-from django.db import DatabaseError, connection
 
 from trust.models import Payment, PaymentLeg, Trustline
 
 # One leg of a payment: (purpose, path, hop, sender, receiver, amount), as ``Plan.legs`` lists them and
 # ``PaymentLeg`` stores them. (The ledger records each as a ``ledger.services.append.Movement``.)
 Leg = tuple[str, int, int, int, int, int]
-STALE_SQLSTATE = "TB001"
+Pair = tuple[int, int]
 
 
 class StaleRoute(Exception):
-    """A planned leg no longer has the capacity the graph promised; the transaction changes nothing."""
+    """A planned leg no longer has the capacity the graph promised; the payment changed nothing."""
 
-    def __init__(self, community_id: int, pairs: set[tuple[int, int]]) -> None:
+    def __init__(self, community_id: int, pairs: set[Pair]) -> None:
         self.community_id, self.pairs = community_id, pairs
 
 
-def pairs_of(legs: list[Leg]) -> set[tuple[int, int]]:
+@dataclass
+class Moved:
+    """What a batch did: for each payment in its order, whether it settled; the lines as they now stand."""
+
+    settled: list[bool]
+    lines: list[Trustline]
+
+
+def pairs_of(legs: list[Leg]) -> set[Pair]:
     return {(min(u, v), max(u, v)) for _, _, _, u, v, _ in legs}
 
 
-def move(payment: Payment, legs: list[Leg], *, at: datetime) -> list[Trustline]:
-    """Save ``payment`` with its legs moved; returns the moved lines as they now stand."""
-    if connection.vendor == "postgresql":
-        return move_in_database(payment, legs, at=at)
-    return move_here(payment, legs, at=at)
-
-
-def move_in_database(payment: Payment, legs: list[Leg], *, at: datetime) -> list[Trustline]:
-    new = payment.pk is None
-    if not new:
-        payment.save()
-    columns = dict(
-        zip(("purposes", "paths", "hops", "senders", "receivers", "amounts"), zip(*legs, strict=True), strict=True)
-    )
-    params = [
-        payment.community_id,
-        _columns_json(payment) if new else None,
-        payment.pk,
-        at,
-        *(list(columns[name]) for name in ("purposes", "paths", "hops", "senders", "receivers", "amounts")),
-    ]
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT * FROM trust_settle(%s, %s::jsonb, %s, %s, %s::text[], %s::int[], %s::int[], "
-                "%s::bigint[], %s::bigint[], %s::bigint[])",
-                params,
-            )
-            rows = cursor.fetchall()
-    except DatabaseError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) == STALE_SQLSTATE:
-            raise StaleRoute(payment.community_id, pairs_of(legs)) from None
-        raise
-    payment.pk = rows[0][0]
-    return [
-        Trustline(
-            community_id=payment.community_id,
-            low_id=low,
-            high_id=high,
-            limit_from_low=limit_from_low,
-            limit_from_high=limit_from_high,
-            balance=balance,
-            closed_at=closed_at,
-            updated_at=at,
-        )
-        for _, low, high, limit_from_low, limit_from_high, balance, closed_at in rows
-    ]
-
-
-def _columns_json(payment: Payment) -> str:
-    """A new payment's column values as JSON, the way ``jsonb_populate_record`` reads them."""
-    values = {}
-    for field in Payment._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        value = field.get_db_prep_save(field.pre_save(payment, add=True), connection)
-        values[field.column] = value.isoformat() if isinstance(value, datetime) else value
-    return json.dumps(values)
-
-
-def move_here(payment: Payment, legs: list[Leg], *, at: datetime) -> list[Trustline]:
-    pairs = pairs_of(legs)
-    lines = Trustline.objects.lock_pairs(community_id=payment.community_id, pairs=pairs)
-    by_pair = {(line.low_id, line.high_id): line for line in lines}
-    if len(by_pair) != len(pairs) or any(line.closed_at for line in lines):
-        raise StaleRoute(payment.community_id, pairs)
-
-    from_low: dict[tuple[int, int], int] = {}  # per line, what moves from low to high in all
+def net_from_low(legs: list[Leg]) -> dict[Pair, int]:
+    """Per line, what the legs move from its low account to its high one in all."""
+    net: dict[Pair, int] = {}
     for _, _, _, sender, receiver, amount in legs:
         pair = (min(sender, receiver), max(sender, receiver))
-        from_low[pair] = from_low.get(pair, 0) + (amount if sender < receiver else -amount)
-    for pair, net in from_low.items():
-        line = by_pair[pair]
-        if line.capacity_from(line.low_id if net >= 0 else line.high_id) < abs(net):
-            raise StaleRoute(payment.community_id, pairs)
+        net[pair] = net.get(pair, 0) + (amount if sender < receiver else -amount)
+    return net
 
-    for pair, net in from_low.items():
-        by_pair[pair].move(pair[0], net)
-        by_pair[pair].updated_at = at
-    Trustline.objects.shift_balances({by_pair[pair].pk: -net for pair, net in from_low.items()}, at=at)
-    payment.save()
+
+def _fits(nets: dict[Pair, int], by_pair: dict[Pair, Trustline]) -> bool:
+    for pair, net in nets.items():
+        line = by_pair.get(pair)
+        if line is None or line.closed_at is not None:
+            return False
+        if line.capacity_from(line.low_id if net >= 0 else line.high_id) < abs(net):
+            return False
+    return True
+
+
+def move_batch(community_id: int, batch: list[tuple[Payment, list[Leg]]], *, at: datetime) -> Moved:
+    """Settle what fits of ``batch`` in its order: save those payments with their legs, move their lines."""
+    lines = Trustline.objects.lock_pairs(
+        community_id=community_id, pairs=set().union(*(pairs_of(legs) for _, legs in batch))
+    )
+    by_pair = {(line.low_id, line.high_id): line for line in lines}
+    settled, changes = [], {}
+    for _, legs in batch:
+        nets = net_from_low(legs)
+        fits = _fits(nets, by_pair)
+        settled.append(fits)
+        if fits:
+            for pair, net in nets.items():
+                line = by_pair[pair]
+                line.move(pair[0], net)
+                line.updated_at = at
+                changes[line.pk] = changes.get(line.pk, 0) - net
+    moved = [(payment, legs) for (payment, legs), fits in zip(batch, settled, strict=True) if fits]
+    if moved:
+        _save(moved, by_pair)
+        Trustline.objects.shift_balances(changes, at=at)
+    return Moved(settled, [line for line in lines if line.pk in changes])
+
+
+def _save(moved: list[tuple[Payment, list[Leg]]], by_pair: dict[Pair, Trustline]) -> None:
+    new = [payment for payment, _ in moved if payment.pk is None]
+    for payment, _ in moved:
+        if payment.pk is not None:
+            payment.save()
+    Payment.objects.bulk_create(new)
     PaymentLeg.objects.bulk_create(
         PaymentLeg(
             payment=payment,
@@ -122,6 +97,14 @@ def move_here(payment: Payment, legs: list[Leg], *, at: datetime) -> list[Trustl
             path=path,
             hop=hop,
         )
+        for payment, legs in moved
         for purpose, path, hop, sender, receiver, amount in legs
     )
-    return lines
+
+
+def move(payment: Payment, legs: list[Leg], *, at: datetime) -> list[Trustline]:
+    """Settle one payment; raises ``StaleRoute`` (changing nothing) when a leg lacks capacity."""
+    moved = move_batch(payment.community_id, [(payment, legs)], at=at)
+    if not moved.settled[0]:
+        raise StaleRoute(payment.community_id, pairs_of(legs))
+    return moved.lines

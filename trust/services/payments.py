@@ -1,6 +1,7 @@
 """Payments: routed and direct, payment requests, Civil Money status changes, refunds, expiry."""
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -10,6 +11,7 @@ from core.errors import Conflict, Forbidden, InvalidInput
 from trust.errors import PaymentNotFound
 from trust.models import Account, Payment
 from trust.routing.planner import Plan
+from trust.services import batches
 from trust.services.settlement import new_hashlock, plan_and_settle, plan_for
 
 Status = Payment.PayerStatus
@@ -40,12 +42,18 @@ def payment_preview(*, payer: Account, payee: Account, amount: int) -> Plan:
 def payment_send(
     *, payer: Account, payee: Account, amount: int, memo: str = "", tag: str = "", direct_only: bool = False
 ) -> Payment:
-    """Route and settle a payment, with its trust-index tax and hop fees to the commons."""
+    """Route and settle a payment, with its trust-index tax and hop fees to the commons: in its
+    community's next settlement batch where it may (``trust.services.batches``), else alone."""
     _check_parties(payer, payee)
     _check_text(memo, tag)
+    make_plan = partial(plan_for, payer, payee, amount, direct_only=direct_only)
+    if batches.batched():
+        return batches.payment_settle_batched(
+            payer=payer, payee=payee, amount=amount, memo=memo, tag=tag, make_plan=make_plan
+        )
     return plan_and_settle(
         lambda: Payment(community_id=payer.community_id, payer=payer, payee=payee, amount=amount, memo=memo, tag=tag),
-        lambda: plan_for(payer, payee, amount, direct_only=direct_only),
+        make_plan,
     )
 
 

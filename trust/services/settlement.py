@@ -1,10 +1,11 @@
-"""Settle a planned payment: every hop, the tax and the fees in one database transaction."""
+"""Settle planned payments: every hop, the tax and the fees of each in one database transaction."""
 
 import hashlib
 import logging
 import secrets
 import time
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
@@ -21,7 +22,7 @@ from trust.models import Account, Payment, Trustline
 from trust.routing.graph import graph_for, lines_changed
 from trust.routing.planner import Plan, Wording, plan_payment
 from trust.services.accounts import commons_of, trust_index_ppm
-from trust.services.moving import StaleRoute, move
+from trust.services.moving import Leg, Moved, StaleRoute, move_batch, pairs_of
 from trust.signals import money_moved
 
 logger = logging.getLogger(__name__)
@@ -130,22 +131,39 @@ def plan_here(payer: Account, payee: Account, amount: int, *, taxed: bool = True
     raise AssertionError("unreachable")
 
 
+def finalize(payment: Payment, *, tax: int, fees: int, at: datetime) -> Payment:
+    """Mark ``payment`` settled at ``at`` with its tax and fees (a new one gets its hashlock)."""
+    payment.tax, payment.fees = tax, fees
+    payment.state, payment.settled_at = Payment.State.FINALIZED, at
+    if payment.pk is None:
+        payment.created_at = at
+    if not payment.hashlock:
+        payment.preimage, payment.hashlock = new_hashlock()
+    return payment
+
+
+def settle_batch(community_id: int, batch: list[tuple[Payment, list[Leg]]], *, at: datetime) -> Moved:
+    """Settle what fits of ``batch`` (finalized payments and their legs) in its order, in the caller's
+    transaction: the lines move, the ledger records them (``money_moved``), the graph learns of them."""
+    moved = move_batch(community_id, batch, at=at)
+    settled = [item for item, fits in zip(batch, moved.settled, strict=True) if fits]
+    if settled:
+        money_moved.send(sender=Payment, moved=settled, at=at)
+        transaction.on_commit(lambda: lines_changed(community_id, moved.lines))
+    return moved
+
+
 def settle(payment: Payment, plan: Plan) -> Payment:
-    """Move the plan's legs, rechecking every trustline under lock; saves ``payment`` finalized.
+    """Settle one payment on its plan, rechecking every trustline under lock; saves ``payment`` finalized.
 
     Raises ``StaleRoute`` (changing nothing) when a leg lacks capacity.
     """
     now = timezone.now()
-    payment.tax, payment.fees = plan.tax, plan.fees
-    payment.state, payment.settled_at = Payment.State.FINALIZED, now
-    if payment.pk is None:
-        payment.created_at = now
-    if not payment.hashlock:
-        payment.preimage, payment.hashlock = new_hashlock()
     legs = plan.legs()
-    lines = move(payment, legs, at=now)
-    money_moved.send(sender=Payment, payment=payment, legs=legs, at=now)
-    transaction.on_commit(lambda: lines_changed(payment.community_id, lines))
+    finalize(payment, tax=plan.tax, fees=plan.fees, at=now)
+    moved = settle_batch(payment.community_id, [(payment, legs)], at=now)
+    if not moved.settled[0]:
+        raise StaleRoute(payment.community_id, pairs_of(legs))
     return payment
 
 
@@ -156,21 +174,16 @@ def _refresh_graph(stale: StaleRoute) -> None:
     lines_changed(stale.community_id, [line for line in candidates if (line.low_id, line.high_id) in stale.pairs])
 
 
-def plan_and_settle(make_payment: Callable[[], Payment], make_plan: Callable[[], Plan]) -> Payment:
-    """Plan, then settle in one durable transaction; a stale plan is re-made from the fresh rows.
+def replanned(make_plan: Callable[[], Plan], settle_plan: Callable[[Plan], Payment]) -> Payment:
+    """Plan, then settle; a stale plan is re-made from the fresh rows.
 
     Each re-plan sees the lines that were found stale as they really are, so under contention a
     few rounds converge; ``PLAN_ATTEMPTS`` bounds them.
     """
-
-    def attempt_settlement(plan: Plan) -> Payment:
-        with transaction.atomic(durable=not idempotency.wraps_this_request()):
-            return settle(make_payment(), plan)
-
     for attempt in range(1, PLAN_ATTEMPTS + 1):
         plan = make_plan()
         try:
-            return with_retries(partial(attempt_settlement, plan))
+            return settle_plan(plan)
         except StaleRoute as stale:
             _refresh_graph(stale)
             if attempt == PLAN_ATTEMPTS:
@@ -178,3 +191,13 @@ def plan_and_settle(make_payment: Callable[[], Payment], make_plan: Callable[[],
                     "Balances changed while the payment was being routed; please try again.", code="route_changed"
                 ) from None
     raise AssertionError("unreachable")
+
+
+def plan_and_settle(make_payment: Callable[[], Payment], make_plan: Callable[[], Plan]) -> Payment:
+    """Plan, then settle in one durable transaction of its own (``make_payment`` runs inside it)."""
+
+    def attempt_settlement(plan: Plan) -> Payment:
+        with transaction.atomic(durable=not idempotency.wraps_this_request()):
+            return settle(make_payment(), plan)
+
+    return replanned(make_plan, lambda plan: with_retries(partial(attempt_settlement, plan)))
