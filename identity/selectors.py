@@ -72,13 +72,17 @@ def revocation_of(*, member: Member) -> str | None:
 
 def receipt_keys_in_force(*, member_ids: set[int], at: datetime) -> dict[int, IdentityKey]:
     """Each member's identity key in force at ``at``, where it has a receipt key to sign receipts with."""
-    keys = IdentityKey.objects.filter(identity_id__in=member_ids, effective_from__lte=at).order_by(
-        "identity_id", "effective_from"
+    rows = (
+        IdentityKey.objects.filter(identity_id__in=member_ids, effective_from__lte=at)
+        .order_by("identity_id", "effective_from")
+        .values_list("pk", "identity_id", "receipt_public_key", "sealed_receipt_key")
     )
-    in_force = {
-        key.identity_id: key for key in keys.only("pk", "identity_id", "receipt_public_key", "sealed_receipt_key")
+    in_force = {identity_id: (pk, receipt, sealed) for pk, identity_id, receipt, sealed in rows}  # the latest wins
+    return {
+        identity_id: IdentityKey(pk=pk, identity_id=identity_id, receipt_public_key=receipt, sealed_receipt_key=sealed)
+        for identity_id, (pk, receipt, sealed) in in_force.items()
+        if receipt
     }
-    return {member_id: key for member_id, key in in_force.items() if key.receipt_public_key}
 
 
 # --- propositions and votes -------------------------------------------------------------------

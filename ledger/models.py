@@ -8,6 +8,7 @@ from django.db.models import Q
 from bank.models import Community, Member
 from core.crypto import macs
 from core.crypto.server import derived_key
+from core.rows import insert_statement
 from identity.models import IdentityKey
 from trust.models import Account, Payment
 
@@ -101,14 +102,9 @@ class EntryQuerySet(models.QuerySet):
             yield from cursor
 
     def append_rows(self, entries: list["Entry"], *, head: Head) -> None:
-        """Insert new entries and store the head they moved, in plain statements (``bulk_create``
-        compiles more than it sends); on PostgreSQL in one statement, one round trip under the lock."""
-        fields = [f for f in self.model._meta.concrete_fields if not f.primary_key]
-        table = connection.ops.quote_name(self.model._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        insert = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(entries))}"
-        values = [getattr(entry, f.attname) for entry in entries for f in fields]
+        """Insert new entries and store the head they moved, in plain statements; on PostgreSQL in one
+        statement, one round trip under the lock."""
+        insert, values = insert_statement(entries)
         update, head_values = Head.objects.store_statement(head)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":

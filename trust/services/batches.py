@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from bank import idempotency
 from core import locks
+from core.rows import insert_rows
 from trust.models import Account, Payment, SettlementRequest
 from trust.routing.planner import Plan
 from trust.services.moving import StaleRoute, pairs_of
@@ -78,7 +79,7 @@ def payment_settle_batched(
         done = with_retries(partial(_settle_outside_callers_transaction, request))
         if done.state == State.STALE:
             raise StaleRoute(done.community_id, pairs_of([tuple(leg) for leg in done.legs]))
-        return done.payment if done.payment is not None else Payment.objects.get(pk=done.payment_id)
+        return done.payment  # the batch's own object where this process settled it, else read by its id
 
     return replanned(make_plan, settle_plan)
 
@@ -100,28 +101,35 @@ def _settle(request: SettlementRequest) -> SettlementRequest:
     """Settle ``request`` in a batch: at once when the community's lock is free, else after the batch under way."""
     lock = _lock_name(request.community_id)
     earlier = _earlier_attempt(request)
-    if earlier is not None and earlier.state == State.SETTLED:
-        return earlier
-    if earlier is None or earlier.state == State.STALE:
+    if earlier == State.SETTLED:
+        return request
+    if earlier in (None, State.STALE):
         with transaction.atomic():
             if locks.try_lock_for_transaction(lock):
                 _settle_queued(request.community_id, own=request)
                 return request
         request.state, request.payment = State.QUEUED, None
-        request.save()
-    else:
-        request = earlier  # queued by an attempt whose process died: that plan goes first
+        if request._state.adding:
+            insert_rows([request])
+        else:
+            request.save(update_fields=["tax", "fees", "legs", "state", "payment"])
+    # else queued by an earlier attempt whose process died: that plan goes first
     try:
         with transaction.atomic():
             locks.lock_for_transaction(lock)
-            request.refresh_from_db(fields=["state", "payment"])
-            if request.state == State.QUEUED:
+            if _outcome(request) == State.QUEUED:
                 _settle_queued(request.community_id)
-                request.refresh_from_db(fields=["state", "payment"])
+                _outcome(request)
     except Exception:
         _withdraw(request)
         raise
     return request
+
+
+def _outcome(request: SettlementRequest) -> str:
+    """Read the request's state and payment as the database has them; returns the state."""
+    request.state, request.payment_id = SettlementRequest.objects.outcome(request.pk)
+    return request.state
 
 
 def _withdraw(request: SettlementRequest) -> None:
@@ -140,30 +148,26 @@ def _lock_name(community_id: int) -> str:
     return f"trust.settlement:{community_id}"
 
 
-def _earlier_attempt(request: SettlementRequest) -> SettlementRequest | None:
-    """The row an earlier attempt left: this one's (retried after a deadlock, or planned again after
-    being found stale), or that of an earlier request with the same idempotency key, adopted."""
-    if request.pk is not None:
-        earlier = SettlementRequest.objects.filter(pk=request.pk).first()
-    elif request.key is not None:
-        earlier = SettlementRequest.objects.filter(key=request.key).first()
-    else:
+def _earlier_attempt(request: SettlementRequest) -> str | None:
+    """The state of the row an earlier attempt left, now ``request``'s: this one's (retried after a deadlock,
+    or planned again after being found stale), or that of an earlier request with the same idempotency key."""
+    if request.pk is None and request.key is not None:
+        request.pk = SettlementRequest.objects.filter(key=request.key).values_list("pk", flat=True).first()
+    if request.pk is None:
         return None
-    if earlier is None:  # the attempt's transaction rolled back
+    found = SettlementRequest.objects.outcome(request.pk)
+    if found is None:  # the attempt's transaction rolled back
         request.pk, request._state.adding = None, True
-    else:
-        request.pk, request.created_at, request._state.adding = earlier.pk, earlier.created_at, False
-    return earlier
+        return None
+    request._state.adding = False
+    request.state, request.payment_id = found
+    return request.state
 
 
 def _settle_queued(community_id: int, own: SettlementRequest | None = None) -> int:
     """One batch, under the community's settlement lock: the queued requests in order, then ``own``;
     returns how many it took."""
-    requests = list(
-        SettlementRequest.objects.filter(community_id=community_id, state=State.QUEUED)
-        .select_related("payer", "payee")
-        .order_by("pk")[: settings.SETTLEMENT_BATCH_LIMIT]
-    )
+    requests = SettlementRequest.objects.queued(community_id, limit=settings.SETTLEMENT_BATCH_LIMIT)
     if own is not None:
         requests.append(own)
     if not requests:
@@ -175,17 +179,19 @@ def _settle_queued(community_id: int, own: SettlementRequest | None = None) -> i
         request.state, request.payment = (State.SETTLED, payment) if fits else (State.STALE, None)
     queued = [request for request in requests if request is not own]
     if queued:
-        SettlementRequest.objects.bulk_update(queued, ["state", "payment"])
-    if own is not None and (own.key is not None or not own._state.adding):
-        own.save()  # its retries look for it
+        SettlementRequest.objects.record_outcomes(queued)
+    if own is not None and own.key is not None and own._state.adding:
+        insert_rows([own])  # its retries look for it
+    elif own is not None and not own._state.adding:
+        SettlementRequest.objects.record_outcomes([own])
     return len(requests)
 
 
 def _payment_of(request: SettlementRequest, at: datetime) -> Payment:
     payment = Payment(
         community_id=request.community_id,
-        payer=request.payer,
-        payee=request.payee,
+        payer_id=request.payer_id,
+        payee_id=request.payee_id,
         amount=request.amount,
         memo=request.memo,
         tag=request.tag,

@@ -10,6 +10,7 @@ written in a few statements for the whole batch: the payments, their legs, the l
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.rows import insert_rows
 from trust.models import Payment, PaymentLeg, Trustline
 
 # One leg of a payment: (purpose, path, hop, sender, receiver, amount), as ``Plan.legs`` lists them and
@@ -81,24 +82,25 @@ def move_batch(community_id: int, batch: list[tuple[Payment, list[Leg]]], *, at:
 
 
 def _save(moved: list[tuple[Payment, list[Leg]]], by_pair: dict[Pair, Trustline]) -> None:
-    new = [payment for payment, _ in moved if payment.pk is None]
     for payment, _ in moved:
         if payment.pk is not None:
             payment.save()
-    Payment.objects.bulk_create(new)
-    PaymentLeg.objects.bulk_create(
-        PaymentLeg(
-            payment=payment,
-            trustline=by_pair[(min(sender, receiver), max(sender, receiver))],
-            sender_id=sender,
-            receiver_id=receiver,
-            amount=amount,
-            purpose=purpose,
-            path=path,
-            hop=hop,
-        )
-        for payment, legs in moved
-        for purpose, path, hop, sender, receiver, amount in legs
+    insert_rows([payment for payment, _ in moved if payment.pk is None])
+    insert_rows(
+        [
+            PaymentLeg(
+                payment_id=payment.pk,
+                trustline_id=by_pair[(min(sender, receiver), max(sender, receiver))].pk,
+                sender_id=sender,
+                receiver_id=receiver,
+                amount=amount,
+                purpose=purpose,
+                path=path,
+                hop=hop,
+            )
+            for payment, legs in moved
+            for purpose, path, hop, sender, receiver, amount in legs
+        ]
     )
 
 
