@@ -4,10 +4,10 @@ and Cytoscape.js), the pay page, the API docs (Swagger UI) and Django admin. The
 import pytest
 from django.contrib.auth import get_user_model
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from core.money import MICRO
+from tests.browser.pages import sign_in
 from tests.factories import PASSWORD, CommunityFactory, MemberFactory
 from tests.trust.helpers import account, mutual_credit
 from trust.services import payments
@@ -26,16 +26,6 @@ def shows(driver, selector: str) -> None:
     )
 
 
-def sign_in(driver, url: str, username: str, submit: str) -> None:
-    driver.get(url)
-    driver.find_element(By.NAME, "username").send_keys(username)
-    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    button = driver.find_element(By.CSS_SELECTOR, submit)
-    button.click()
-    # The click starts the sign-in; the next driver.get() would cancel it, so wait for its answer to replace the page.
-    WebDriverWait(driver, 10, poll_frequency=0.2).until(staleness_of(button), "the sign-in was not answered")
-
-
 @pytest.fixture
 def member(transactional_db):
     """A member with a balance history and trustlines to draw."""
@@ -48,7 +38,7 @@ def member(transactional_db):
 
 
 def test_the_member_pages_draw_their_charts_under_the_policy(browser, live_server, member):
-    sign_in(browser, f"{live_server.url}/c/csp/login/", "me", "main form button[type=submit]")
+    sign_in(browser, f"{live_server.url}/c/csp/login/", "me")
     browser.get(f"{live_server.url}/c/csp/money/")
     shows(browser, "#trust-graph canvas")  # Cytoscape.js drew the graph
     shows(browser, "#balance-chart[style]")  # Chart.js sized its canvas (a CSSOM style, which the policy allows)

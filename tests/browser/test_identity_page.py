@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from core.crypto import p256
 from identity import selectors as identity_selectors
 from identity.models import Block, Challenge, Identity, ProofSeed, Vote
 from identity.services import challenges, votes
+from tests.browser.pages import sign_in
 from tests.factories import PASSWORD, CommunityFactory, MemberFactory
 from tests.identity.test_score import months_of_payments
 from tests.trust.helpers import account, mutual_credit
@@ -62,19 +62,9 @@ def script_errors(driver) -> list[dict]:
     return [entry for entry in driver.get_log("browser") if entry["source"] == "javascript"]
 
 
-def sign_in(driver, live_server, member) -> None:
-    driver.get(f"{live_server.url}/c/{member.community.slug}/login/")
-    driver.find_element(By.NAME, "username").send_keys(member.handle)
-    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    button = driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]")
-    button.click()
-    # The click starts the sign-in; the next driver.get() would cancel it, so wait for its answer to replace the page.
-    WebDriverWait(driver, 10, poll_frequency=0.2).until(staleness_of(button), "the sign-in was not answered")
-
-
 def signed_in(driver, live_server, member) -> None:
     """Sign in and wait for the community's home page: the sign-in has opened the identity by then."""
-    sign_in(driver, live_server, member)
+    sign_in(driver, f"{live_server.url}/c/{member.community.slug}/login/", member.handle)
     home = f"{live_server.url}/c/{member.community.slug}/"
     wait(driver, 10, lambda: driver.current_url == home, "the sign-in did not reach the community's home")
 
@@ -180,7 +170,7 @@ def test_a_new_member_registers_answers_a_challenge_votes_and_once_revoked_sees_
 
     browser.get(f"{live_server.url}/c/{member.community.slug}/identity/")  # the old session is gone
     assert browser.current_url.startswith(sign_in_url) and revoked_text not in browser.page_source
-    sign_in(browser, live_server, member)
+    sign_in(browser, sign_in_url, member.handle)
     wait(browser, 10, lambda: revoked_text in browser.page_source, "signing in again does not say why")
     assert browser.current_url.startswith(sign_in_url)
 
