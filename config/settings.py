@@ -1,5 +1,6 @@
 """Trustbank settings, read from the environment (see README.md, "Production")."""
 
+import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -244,6 +245,9 @@ CELERY_BEAT_SCHEDULE |= {
 }
 # A community's live ledger segment is archived (closed) once it holds this many entries.
 LEDGER_ARCHIVE_LENGTH = env_int("LEDGER_ARCHIVE_LENGTH", 100_000, minimum=2)
+# An audit of a chain longer than this is spread over this many processes, one stretch between archives each.
+LEDGER_AUDIT_PROCESSES = env_int("LEDGER_AUDIT_PROCESSES", os.cpu_count() or 1, minimum=1)
+LEDGER_AUDIT_PROCESSES_ABOVE = env_int("LEDGER_AUDIT_PROCESSES_ABOVE", 200_000, minimum=0)
 # Seconds a worker's claim on a job (an audit, a resolution) lasts unless renewed; past it another worker takes over.
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 60, minimum=5)
 CELERY_BEAT_SCHEDULE["recover-tickets"] = {"task": "ledger.tasks.recover_tickets", "schedule": 30.0}

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
+from django.conf import settings
 
 from bank.models import Community
+from core import processes
 from core.crypto import macs, p256, sealing, signatures
 from core.crypto.server import server_public_key_hex
 from core.numbers import whole_number
@@ -68,8 +70,30 @@ class _Walk:
 
 
 def audit(community_id: int, progress: Progress | None = None) -> list[Finding]:
-    """Every entry, every archive and every public record of the community, checked."""
-    walk = _Walk(community_id, 0, formats.GENESIS, 0, {})
+    """Every entry, every archive and every public record of the community, checked.
+
+    A long chain is checked in several processes, one stretch between two archives each (see
+    ``stretches``); books with findings are then walked again in one process, so that what an
+    audit reports is always the one walk's findings, in chain order.
+    """
+    if _spread(community_id):
+        total = Entry.objects.filter(community_id=community_id).count() or 1
+        checked = 0
+
+        def finished(stretch: tuple, result: tuple[list[Finding], int]) -> None:
+            nonlocal checked
+            checked += result[1] - (stretch[1] is not None)  # the archive entry it starts at was counted before
+            if progress is not None:
+                progress(checked, min(99, checked * 100 // total))
+
+        results = processes.spread(
+            audit_stretch, stretches(community_id), processes=settings.LEDGER_AUDIT_PROCESSES, finished=finished
+        )
+        if results is not None and not any(findings for findings, _ in results):
+            if progress is not None:
+                progress(checked, 100)
+            return []
+    walk = _walk_from(community_id, None)
     _run(walk, Entry.objects.filter(community_id=community_id), progress)
     return walk.findings
 
@@ -80,25 +104,76 @@ def verify_live(community_id: int, progress: Progress | None = None) -> list[Fin
     last = Archive.objects.filter(community_id=community_id, segment=(head.segment - 1) if head else -1).first()
     if last is None:
         return audit(community_id, progress)
-    walk = _Walk(community_id, last.last_receipt_id + 1, last.ledger_hash, last.segment, {})
-    walk.segment_first = last.first_receipt_id
-    try:
-        walk.state = formats.parse_state(open_state(last, openers(community_id)).decode())
-    except (InvalidTag, ValueError):
-        walk.add("archive_state_invalid", "The last archive's sealed state does not open.", segment=last.segment)
-    # The walk closes ``last`` again at the archive entry; its merkle leaves are not re-read, so only
-    # the entry's link to the archive hash is checked there.
-    walk.leaves = None
-    _run(walk, Entry.objects.filter(community_id=community_id, receipt_id__gt=last.last_receipt_id), progress)
+    walk = _walk_from(community_id, last)
+    _run(walk, Entry.objects.filter(community_id=community_id, receipt_id__gte=walk.next_id), progress)
     return walk.findings
 
 
-def _run(walk: _Walk, rows, progress: Progress | None) -> None:
+def stretches(community_id: int) -> list[tuple[int, int | None, int | None]]:
+    """The chain cut at its archive entries: ``(community, after segment, through receipt id)``, each
+    stretch walked from the archive before it (its state, its hash) through the next archive entry.
+
+    The stretches overlap by that entry, so together they check what one walk checks: each one
+    checks the archive it ends at against the entries it replayed, which is the state and hash the
+    next one starts from.
+    """
+    ends = Archive.objects.filter(community_id=community_id).order_by("segment")
+    starts = [None, *ends.values_list("segment", flat=True)]
+    throughs = [*(last + 1 for last in ends.values_list("last_receipt_id", flat=True)), None]
+    return [(community_id, start, through) for start, through in zip(starts, throughs, strict=True)]
+
+
+def _spread(community_id: int) -> bool:
+    """Whether this audit runs in several processes: a chain past ``LEDGER_AUDIT_PROCESSES_ABOVE`` entries."""
+    if not processes.can_spread(settings.LEDGER_AUDIT_PROCESSES):
+        return False
+    length = Head.objects.filter(community_id=community_id).values_list("next_receipt_id", flat=True).first()
+    return (length or 0) > settings.LEDGER_AUDIT_PROCESSES_ABOVE
+
+
+def audit_stretch(community_id: int, after_segment: int | None, through: int | None) -> tuple[list[Finding], int]:
+    """One stretch of ``stretches``, in a process of its own: its findings and how many entries it checked."""
+    archive = None
+    rows = Entry.objects.filter(community_id=community_id)
+    if after_segment is not None:
+        archive = Archive.objects.get(community_id=community_id, segment=after_segment)
+        rows = rows.filter(receipt_id__gte=archive.last_receipt_id + 1)
+    if through is not None:
+        rows = rows.filter(receipt_id__lte=through)
+    walk = _walk_from(community_id, archive)
+    _run(walk, rows, None, to_the_end=through is None)
+    return walk.findings, walk.checked
+
+
+def _walk_from(community_id: int, archive: Archive | None) -> _Walk:
+    """A walk from the chain's start, or from ``archive``'s entry with the state and hash it closed with."""
+    if archive is None:
+        return _Walk(community_id, 0, formats.GENESIS, 0, {})
+    walk = _Walk(community_id, archive.last_receipt_id + 1, archive.ledger_hash, archive.segment, {})
+    walk.segment_first = archive.first_receipt_id
+    if not _is_hash(archive.ledger_hash):
+        walk.add("archive_ledger_hash_invalid", "The archive's ledger hash is not a hash.", segment=archive.segment)
+        walk.previous = formats.GENESIS
+    try:
+        walk.state = formats.parse_state(open_state(archive, openers(community_id)).decode())
+    except (InvalidTag, ValueError):
+        walk.add("archive_state_invalid", "The archive's sealed state does not open.", segment=archive.segment)
+    # The walk closes ``archive`` again at its entry; its merkle leaves are not re-read, so only the
+    # entry's link to the archive hash is checked there.
+    walk.leaves = None
+    return walk
+
+
+def _is_hash(text: str) -> bool:
+    return len(text) == 64 and all(digit in "0123456789abcdef" for digit in text)
+
+
+def _run(walk: _Walk, rows, progress: Progress | None, *, to_the_end: bool = True) -> None:
     community_id = walk.community_id
     ciphers = openers(community_id)
     names = account_names(set(Account.objects.filter(community_id=community_id).values_list("pk", flat=True)))
     archives = {a.segment: a for a in Archive.objects.filter(community_id=community_id)}
-    total = rows.count() or 1
+    total = (rows.count() or 1) if progress is not None else 1
     well_formed = _well_formed(walk, ciphers, names)
     for row in rows.stream(COLUMNS):
         if not well_formed(row):
@@ -106,7 +181,8 @@ def _run(walk: _Walk, rows, progress: Progress | None) -> None:
         walk.checked += 1
         if progress is not None and walk.checked % PROGRESS_EVERY == 0:
             progress(walk.checked, walk.checked * 100 // total)
-    _check_end(walk, archives)
+    if to_the_end:
+        _check_end(walk, archives)
     if progress is not None:
         progress(walk.checked, 100)
 

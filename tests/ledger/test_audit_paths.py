@@ -1,12 +1,14 @@
-"""The audit's fast path (``_well_formed``) and its slow path (``_check_entry``) agree: on clean and
-tampered books alike, an audit that takes the fast path wherever it can finds exactly what an audit
-that checks every entry the slow way finds."""
+"""The audit's paths agree: on clean and tampered books alike, an audit that takes the fast path
+(``_well_formed``) wherever it can finds exactly what an audit that checks every entry the slow way
+(``_check_entry``) finds, and the stretches between archives that the audit's processes walk find
+something wherever one walk does (an audit whose stretches find anything walks the chain again in
+one process, so what it reports is that walk's findings)."""
 
 import pytest
 
 from ledger import verification
 from ledger.models import Archive, Entry
-from ledger.verification import audit, verify_live
+from ledger.verification import audit, audit_stretch, stretches, verify_live
 from tests.ledger.test_audit import ARCHIVE_FIELDS, books, flipped
 
 ENTRY_FIELDS = ["sealed", "record", "member_signature", "server_signature"]
@@ -22,11 +24,18 @@ def slow_only(monkeypatch) -> None:
     monkeypatch.setattr(verification, "_well_formed", lambda *args: lambda row: False)
 
 
+def found_by_stretches(community_id: int) -> list:
+    """The stretches' findings, each stretch walked here as an audit process walks it."""
+    return [finding for stretch in stretches(community_id) for finding in audit_stretch(*stretch)[0]]
+
+
 def both_ways(community_id: int, monkeypatch, check=audit) -> tuple[list, list]:
     fast = check(community_id)
     with monkeypatch.context() as patch:
         slow_only(patch)
         slow = check(community_id)
+    if check is audit:
+        assert bool(found_by_stretches(community_id)) == bool(slow), "the stretches and the walk disagree"
     return fast, slow
 
 
@@ -38,6 +47,14 @@ def community(db):
 def test_clean_books_agree(community, monkeypatch):
     for check in (audit, verify_live):
         assert both_ways(community.pk, monkeypatch, check) == ([], [])
+
+
+def test_the_stretches_cover_every_entry_once_with_their_shared_archive_entries(community):
+    cut = stretches(community.pk)
+    checked = sum(audit_stretch(*stretch)[1] for stretch in cut)
+
+    assert len(cut) == Archive.objects.filter(community=community).count() + 1 > 1
+    assert checked == Entry.objects.filter(community=community).count() + len(cut) - 1
 
 
 def test_the_slow_path_alone_is_used_when_the_fast_one_declines(community, monkeypatch):
@@ -89,3 +106,25 @@ def test_tampered_archives_give_the_same_findings_both_ways(community, monkeypat
         fast, slow = both_ways(community.pk, monkeypatch)
         Archive.objects.filter(pk=archive.pk).update(**{field: original})
         assert fast == slow and fast, (field, position)
+
+
+@pytest.mark.postgres
+def test_a_long_chain_is_audited_in_processes_with_one_walks_findings(transactional_db, settings, monkeypatch):
+    community = books(seed=5, payments=3)
+    settings.LEDGER_AUDIT_PROCESSES, settings.LEDGER_AUDIT_PROCESSES_ABOVE = 2, 0
+    spread_results = []
+    spread = verification.processes.spread
+    monkeypatch.setattr(
+        verification.processes, "spread", lambda *a, **k: spread_results.append(spread(*a, **k)) or spread_results[-1]
+    )
+    seen = []
+
+    assert audit(community.pk, progress=lambda checked, percent: seen.append(percent)) == []
+    (results,) = spread_results
+    assert results is not None and len(results) == 2 and seen[-1] == 100  # two processes' stretches, clean
+
+    entry = Entry.objects.filter(community=community, receipt_id=1).get()
+    Entry.objects.filter(pk=entry.pk).update(record=flipped(entry.record, 3))
+    found = audit(community.pk)
+    settings.LEDGER_AUDIT_PROCESSES = 1
+    assert found == audit(community.pk) and found and spread_results[-1] is not None
