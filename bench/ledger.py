@@ -10,9 +10,9 @@ The chain is built with ``ledger.services.append.append`` in batches of movement
 trustlines (each signed, chained and sealed as a payment's legs are), archiving between batches,
 and the trustlines' balances are moved by the same amounts at the end, so the books agree.
 Then: ``ledger.verification.audit`` over the whole chain, in one process and then in as many as
-``LEDGER_AUDIT_PROCESSES`` (the cores; chains longer than ``LEDGER_AUDIT_PROCESSES_ABOVE``); the same entries' bare cost (one SHA-256
-of each line and one AES-GCM open of each sealed entry, the bytes read beforehand); and real
-3-hop payments with the time spent in the ledger's ``record_payments`` receiver.
+``LEDGER_AUDIT_PROCESSES`` (the cores; chains longer than ``LEDGER_AUDIT_PROCESSES_ABOVE``); the
+same entries' bare cost (one SHA-256 of each line and one AES-GCM open of each sealed entry, the
+bytes read beforehand); and real 3-hop payments with the time spent in the ledger's ``record_payments`` receiver.
 """
 
 import argparse
@@ -136,7 +136,7 @@ def us(seconds: float, count: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--archive-length", type=int, default=100_000, help="entries per segment (the platform's default)")
+    parser.add_argument("--archive-length", type=int, default=100_000, help="entries per segment (as by default)")
     parser.add_argument("--batch", type=int, default=1_000, help="movements per append (one transaction)")
     parser.add_argument("--payments", type=int, default=500)
     parser.add_argument("--payers", type=int, default=128)

@@ -12,6 +12,7 @@ server_signature)`` with the signatures in hex. AMOUNT has 6 decimal places.
 """
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -105,10 +106,12 @@ def amount_text(micro: int) -> str:
     return f"{sign}{whole}.{fraction:06d}"
 
 
+_AMOUNT = re.compile(r"-?[0-9]+\.[0-9]{6}")
+
+
 def amount_micro(text: str) -> int:
     """The micro-units of an amount with exactly 6 places ("-12.500000" -> -12500000)."""
-    digits = text[1:] if text[:1] == "-" else text
-    if digits[-7:-6] != "." or not (digits[:1].isdigit() and digits.isascii() and digits.replace(".", "", 1).isdigit()):
+    if _AMOUNT.fullmatch(text) is None:
         raise ValueError(f"not an amount with 6 places: {text!r}")
     return int(text.replace(".", "", 1))
 
