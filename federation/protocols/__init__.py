@@ -1,0 +1,1 @@
+"""Wire formats of the peer protocols: pure codecs, no Django."""
