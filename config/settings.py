@@ -8,6 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+import core
 from config.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -48,6 +49,8 @@ SECRET_KEY = _secret("SECRET_KEY", lambda: secrets.token_urlsafe(50))
 # The server's Ed25519 signing key (receipts, peers; other keys derive from it by HKDF) and the
 # master secret of the communities' ledger keys. See docs/design-notes.md, "Keys".
 SERVER_KEY = _key("SERVER_KEY")
+# After a rotation of SERVER_KEY: the key before it, which signs the hand-over in the federation document.
+PREVIOUS_SERVER_KEY = _key("PREVIOUS_SERVER_KEY") if env_str("PREVIOUS_SERVER_KEY") else None
 LEDGER_KEY = _key("LEDGER_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -309,7 +312,7 @@ gets the first answer and changes nothing more.
 refusal is 429 `too_many_attempts` with `Retry-After`.
 
 The full reference, with every rule and error code, is docs/api.md.""",
-    "VERSION": "1.0.0",
+    "VERSION": core.VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     # Tags and operation ids come from the path after the prefix (bank.schema.name_operations); paths stay whole.
     "SCHEMA_PATH_PREFIX": r"/c/\{community_slug\}/api/",
@@ -348,6 +351,36 @@ if not DEBUG:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# Federation (docs/federation.md): who this instance is to its peers, where it listens, how it ranks them.
+INSTANCE_URL = env_str("INSTANCE_URL", "http://127.0.0.1:8000" if DEBUG else None)
+INSTANCE_NAME = env_str("INSTANCE_NAME", INSTANCE_DOMAIN)
+PEER_HOST = env_str("PEER_HOST", "127.0.0.1" if DEBUG else "0.0.0.0")
+PEER_UDP_PORT = env_int("PEER_UDP_PORT", 2012, minimum=0, maximum=65535)
+PEER_WS_PORT = env_int("PEER_WS_PORT", 2013, minimum=0, maximum=65535)
+# What peers are told to connect to, when it is not the bind address (a proxy terminating TLS, a NAT).
+PEER_PUBLIC_WS_URL = env_str("PEER_PUBLIC_WS_URL")
+PEER_PUBLIC_UDP = env_str("PEER_PUBLIC_UDP")
+FEDERATION_ALLOW_HTTP = env_bool("FEDERATION_ALLOW_HTTP", DEBUG)  # peers' documents over plain HTTP
+FEDERATION_TIMEOUT_SECONDS = env_float("FEDERATION_TIMEOUT_SECONDS", 5.0, minimum=0.1)
+PEER_MAX_CONNECTIONS_PER_ADDRESS = env_int("PEER_MAX_CONNECTIONS_PER_ADDRESS", 16, minimum=1)
+PEER_MESSAGES_PER_SECOND = env_int("PEER_MESSAGES_PER_SECOND", 200, minimum=1)
+PEER_IDLE_SECONDS = env_int("PEER_IDLE_SECONDS", 120, minimum=1)
+PEER_RESEND_QUEUE_LIMIT = env_int("PEER_RESEND_QUEUE_LIMIT", 1000, minimum=1)
+SCORE_STRENGTH = env_int("SCORE_STRENGTH", 20, minimum=1, maximum=64)
+SCORE_INTERVAL_SECONDS = env_int("SCORE_INTERVAL_SECONDS", 60, minimum=1)
+REMOTES_MIN_SCORE_SUM = env_int("REMOTES_MIN_SCORE_SUM", 100, minimum=0)  # Zold's MSS
+REMOTE_MAX_FAILURES = env_int("REMOTE_MAX_FAILURES", 5, minimum=1)
+REMOTE_UPDATE_INTERVAL_SECONDS = env_int("REMOTE_UPDATE_INTERVAL_SECONDS", 600, minimum=10)
+CELERY_BEAT_SCHEDULE["refresh-score"] = {
+    "task": "federation.tasks.refresh_score",
+    "schedule": float(SCORE_INTERVAL_SECONDS),
+    "options": {"priority": 9},
+}
+CELERY_BEAT_SCHEDULE["update-remotes"] = {
+    "task": "federation.tasks.update_remotes",
+    "schedule": float(REMOTE_UPDATE_INTERVAL_SECONDS),
+}
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -12,6 +12,7 @@ urlpatterns = [
     path(COMMUNITY, include("trust.urls")),
     path(COMMUNITY, include("identity.urls")),
     path(COMMUNITY, include("ledger.urls")),
+    path("", include("federation.urls")),
 ]
 
 handler404 = "bank.views.not_found"

@@ -40,3 +40,8 @@ WHITENOISE_AUTOREFRESH = True
 
 # Tests write trustlines directly and route right after: every plan syncs (the interval has its own test).
 GRAPH_SYNC_INTERVAL_SECONDS = 0
+
+# Federation: peers in tests serve their documents over plain HTTP, and a score's work is a few hashes.
+FEDERATION_ALLOW_HTTP = True
+INSTANCE_URL = "http://127.0.0.1:8000"
+SCORE_STRENGTH = 4

@@ -10,6 +10,7 @@ from functools import lru_cache
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
@@ -28,8 +29,7 @@ def server_signing_key() -> Ed25519PrivateKey:
 
 def server_public_key_hex() -> str:
     """The server's Ed25519 public key, raw, as hex (what receipts are verified against)."""
-    public = server_signing_key().public_key()
-    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+    return public_hex(server_signing_key())
 
 
 def server_sign(data: bytes) -> bytes:
@@ -44,6 +44,17 @@ def _derived(secret: bytes, purpose: str, length: int) -> bytes:
 def derived_key(purpose: str, length: int = 32) -> bytes:
     """A key for one purpose only (e.g. ``"ledger-head-mac"``), derived from the server key."""
     return _derived(settings.SERVER_KEY, purpose, length)
+
+
+def server_agreement_key() -> X25519PrivateKey:
+    """The server's X25519 key for agreeing keys with peer instances: HKDF of ``SERVER_KEY`` with its own label,
+    so it needs no variable of its own and rotates with the signing key."""
+    return X25519PrivateKey.from_private_bytes(derived_key("peer-agreement"))
+
+
+def public_hex(key: Ed25519PrivateKey | X25519PrivateKey) -> str:
+    """A key's raw public bytes as hex."""
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
 
 
 def _key_cipher() -> AESGCM:

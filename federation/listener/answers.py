@@ -1,0 +1,119 @@
+"""What the listener answers, on the Django side: plain functions the event loop runs in a thread.
+
+A datagram is acknowledged by the seed's answer to its command (ACK_PAYMENT to DIRECT_PAYMENT,
+ACK_TRUSTLINE to SYNC_TRUSTLINE, ...; ACK_COMMIT with a status where the seed names none). An
+acknowledgement carries the counter of the datagram it answers, authenticated with that datagram's
+session key: it uses no counter of its own and acting on it twice changes nothing. A datagram that
+cannot be answered with a MAC (unknown pair, bad MAC, replayed counter) gets a notice.
+"""
+
+import hashlib
+import logging
+import time
+
+from federation import documents, selectors
+from federation.pairing import session_key
+from federation.protocols import datagrams, text
+from federation.protocols.datagrams import Notice, PeerCommand, PeerDatagram, Session, Status
+from federation.protocols.results import CMResult
+from federation.services import datagrams as datagram_services
+from federation.services.datagrams import Acceptance
+from federation.services.scores import own_score
+
+logger = logging.getLogger("federation.listener")
+
+ACKNOWLEDGEMENTS = {
+    PeerCommand.DIRECT_PAYMENT: PeerCommand.ACK_PAYMENT,
+    PeerCommand.SYNC_TRUSTLINE: PeerCommand.ACK_TRUSTLINE,
+    PeerCommand.DIRECT_TRANSFER: PeerCommand.ACK_TRANSFER,
+    PeerCommand.SYNC_PAYMENT: PeerCommand.ACK_SYNC,
+    PeerCommand.FINALIZE_PAYMENT: PeerCommand.ACK_PREIMAGE,
+    PeerCommand.CANCEL_PAYMENT: PeerCommand.ACK_PREIMAGE,
+}
+ACKNOWLEDGING = {*ACKNOWLEDGEMENTS.values(), PeerCommand.ACK_COMMIT}
+PAIR_CACHE_SECONDS = 2.0  # pairs looked up lately: a flood of forged datagrams does not reach the database
+_pairs: dict[tuple[str, str, str], tuple[float, list[selectors.PairKey]]] = {}
+
+
+def ping(request: text.Request, peer_ip: str) -> text.Response:
+    """PING: the caller's address as seen here, this instance's, the remotes that answered lately, and its
+    score. SUCC and PRED stay empty until the instances form a ring."""
+    headers = [
+        ("YOUR-IP", peer_ip),
+        ("MY-IP", documents.advertised_host()),
+        ("SUCC", ""),
+        ("PRED", ""),
+        ("SEEN", ",".join(selectors.remotes_seen())),
+    ]
+    score = own_score()
+    if score is not None:
+        headers.append(("SCORE", score.to_text()))
+    return text.Response(CMResult.S_OK, request.nonce, headers=tuple(headers))
+
+
+def peer_datagram(message: PeerDatagram, data: bytes) -> bytes | None:
+    """The answer to an authentic datagram from a pair, or a notice; None for an acknowledgement."""
+    sender = f"{message.sender}@{message.sender_server}"
+    for pair in _pairs_addressed(message):
+        if datagrams.authentic(data, session_key(pair.base_key, sender=sender, counter=message.counter)):
+            break
+    else:
+        status = Status.BAD_SIGNATURE if _pairs_addressed(message) else Status.UNKNOWN_ACCOUNT
+        return refusal(status, f"{message.sender}@{message.sender_server} to {message.recipient}")
+    if message.command in ACKNOWLEDGING:
+        status = message.arguments.get("status", Status.OK)
+        if datagram_services.outbound_acknowledged(pair_id=pair.pair_id, counter=message.counter, status=status):
+            logger.info("event=acknowledged pair=%s counter=%s status=%s", pair.pair_id, message.counter, status)
+        return None
+    outcome = datagram_services.datagram_accept(pair_id=pair.pair_id, message=message)
+    if outcome is Acceptance.REPLAYED:
+        return refusal(Status.REPLAYED, f"counter {message.counter} of pair {pair.pair_id}")
+    logger.info(
+        "event=accepted pair=%s counter=%s command=%s %s",
+        pair.pair_id,
+        message.counter,
+        message.command.name,
+        outcome.value,
+    )
+    answer = acknowledgement(message, pair)
+    own = f"{pair.local_handle}@{pair.local_host}"
+    return datagrams.encode(answer, session_key(pair.base_key, sender=own, counter=message.counter))
+
+
+def acknowledgement(message: PeerDatagram, pair: selectors.PairKey, status: Status = Status.OK) -> PeerDatagram:
+    command = ACKNOWLEDGEMENTS.get(message.command, PeerCommand.ACK_COMMIT)
+    given = message.arguments
+    arguments = {
+        PeerCommand.ACK_PAYMENT: lambda: {"counter": given["counter"], "status": status},
+        PeerCommand.ACK_TRUSTLINE: lambda: {"limit": given["limit"]},
+        PeerCommand.ACK_TRANSFER: lambda: {"counter": given["counter"]},
+        PeerCommand.ACK_SYNC: lambda: {"id": given["id"]},
+        PeerCommand.ACK_PREIMAGE: lambda: {"id": hashlib.sha256(given["preimage"]).digest()},
+        PeerCommand.ACK_COMMIT: lambda: {"id": given.get("id", bytes(32)), "status": status},
+    }[command]()
+    return PeerDatagram(
+        session=Session.ACCOUNT,
+        recipient=pair.remote_handle,
+        sender=pair.local_handle,
+        sender_server=pair.local_host,
+        counter=message.counter,
+        command=command,
+        arguments=arguments,
+    )
+
+
+def refusal(status: Status, about: str) -> bytes:
+    logger.info("event=refused status=%s about=%s", status.name, about)
+    return datagrams.encode_notice(Notice(status, datagrams.DESCRIPTIONS[status]))
+
+
+def _pairs_addressed(message: PeerDatagram) -> list[selectors.PairKey]:
+    names = (message.recipient, message.sender, message.sender_server)
+    now = time.monotonic()
+    cached = _pairs.get(names)
+    if cached is None or now - cached[0] > PAIR_CACHE_SECONDS:
+        if len(_pairs) > 10_000:
+            _pairs.clear()
+        found = selectors.pairs_addressed(recipient=names[0], sender=names[1], sender_server=names[2])
+        cached = _pairs[names] = (now, found)
+    return cached[1]

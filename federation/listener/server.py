@@ -1,0 +1,62 @@
+"""Running the listener: both servers and the resender, until SIGTERM or SIGINT."""
+
+import asyncio
+import logging
+import signal
+
+from django.utils import timezone
+from websockets.asyncio.server import serve as serve_websocket
+
+from federation import selectors
+from federation.listener.threads import in_thread
+from federation.listener.udp import DatagramServer
+from federation.listener.ws import TextServer
+from federation.protocols.text import MAX_MESSAGE_BYTES
+from federation.services import datagrams as datagram_services
+
+logger = logging.getLogger("federation.listener")
+RESEND_POLL_SECONDS = 0.2
+
+
+@in_thread
+def due() -> list[selectors.Due]:
+    return selectors.outbound_due(now=timezone.now())
+
+
+@in_thread
+def sent(outbound_ids: list[int]) -> None:
+    datagram_services.outbound_sent(outbound_ids=outbound_ids)
+
+
+async def serve(*, host: str, udp_port: int, ws_port: int) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, stop.set)
+    transport, datagram_server = await loop.create_datagram_endpoint(DatagramServer, local_addr=(host, udp_port))
+    text_server = TextServer()
+    async with serve_websocket(text_server.serve, host, ws_port, max_size=MAX_MESSAGE_BYTES) as websocket_server:
+        ws_bound = websocket_server.sockets[0].getsockname()[1]
+        udp_bound = transport.get_extra_info("sockname")[1]
+        logger.info("event=listening host=%s ws=%s udp=%s", host, ws_bound, udp_bound)
+        resender = asyncio.create_task(resend(datagram_server))
+        await stop.wait()
+        logger.info("event=stopping datagrams=%s messages=%s", datagram_server.handled, text_server.handled)
+        resender.cancel()
+    transport.close()
+
+
+async def resend(server: DatagramServer) -> None:
+    """Send each pair's first unacknowledged datagram when it is due, again and again with backoff."""
+    while True:
+        try:
+            waiting = await due()
+            for datagram in waiting:
+                server.send(datagram.datagram, datagram.destination)
+            if waiting:
+                await sent([datagram.outbound_id for datagram in waiting])
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database gone a moment: try again at the next poll
+            logger.exception("event=resend_failed")
+        await asyncio.sleep(RESEND_POLL_SECONDS)
