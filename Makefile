@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run manage test lint venv migrate bench-routing bench-settlement bench-ledger bench-pow bench-workload
+.PHONY: run peer manage test lint venv migrate bench-routing bench-settlement bench-ledger bench-pow bench-workload bench-peer
 
 venv: $(VENV)/.installed
 
@@ -25,6 +25,10 @@ run: venv
 	@echo
 	DEBUG=true $(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --no-server-header \
 		--reload --reload-include '*.html'
+
+# The peer listener beside `make run` (another terminal): WebSocket on 127.0.0.1:2013, UDP on 2012.
+peer: venv
+	DEBUG=true $(PY) manage.py runpeer
 
 # Any manage.py command with the development settings of `make run`: make manage ARGS="route --community demo alice dave 12.50"
 manage: venv
@@ -55,6 +59,9 @@ bench-ledger: venv
 
 bench-pow: venv
 	$(PY) bench/pow.py $(BENCH_ARGS)
+
+bench-peer: venv
+	$(PY) bench/peer.py $(BENCH_ARGS)
 
 # The bank workload with faults (not a benchmark of speed: it checks the books after kill -9s and restarts).
 bench-workload: venv

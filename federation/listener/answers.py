@@ -10,6 +10,7 @@ cannot be answered with a MAC (unknown pair, bad MAC, replayed counter) gets a n
 import hashlib
 import logging
 import time
+from dataclasses import dataclass, field
 
 from federation import documents, selectors
 from federation.pairing import session_key
@@ -35,7 +36,23 @@ PAIR_CACHE_SECONDS = 2.0  # pairs looked up lately: a flood of forged datagrams 
 _pairs: dict[tuple[str, str, str], tuple[float, list[selectors.PairKey]]] = {}
 
 
-def ping(request: text.Request, peer_ip: str) -> text.Response:
+@dataclass
+class Snapshot:
+    """What PING tells, read from the database every ``SNAPSHOT_SECONDS`` rather than per PING."""
+
+    seen: list[str] = field(default_factory=list)
+    score: str | None = None
+
+
+SNAPSHOT_SECONDS = 1.0
+
+
+def snapshot() -> Snapshot:
+    score = own_score()
+    return Snapshot(selectors.remotes_seen(), score.to_text() if score else None)
+
+
+def ping(request: text.Request, peer_ip: str, known: Snapshot) -> text.Response:
     """PING: the caller's address as seen here, this instance's, the remotes that answered lately, and its
     score. SUCC and PRED stay empty until the instances form a ring."""
     headers = [
@@ -43,11 +60,10 @@ def ping(request: text.Request, peer_ip: str) -> text.Response:
         ("MY-IP", documents.advertised_host()),
         ("SUCC", ""),
         ("PRED", ""),
-        ("SEEN", ",".join(selectors.remotes_seen())),
+        ("SEEN", ",".join(known.seen)),
     ]
-    score = own_score()
-    if score is not None:
-        headers.append(("SCORE", score.to_text()))
+    if known.score is not None:
+        headers.append(("SCORE", known.score))
     return text.Response(CMResult.S_OK, request.nonce, headers=tuple(headers))
 
 

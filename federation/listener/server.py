@@ -39,10 +39,11 @@ async def serve(*, host: str, udp_port: int, ws_port: int) -> None:
         ws_bound = websocket_server.sockets[0].getsockname()[1]
         udp_bound = transport.get_extra_info("sockname")[1]
         logger.info("event=listening host=%s ws=%s udp=%s", host, ws_bound, udp_bound)
-        resender = asyncio.create_task(resend(datagram_server))
+        background = [asyncio.create_task(resend(datagram_server)), asyncio.create_task(text_server.keep_fresh())]
         await stop.wait()
         logger.info("event=stopping datagrams=%s messages=%s", datagram_server.handled, text_server.handled)
-        resender.cancel()
+        for task in background:
+            task.cancel()
     transport.close()
 
 

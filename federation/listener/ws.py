@@ -16,7 +16,7 @@ from federation.protocols.results import CMResult
 logger = logging.getLogger("federation.listener")
 POLICY_VIOLATION = 1008
 
-HANDLERS = {"PING": in_thread(answers.ping)}
+read_snapshot = in_thread(answers.snapshot)
 
 
 class TextServer:
@@ -24,6 +24,20 @@ class TextServer:
         self.connections = Connections(settings.PEER_MAX_CONNECTIONS_PER_ADDRESS)
         self.rate = Rate(settings.PEER_MESSAGES_PER_SECOND)
         self.handled = 0
+        self.known = answers.Snapshot()
+        self.handlers = {"PING": self.ping}
+
+    async def keep_fresh(self) -> None:
+        """Read what PING tells again every second (a PING is answered in the event loop, no database)."""
+        while True:
+            try:
+                self.known = await read_snapshot()
+            except Exception:  # the database gone a moment: PING tells the last snapshot meanwhile
+                logger.exception("event=snapshot_failed")
+            await asyncio.sleep(answers.SNAPSHOT_SECONDS)
+
+    async def ping(self, request: text.Request, address: str) -> text.Response:
+        return answers.ping(request, address, self.known)
 
     async def serve(self, websocket: ServerConnection) -> None:
         address = websocket.remote_address[0] if websocket.remote_address else "unknown"
@@ -54,7 +68,7 @@ class TextServer:
             request = text.parse_request(message)
         except text.ProtocolError as exc:
             return _refused(text.error_response(exc), str(exc))
-        handler = HANDLERS.get(request.action)
+        handler = self.handlers.get(request.action)
         if handler is None:
             return _refused(text.Response(CMResult.E_Invalid_Action, request.nonce), f"unknown action {request.action}")
         try:

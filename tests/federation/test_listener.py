@@ -76,16 +76,13 @@ def test_two_instances_ping_and_pin_each_other(here, instances):
     assert held == [
         (here.web_host, here.web_port, peers.fetch_document(here.web_host, here.web_port)["keys"]["sign"], 0)
     ]
-    answer = peers.ping(there.ws)
-    assert (answer.result, answer.header("YOUR-IP"), answer.header("SEEN")) == (
-        CMResult.S_OK,
-        "127.0.0.1",
-        here.address,
-    )
+    wait_for(lambda: peers.ping(there.ws).header("SEEN") == here.address, "there's PING telling it has seen here")
+    answer = peers.ping(there.ws)  # what PING tells is read again every second
+    assert (answer.result, answer.header("YOUR-IP")) == (CMResult.S_OK, "127.0.0.1")
     assert answer.header("SCORE").split(" ")[0] == "4"  # there's score, made at its strength
     shown = there.manage("remote", "show").stdout
     assert here.address in shown and "never" not in shown
-    assert peers.ping(here.ws).header("SEEN") == there.address
+    wait_for(lambda: peers.ping(here.ws).header("SEEN") == there.address, "here's PING telling it has seen there")
 
 
 def test_a_datagram_is_delivered_once_and_acknowledged(paired):
@@ -176,6 +173,7 @@ def test_three_instances_find_each_other_through_the_seen_lists(here, instances,
     second, third = instances("second", "second.test"), instances("third", "third.test")
     remotes.remote_add(address=second.address)
     assert second.manage("remote", "add", third.address).returncode == 0
+    wait_for(lambda: peers.ping(second.ws).header("SEEN") == third.address, "second's PING telling it has seen third")
 
     update = remotes.remote_update()
 
