@@ -166,6 +166,9 @@ def test_the_text_protocol_refuses_bad_frames_and_stays_usable(here, instances):
     assert (ping.result, ping.nonce) == (CMResult.S_OK, "n2")
     assert closed_with == 1009  # message too big: the peer is dropped, the listener goes on
     assert peers.ping(there.ws).result == CMResult.S_OK
+    process = there.peer.process
+    there.peer.stop()  # SIGTERM: a clean stop, not a kill
+    assert process.returncode == 0 and "event=stopping" in (there.folder / "there-peer.log").read_text()
 
 
 def test_three_instances_find_each_other_through_the_seen_lists(here, instances, settings):
