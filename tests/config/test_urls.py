@@ -20,7 +20,7 @@ def routes(resolver: URLResolver, prefix: str = "", namespace: str = ""):
 def test_each_app_is_mounted_once_under_its_own_name():
     mounted = [p.namespace for p in get_resolver().url_patterns if isinstance(p, URLResolver)]
 
-    assert sorted(mounted) == ["admin", "bank", "identity", "ledger", "trust"]
+    assert sorted(mounted) == ["admin", "bank", "federation", "identity", "ledger", "trust"]
 
 
 def test_no_route_is_hidden_by_another():
