@@ -174,6 +174,7 @@ def test_the_text_protocol_refuses_bad_frames_and_stays_usable(here, instances):
 def test_three_instances_find_each_other_through_the_seen_lists(here, instances, settings):
     settings.REMOTES_MIN_SCORE_SUM = 1  # every remote here has score 0: the sum stays below it
     second, third = instances("second", "second.test"), instances("third", "third.test")
+    here.start_peer()  # three listeners
     remotes.remote_add(address=second.address)
     assert second.manage("remote", "add", third.address).returncode == 0
     wait_for(lambda: peers.ping(second.ws).header("SEEN") == third.address, "second's PING telling it has seen third")
@@ -182,3 +183,5 @@ def test_three_instances_find_each_other_through_the_seen_lists(here, instances,
 
     assert (update.refreshed, update.added) == ([second.address], [third.address])
     assert set(Remote.objects.values_list("port", flat=True)) == {second.web_port, third.web_port}
+    assert third.manage("remote", "add", here.address).returncode == 0  # and the third finds this one back
+    assert all(peers.ping(instance.ws).result == CMResult.S_OK for instance in (here, second, third))
