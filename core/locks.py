@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from django.db import connection
 
 
-def _lock_key(name: str) -> int:
+def lock_key(name: str) -> int:
     """A signed 64-bit advisory lock key for ``name``."""
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
@@ -23,7 +23,7 @@ def sole_run(name: str) -> Iterator[bool]:
     if connection.vendor != "postgresql":
         yield True
         return
-    key = _lock_key(name)
+    key = lock_key(name)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
         (held,) = cursor.fetchone()
@@ -35,17 +35,7 @@ def sole_run(name: str) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
-def try_lock_for_transaction(name: str) -> bool:
-    """Take the lock ``name`` until the current transaction ends, if no other transaction holds it.
-
-    PostgreSQL only (a transaction-level advisory lock, dropped with the transaction or the connection).
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_lock_key(name)])
-        return cursor.fetchone()[0]
-
-
 def lock_for_transaction(name: str) -> None:
     """Take the lock ``name`` until the current transaction ends, waiting for the transaction that holds it."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(name)])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(name)])

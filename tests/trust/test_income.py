@@ -77,7 +77,7 @@ def test_a_run_while_another_is_under_way_pays_nothing_and_a_dead_runs_claim_is_
     payment_send(payer=alice, payee=bob, amount=30 * UNIT)  # alice owes 3 in tax to the commons
     other_worker = psycopg.connect(_database_url(), autocommit=True)
     try:
-        other_worker.execute("SELECT pg_advisory_lock(%s)", [locks._lock_key(f"basic-income:{community.pk}")])
+        other_worker.execute("SELECT pg_advisory_lock(%s)", [locks.lock_key(f"basic-income:{community.pk}")])
         assert basic_income_distribute(community=community) == []
         (pid,) = other_worker.execute("SELECT pg_backend_pid()").fetchone()
     finally:

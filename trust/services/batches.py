@@ -105,8 +105,11 @@ def _settle(request: SettlementRequest) -> SettlementRequest:
         return request
     if earlier in (None, State.STALE):
         with transaction.atomic():
-            if locks.try_lock_for_transaction(lock):
-                _settle_queued(request.community_id, own=request)
+            queued = SettlementRequest.objects.queued_if_locked(
+                request.community_id, lock_key=locks.lock_key(lock), limit=settings.SETTLEMENT_BATCH_LIMIT
+            )
+            if queued is not None:
+                _settle_queued(request.community_id, own=request, queued=queued)
                 return request
         request.state, request.payment = State.QUEUED, None
         if request._state.adding:
@@ -164,10 +167,16 @@ def _earlier_attempt(request: SettlementRequest) -> str | None:
     return request.state
 
 
-def _settle_queued(community_id: int, own: SettlementRequest | None = None) -> int:
-    """One batch, under the community's settlement lock: the queued requests in order, then ``own``;
-    returns how many it took."""
-    requests = SettlementRequest.objects.queued(community_id, limit=settings.SETTLEMENT_BATCH_LIMIT)
+def _settle_queued(
+    community_id: int, own: SettlementRequest | None = None, queued: list[SettlementRequest] | None = None
+) -> int:
+    """One batch, under the community's settlement lock: the queued requests in order (``queued`` when the
+    caller read them with the lock), then ``own``; returns how many it took."""
+    requests = (
+        queued
+        if queued is not None
+        else SettlementRequest.objects.queued(community_id, limit=settings.SETTLEMENT_BATCH_LIMIT)
+    )
     if own is not None:
         requests.append(own)
     if not requests:
