@@ -44,7 +44,8 @@ def signing_keys(entries: Iterable[tuple[int, int | None]]) -> dict[tuple[int, i
 
 
 def account_names(account_ids: set[int]) -> dict[int, str]:
-    """The names accounts have in the books: ``handle@slug``, or ``commons@slug`` (they never change)."""
+    """The names accounts have in the books: ``handle@slug``, ``commons@slug``, or a remote account's own
+    ``handle@host`` (they never change)."""
     _learn(account_ids)
     return {pk: _names[pk] for pk in account_ids}
 
@@ -58,9 +59,11 @@ def account_members(account_ids: set[int]) -> dict[int, int | None]:
 def _learn(account_ids: set[int]) -> None:
     wanted = account_ids - _names.keys()
     if wanted:
-        rows = Account.objects.filter(pk__in=wanted).values_list("pk", "member_id", "member__handle", "community__slug")
-        _names.update({pk: f"{handle or 'commons'}@{slug}" for pk, _, handle, slug in rows})
-        _members.update({pk: member_id for pk, member_id, _, _ in rows})
+        rows = Account.objects.filter(pk__in=wanted).values_list(
+            "pk", "member_id", "member__handle", "community__slug", "address"
+        )
+        _names.update({pk: address or f"{handle or 'commons'}@{slug}" for pk, _, handle, slug, address in rows})
+        _members.update({pk: member_id for pk, member_id, *_ in rows})
 
 
 def forget() -> None:

@@ -22,15 +22,22 @@ COMMONS_NAME = "commons"
 
 
 class Account(models.Model):
-    """An endpoint of trustlines: a member, or the community's commons (which receives the tax)."""
+    """An endpoint of trustlines: a member, the community's commons (which receives the tax), or an account
+    on another instance (``address``, ``handle@host``) that members here hold trustlines with.
+
+    A remote account is this instance's copy of the other side of those lines: it pays and is paid over
+    them through the federation protocol, and never relays a payment between two accounts here.
+    """
 
     class Kind(models.TextChoices):
         MEMBER = "member"
         COMMONS = "commons"
+        REMOTE = "remote"
 
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="accounts")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MEMBER)
     member = models.OneToOneField(Member, on_delete=models.PROTECT, null=True, blank=True, related_name="account")
+    address = models.CharField(max_length=80, blank=True, help_text="A remote account's handle@host.")
     trust_index_ppm = models.PositiveIntegerField(
         null=True, blank=True, help_text="The member's own tax rate in millionths; empty means the community minimum."
     )
@@ -42,8 +49,13 @@ class Account(models.Model):
                 fields=["community"], condition=Q(kind="commons"), name="one_commons_per_community"
             ),
             models.CheckConstraint(
-                condition=Q(kind="commons", member__isnull=True) | Q(kind="member", member__isnull=False),
+                condition=Q(kind="commons", member__isnull=True, address="")
+                | Q(kind="member", member__isnull=False, address="")
+                | (Q(kind="remote", member__isnull=True) & ~Q(address="")),
                 name="account_kind_matches_member",
+            ),
+            models.UniqueConstraint(
+                fields=["community", "address"], condition=Q(kind="remote"), name="one_remote_account_per_address"
             ),
         ]
 
@@ -52,6 +64,8 @@ class Account(models.Model):
 
     @property
     def name(self) -> str:
+        if self.kind == self.Kind.REMOTE:
+            return self.address
         return self.member.handle if self.member_id else COMMONS_NAME
 
 

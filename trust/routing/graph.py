@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from trust.models import Trustline, capacity
+from trust.models import Account, Trustline, capacity
 
 # Rows committed out of timestamp order (a transaction that began earlier commits later) are
 # caught by re-reading this much before the last sync; anything later still is caught by settlement.
@@ -24,6 +24,7 @@ class TrustGraph:
         self.out: dict[int, dict[int, int]] = {}
         self.synced_at: datetime | None = None
         self.commons_id: int | None = None  # the community's commons never changes: looked up once
+        self.remote_ids: frozenset[int] = frozenset()  # accounts on other instances: they never relay here
         self.lock = threading.RLock()
 
     @classmethod
@@ -69,6 +70,8 @@ class TrustGraph:
             self.apply_rows(lines.iterator(chunk_size=20_000))  # a server-side cursor for the one big read
         else:
             self.apply_rows(list(lines.filter(updated_at__gte=self.synced_at - SYNC_OVERLAP)))
+        remote = Account.objects.filter(community_id=community_id, kind=Account.Kind.REMOTE)
+        self.remote_ids = frozenset(remote.values_list("pk", flat=True))
         self.synced_at = now
 
 

@@ -105,6 +105,7 @@ def plan_payment(
     amount: int,
     max_hops: int,
     commons: int | None = None,
+    relays_not: frozenset[int] = frozenset(),
     tax_ppm: int = 0,
     hop_fee_ppm: int = 0,
     timeout: float = 10.0,
@@ -114,11 +115,12 @@ def plan_payment(
     """Plan ``amount`` from payer to payee and the tax and hop fees from payer to commons.
 
     ``direct_only`` keeps the payment on the payer's own trustline with the payee; ``wording`` names
-    the payee and the currency in refusals.
+    the payee and the currency in refusals. The commons and the accounts in ``relays_not`` may pay and
+    be paid, never relay.
     """
     deadline = time.monotonic() + timeout
     delta: Delta = {}
-    no_relay = frozenset() if commons is None else frozenset({commons})  # the commons pays and is paid, never relays
+    no_relay = relays_not | (frozenset() if commons is None else frozenset({commons}))
     try:
         if direct_only:
             paths = _direct(out, payer, payee, amount=amount, delta=delta, wording=wording)

@@ -30,6 +30,12 @@ def account_open(*, member: Member) -> Account:
     return account
 
 
+def remote_account_open(*, community: Community, address: str) -> Account:
+    """The account that stands here for ``address`` (``handle@host`` on another instance), made the first time."""
+    account, _ = Account.objects.get_or_create(community=community, kind=Account.Kind.REMOTE, address=address.lower())
+    return account
+
+
 def _pair(owner: Account, other: Account) -> Q:
     low, high = sorted((owner.pk, other.pk))
     return Q(low_id=low, high_id=high)

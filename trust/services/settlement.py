@@ -117,6 +117,7 @@ def plan_here(payer: Account, payee: Account, amount: int, *, taxed: bool = True
                     amount=amount,
                     max_hops=community.max_hops,
                     commons=graph.commons_id,
+                    relays_not=graph.remote_ids,
                     tax_ppm=trust_index_ppm(payer) if taxed else 0,
                     hop_fee_ppm=community.hop_fee_ppm if taxed else 0,
                     timeout=settings.ROUTING_TIMEOUT_SECONDS,
