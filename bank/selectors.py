@@ -1,6 +1,7 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.validators import slug_re
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from bank.models import Community, Member
 
@@ -16,6 +17,17 @@ def community_get_by_domain(*, domain: str) -> Community | None:
     if not domain:
         return None
     return Community.objects.filter(domain=domain.lower()).first()
+
+
+def community_get_by_address_domain(*, host: str) -> Community | None:
+    """The community whose members' addresses end in ``@host``: its own domain, or ``slug.INSTANCE_DOMAIN``."""
+    host = host.strip().lower()
+    found = community_get_by_domain(domain=host)
+    suffix = f".{settings.INSTANCE_DOMAIN.lower()}"
+    if found is None and host.endswith(suffix):
+        without_domain = Q(domain__isnull=True) | Q(domain="")
+        found = Community.objects.filter(without_domain, slug=host.removesuffix(suffix)).first()
+    return found
 
 
 def member_get(*, community: Community, handle: str) -> Member | None:

@@ -13,6 +13,7 @@ from websockets.sync.client import connect
 
 from federation.errors import AddressInvalid, DocumentRefused, PeerUnreachable
 from federation.protocols import text
+from federation.protocols.results import CMResult
 
 DOCUMENT_PATH = "/.well-known/trustbank.json"
 MAX_DOCUMENT_BYTES = 256 * 1024
@@ -82,19 +83,31 @@ def _reason(exc: Exception) -> str:
 
 def ping(ws_url: str, *, endpoint: str | None = None) -> text.Response:
     """One PING over a fresh connection; ``endpoint`` (EP) tells the peer where this instance listens."""
+    return request(ws_url, "PING", headers=(("EP", endpoint),) if endpoint else ())
+
+
+def account_exists(ws_url: str, address: str) -> bool:
+    """Whether the peer has the account ``handle@host`` (``GET ACCNT/<address>``)."""
+    answer = request(ws_url, "GET", args=(f"ACCNT/{address}",))
+    if answer.result not in (CMResult.S_OK, CMResult.E_Item_Not_Found):
+        raise PeerUnreachable(f"The peer at {ws_url} answered GET with {answer.result.name}.")
+    return answer.result == CMResult.S_OK
+
+
+def request(ws_url: str, action: str, *, args: tuple[str, ...] = (), headers: text.Headers = ()) -> text.Response:
+    """One request over a fresh connection, and its answer."""
     nonce = secrets.token_hex(4)
-    headers = (("EP", endpoint),) if endpoint else ()
     timeout = settings.FEDERATION_TIMEOUT_SECONDS
     try:
         with connect(ws_url, open_timeout=timeout, close_timeout=timeout, max_size=text.MAX_MESSAGE_BYTES) as socket:
-            socket.send(text.encode_request(text.Request("PING", nonce, headers=headers)))
+            socket.send(text.encode_request(text.Request(action, nonce, args=args, headers=headers)))
             answer = socket.recv(timeout=timeout)
     except (OSError, TimeoutError, WebSocketException, ValueError) as exc:
-        raise PeerUnreachable(f"The peer at {ws_url} did not answer PING ({_reason(exc)}).") from exc
+        raise PeerUnreachable(f"The peer at {ws_url} did not answer {action} ({_reason(exc)}).") from exc
     try:
         response = text.parse_response(answer if isinstance(answer, str) else answer.decode())
     except (text.ProtocolError, UnicodeDecodeError) as exc:
-        raise PeerUnreachable(f"The peer at {ws_url} answered PING with something else: {exc}") from exc
+        raise PeerUnreachable(f"The peer at {ws_url} answered {action} with something else: {exc}") from exc
     if response.nonce != nonce:
-        raise PeerUnreachable(f"The peer at {ws_url} answered another PING.")
+        raise PeerUnreachable(f"The peer at {ws_url} answered another {action}.")
     return response

@@ -6,8 +6,10 @@ from datetime import datetime, timedelta
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from bank.models import Member
 from federation import pairing, peers
 from federation.models import Outbound, Pair, Remote
+from federation.protocols.datagrams import PeerCommand
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,43 @@ def pairs_addressed(*, recipient: str, sender: str, sender_server: str) -> list[
     is a member of; the datagram's MAC tells which one it is for)."""
     pairs = Pair.objects.filter(member__handle=recipient, handle=sender, host=sender_server, member__is_active=True)
     return [pair_key_of(pair) for pair in pairs.select_related("member__community", "remote")]
+
+
+def remote_serving(host: str) -> Remote | None:
+    """The known remote whose document lists a community at ``host``."""
+    host = host.lower()
+    for remote in Remote.objects.all():
+        if any(str(community.get("host", "")).lower() == host for community in remote.communities):
+            return remote
+    return None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A member here who may be the recipient of a first datagram from an account on a known remote."""
+
+    member_id: int
+    base_key: bytes
+
+
+def pair_candidates(*, recipient: str, sender: str, sender_server: str) -> list[Candidate]:
+    """Members named ``recipient`` (one per community) and the base key each would share with
+    ``sender@sender_server``, when a known remote serves that host."""
+    remote = remote_serving(sender_server)
+    if remote is None:
+        return []
+    members = Member.objects.filter(handle=recipient, is_active=True).select_related("community")
+    return [
+        Candidate(
+            member.pk,
+            pairing.pair_key(
+                peer_agree_key=remote.agree_key,
+                local=f"{member.handle}@{member.community.address_domain}",
+                remote=f"{sender}@{sender_server}",
+            ),
+        )
+        for member in members
+    ]
 
 
 def pair_key_of(pair: Pair) -> PairKey:
@@ -67,6 +106,13 @@ def remotes_seen(*, within: timedelta = timedelta(days=1)) -> list[str]:
     """The web addresses of the remotes that answered lately, best score first (PING's SEEN)."""
     since = timezone.now() - within
     return [remote.address for remote in Remote.objects.filter(last_seen__gte=since).order_by("-score", "host")]
+
+
+def sync_pending(*, pair_ids: list[int]) -> bool:
+    """Whether a change of the pairs' trustline awaits the other instance's acknowledgement."""
+    return Outbound.objects.filter(
+        pair_id__in=pair_ids, command=PeerCommand.SYNC_TRUSTLINE, acked_at__isnull=True
+    ).exists()
 
 
 def remotes_listed() -> list[dict]:

@@ -8,12 +8,13 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from bank import selectors as bank_selectors
 from bank.api_views import ApiView
 from core.api import InputSerializer, TextField
-from core.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, Conflict, NotFound
 from core.money import format_amount
 from core.pagination import PAGE_PARAMETERS, paginate
-from trust import selectors
+from trust import federated, selectors
 from trust.errors import PayeeNotFound, PaymentNotFound, TrustlineNotFound
 from trust.models import Account
 from trust.serializers import AccountRowOutput, CounterpartInput, LimitField, MoneyField, PaymentInput, PaymentOutput
@@ -29,12 +30,26 @@ class MemberApi(ApiView):
         super().initial(request, *args, **kwargs)
         self.account = selectors.account_of(member=request.member)
 
-    def counterpart(self, data: dict, *, missing: Callable[[str], ApplicationError] = TrustlineNotFound) -> Account:
-        """The account named by ``username`` (and optional ``server``) in this community."""
+    def counterpart(
+        self,
+        data: dict,
+        *,
+        missing: Callable[[str], ApplicationError] = TrustlineNotFound,
+        create: bool = False,
+        paying: bool = False,
+    ) -> Account:
+        """The account named by ``username`` (and optional ``server``): in this community, or an account on
+        another instance that the member holds a trustline with (``create``: found there and opened now).
+        Payments reach only this community's accounts (``paying``) until payments between instances exist."""
         community = self.account.community
         server = (data.get("server") or "").strip().lower()
         if server and server != community.address_domain.lower():
-            raise missing(f"{server} is another server; federated accounts are not available on this instance yet.")
+            hub = federated.counterparts()
+            if bank_selectors.community_get_by_address_domain(host=server) is not None:
+                raise missing(f"{server} is another community on this instance; its accounts are not reachable here.")
+            if hub is None or paying:
+                raise missing(f"{server} is another server; payments between instances are not available yet.")
+            return hub.remote_account(member=self.request.member, handle=data["username"], server=server, create=create)
         other = selectors.account_find(community=community, handle=data["username"])
         if other is None:
             raise missing(f"There is no account {data['username']!r} in this community.")
@@ -44,7 +59,11 @@ class MemberApi(ApiView):
         return selectors.account_rows(account=self.account)
 
     def row_for(self, other: Account) -> dict:
-        return next(row for row in self.rows() if row["username"] == other.name)
+        if other.kind == Account.Kind.REMOTE:
+            username, _, server = other.address.rpartition("@")
+        else:
+            username, server = other.name, self.account.community.address_domain
+        return next(row for row in self.rows() if (row["username"], row["server"]) == (username, server))
 
 
 class AccountsApi(MemberApi):
@@ -63,7 +82,7 @@ class AddAccountApi(MemberApi):
     def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        other = self.counterpart(data.validated_data, missing=PayeeNotFound)
+        other = self.counterpart(data.validated_data, missing=PayeeNotFound, create=True)
         accounts.trustline_add(owner=self.account, other=other)
         return Response(AccountRowOutput(self.row_for(other)).data, status=status.HTTP_201_CREATED)
 
@@ -75,7 +94,13 @@ class RemoveAccountApi(MemberApi):
     def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        accounts.trustline_remove(owner=self.account, other=self.counterpart(data.validated_data))
+        other = self.counterpart(data.validated_data)
+        if other.kind == Account.Kind.REMOTE:
+            raise Conflict(
+                "A trustline with another instance's account cannot be closed yet; set its limit to 0 instead.",
+                code="federated_trustline",
+            )
+        accounts.trustline_remove(owner=self.account, other=other)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -131,7 +156,7 @@ class PaymentApi(MemberApi):
         values = data.validated_data
         payment = payments.payment_send(
             payer=self.account,
-            payee=self.counterpart(values, missing=PayeeNotFound),
+            payee=self.counterpart(values, missing=PayeeNotFound, paying=True),
             amount=values["amount"],
             memo=values.get("memo", ""),
             tag=values.get("tag", ""),
@@ -170,7 +195,7 @@ class PaymentPreviewApi(MemberApi):
     def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        payee = self.counterpart(data.validated_data, missing=PayeeNotFound)
+        payee = self.counterpart(data.validated_data, missing=PayeeNotFound, paying=True)
         plan = payments.payment_preview(payer=self.account, payee=payee, amount=data.validated_data["amount"])
         names = selectors.paths_as_names(paths=plan.paths)
         paths = [
@@ -194,7 +219,7 @@ class ReceivePaymentApi(MemberApi):
         values = data.validated_data
         payment = payments.payment_request(
             payee=self.account,
-            payer=self.counterpart(values, missing=PayerNotFound),
+            payer=self.counterpart(values, missing=PayerNotFound, paying=True),
             amount=values["amount"],
             memo=values.get("memo", ""),
             tag=values.get("tag", ""),

@@ -1,21 +1,32 @@
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from bank.models import Community, Member
+from trust import federated
 from trust.models import COMMONS_NAME, Account, Payment, PaymentLeg, Trustline
 
 
 def account_rows(*, account: Account) -> list[dict]:
-    """One row per counterpart, seen from ``account``: balance > 0 means they owe it."""
-    return [
-        {
-            "username": (other := line.high if line.low_id == account.pk else line.low).name,
-            "server": account.community.address_domain,
-            "balance": line.owed_to(account.pk),
-            "limit_out": line.limit_extended_by(account.pk),
-            "limit_in": line.limit_extended_by(other.pk),
-        }
-        for line in trustlines_of(account=account)
-    ]
+    """One row per counterpart, seen from ``account``: balance > 0 means they owe it; ``sync`` is ``pending``
+    while another instance has not acknowledged the last change of a line with one of its accounts."""
+    rows = []
+    for line in trustlines_of(account=account):
+        other = line.high if line.low_id == account.pk else line.low
+        username, server, sync = other.name, account.community.address_domain, "ok"
+        if other.kind == Account.Kind.REMOTE:
+            username, _, server = other.address.rpartition("@")
+            hub = federated.counterparts()
+            sync = hub.sync_state(member_account=account, remote=other) if hub else "pending"
+        rows.append(
+            {
+                "username": username,
+                "server": server,
+                "balance": line.owed_to(account.pk),
+                "limit_out": line.limit_extended_by(account.pk),
+                "limit_in": line.limit_extended_by(other.pk),
+                "sync": sync,
+            }
+        )
+    return rows
 
 
 def account_of(*, member: Member) -> Account:
@@ -37,6 +48,12 @@ def trustlines_of(*, account: Account) -> QuerySet[Trustline]:
         .select_related("low__member", "high__member")
         .order_by("pk")
     )
+
+
+def trustline_between(*, first: Account, second: Account) -> Trustline | None:
+    """The open trustline of two accounts, if they have one."""
+    low, high = sorted((first.pk, second.pk))
+    return Trustline.objects.filter(low_id=low, high_id=high, closed_at=None).first()
 
 
 def net_balance(*, account: Account) -> int:

@@ -81,6 +81,9 @@ class AccountRowOutput(serializers.Serializer):
     balance = MoneyField()
     limit_out = MoneyField()
     limit_in = MoneyField()
+    sync = serializers.ChoiceField(
+        choices=["ok", "pending"], help_text="pending: the other instance has not acknowledged the last change yet"
+    )
 
 
 class PaymentOutput(serializers.ModelSerializer):

@@ -6,3 +6,7 @@ from django.dispatch import Signal
 # ``(payment, legs)`` in the order they settled, legs as ``Plan.legs()`` tuples) and ``at``; a receiver
 # that raises undoes them all.
 money_moved = Signal()
+
+# Sent inside the transaction that opened or changed a trustline with an account on another instance,
+# with ``line``, ``owner`` (whose side changed) and ``other``: federation tells the other instance.
+remote_line_changed = Signal()

@@ -12,12 +12,15 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from bank import selectors as bank_selectors
+from bank.models import Member
 from federation import documents, selectors
 from federation.pairing import session_key
 from federation.protocols import datagrams, text
 from federation.protocols.datagrams import Notice, PeerCommand, PeerDatagram, Session, Status
 from federation.protocols.results import CMResult
 from federation.services import datagrams as datagram_services
+from federation.services import pairs
 from federation.services.datagrams import Acceptance
 from federation.services.scores import own_score
 
@@ -67,6 +70,21 @@ def ping(request: text.Request, peer_ip: str, known: Snapshot) -> text.Response:
     return text.Response(CMResult.S_OK, request.nonce, headers=tuple(headers))
 
 
+def account_get(request: text.Request, peer_ip: str) -> text.Response:
+    """``GET ACCNT/<handle@host>``: whether a member here has that address (part 3 adds the record)."""
+    kind, _, address = (request.args[0] if request.args else "").partition("/")
+    if kind != "ACCNT" or len(request.args) != 1:
+        return text.Response(CMResult.E_Invalid_Object_Path, request.nonce)
+    handle, at, host = address.lower().rpartition("@")
+    community = bank_selectors.community_get_by_address_domain(host=host) if at and handle else None
+    if not (at and handle and host):
+        return text.Response(CMResult.E_Account_ID_Invalid, request.nonce)
+    member = bank_selectors.member_get(community=community, handle=handle) if community else None
+    if member is None or not member.is_active:
+        return text.Response(CMResult.E_Item_Not_Found, request.nonce)
+    return text.Response(CMResult.S_OK, request.nonce, headers=(("ID", member.address),))
+
+
 def peer_datagram(message: PeerDatagram, data: bytes) -> bytes | None:
     """The answer to an authentic datagram from a pair, or a notice; None for an acknowledgement."""
     sender = f"{message.sender}@{message.sender_server}"
@@ -74,8 +92,10 @@ def peer_datagram(message: PeerDatagram, data: bytes) -> bytes | None:
         if datagrams.authentic(data, session_key(pair.base_key, sender=sender, counter=message.counter)):
             break
     else:
-        status = Status.BAD_SIGNATURE if _pairs_addressed(message) else Status.UNKNOWN_ACCOUNT
-        return refusal(status, f"{message.sender}@{message.sender_server} to {message.recipient}")
+        pair = _first_contact(message, data, sender)
+        if pair is None:
+            status = Status.BAD_SIGNATURE if _pairs_addressed(message) else Status.UNKNOWN_ACCOUNT
+            return refusal(status, f"{sender} to {message.recipient}")
     if message.command in ACKNOWLEDGING:
         status = message.arguments.get("status", Status.OK)
         if datagram_services.outbound_acknowledged(pair_id=pair.pair_id, counter=message.counter, status=status):
@@ -94,6 +114,23 @@ def peer_datagram(message: PeerDatagram, data: bytes) -> bytes | None:
     answer = acknowledgement(message, pair)
     own = f"{pair.local_handle}@{pair.local_host}"
     return datagrams.encode(answer, session_key(pair.base_key, sender=own, counter=message.counter))
+
+
+def _first_contact(message: PeerDatagram, data: bytes, sender: str) -> selectors.PairKey | None:
+    """A SYNC_TRUSTLINE from an account on a known remote that no member here is paired with yet: the member
+    it is for (the one whose agreed key it verifies with) is paired with it now."""
+    if message.command != PeerCommand.SYNC_TRUSTLINE:
+        return None
+    candidates = selectors.pair_candidates(
+        recipient=message.recipient, sender=message.sender, sender_server=message.sender_server
+    )
+    for candidate in candidates:
+        if datagrams.authentic(data, session_key(candidate.base_key, sender=sender, counter=message.counter)):
+            member = Member.objects.select_related("community").get(pk=candidate.member_id)
+            pair = pairs.pair_open(member=member, address=sender)
+            _pairs.clear()
+            return selectors.pair_key_of(pair)
+    return None
 
 
 def acknowledgement(message: PeerDatagram, pair: selectors.PairKey, status: Status = Status.OK) -> PeerDatagram:

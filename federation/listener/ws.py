@@ -25,7 +25,7 @@ class TextServer:
         self.rate = Rate(settings.PEER_MESSAGES_PER_SECOND)
         self.handled = 0
         self.known = answers.Snapshot()
-        self.handlers = {"PING": self.ping}
+        self.handlers = {"PING": self.ping, "GET": in_thread(answers.account_get)}
 
     async def keep_fresh(self) -> None:
         """Read what PING tells again every second (a PING is answered in the event loop, no database)."""

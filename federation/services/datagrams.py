@@ -13,6 +13,7 @@ from federation.pairing import session_key
 from federation.protocols import datagrams
 from federation.protocols.datagrams import PeerCommand, PeerDatagram, Session
 from federation.selectors import pair_key_of
+from federation.services import lines
 
 BACKOFF_SECONDS = (1, 2, 4, 8, 16)  # then every 16 s, until acknowledged
 MAX_COUNTER = 2**32 - 1  # the header's 4 bytes
@@ -65,7 +66,14 @@ def datagram_accept(*, pair_id: int, message: PeerDatagram) -> Acceptance:
         Inbound.objects.create(pair=pair, counter=message.counter, command=message.command, arguments=arguments)
         pair.received = message.counter
         pair.save(update_fields=["received"])
+        _apply(pair, message)
         return Acceptance.NEW
+
+
+def _apply(pair: Pair, message: PeerDatagram) -> None:
+    """What an accepted datagram changes here, in the transaction that accepts it (so exactly once)."""
+    if message.command == PeerCommand.SYNC_TRUSTLINE:
+        lines.line_mirror_limit(pair=pair, limit=message.arguments["limit"])
 
 
 def outbound_acknowledged(*, pair_id: int, counter: int, status: int) -> bool:

@@ -71,7 +71,9 @@ class Visit:
         form.find_element(By.CSS_SELECTOR, "button[type=submit], input[type=submit]").click()
 
     def text(self) -> str:
-        return self.driver.find_element(By.TAG_NAME, "body").text
+        """The page's text in one script call: a found element goes stale when a submitted form's answer replaces
+        the page between finding it and reading it."""
+        return self.driver.execute_script("return document.body ? document.body.innerText : '';")
 
     def text_of(self, element_id: str) -> str:
         """An element's text read in one script call: identity.js swaps its sections for fresh ones at any time."""

@@ -36,6 +36,7 @@ def row(community: Community, username: str, balance: str = ZERO, limit_out: str
         "balance": balance,
         "limit_out": limit_out,
         "limit_in": limit_in,
+        "sync": "ok",
     }
 
 
@@ -313,9 +314,6 @@ def test_a_raised_community_minimum_overrides_a_lower_own_index(community, alice
 
 
 COUNTERPART_ENDPOINTS = [
-    ("user/add_account", {}, "payee_not_found"),
-    ("user/set_trustline", {"amount": "5"}, "trustline_not_found"),
-    ("user/remove_account", {}, "trustline_not_found"),
     ("user/payment", {"amount": "1"}, "payee_not_found"),
     ("user/local_payment", {"amount": "1"}, "payee_not_found"),
     ("user/payment/preview", {"amount": "1"}, "payee_not_found"),
@@ -332,8 +330,28 @@ def test_another_server_is_not_found_and_says_so(alice, bob, path, body, code):
     response = client.post(path, {"username": "bob", "server": "elsewhere.example", **body})
 
     error = assert_error(response, 404, code)
-    assert "elsewhere.example is another server" in error["message"]
+    assert "elsewhere.example is another server; payments between instances are not available" in error["message"]
     assert db_snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code", "says"),
+    [
+        ("user/add_account", {}, "server_not_found", "No instance answers for elsewhere.example"),
+        ("user/set_trustline", {"amount": "5"}, "trustline_not_found", "no trustline with bob@elsewhere.example"),
+        ("user/remove_account", {}, "trustline_not_found", "no trustline with bob@elsewhere.example"),
+    ],
+)
+def test_a_trustline_with_an_unknown_server_is_refused_and_says_why(alice, bob, path, body, code, says):
+    """(Trustlines with accounts of other instances that answer: tests/federation/test_trustlines.py.)"""
+    mutual_credit(alice, bob, "10")
+    client = ApiUser(alice)
+    before = db_snapshot()
+
+    response = client.post(path, {"username": "bob", "server": "elsewhere.example", **body})
+
+    error = assert_error(response, 404, code)
+    assert says in error["message"] and db_snapshot() == before
 
 
 USER_ENDPOINTS = sorted((method, path) for method, path in api_endpoints() if path.startswith("user/"))

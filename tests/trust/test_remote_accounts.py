@@ -11,6 +11,7 @@ from tests.trust.helpers import account, mutual_credit
 from trust.errors import NoTrustPath
 from trust.models import Account
 from trust.services import accounts, payments
+from trust.signals import remote_line_changed
 
 BOB = "bob@lake.there.example"
 
@@ -22,7 +23,14 @@ def trusted_both_ways(member_account: Account, remote: Account, limit: int) -> N
 
 
 @pytest.fixture
-def river(db):
+def unheard(monkeypatch):
+    """trust alone: nobody hears of lines with remote accounts (federation would tell their instance)."""
+    monkeypatch.setattr(remote_line_changed, "receivers", [])
+    monkeypatch.setattr(remote_line_changed, "sender_receivers_cache", {})
+
+
+@pytest.fixture
+def river(db, unheard):
     community = CommunityFactory(slug="river")
     alice, carol = (MemberFactory(community=community, handle=handle) for handle in ("alice", "carol"))
     bob = accounts.remote_account_open(community=community, address=BOB)

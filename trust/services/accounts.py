@@ -10,6 +10,7 @@ from core.money import parse_rate
 from trust.errors import TrustlineNotFound
 from trust.models import Account, Payment, Trustline
 from trust.routing.graph import lines_changed
+from trust.signals import remote_line_changed
 
 
 def commons_of(community: Community) -> Account:
@@ -41,10 +42,12 @@ def _pair(owner: Account, other: Account) -> Q:
     return Q(low_id=low, high_id=high)
 
 
-def _touch(line: Trustline) -> None:
+def _touch(line: Trustline, owner: Account | None = None, other: Account | None = None) -> None:
     line.updated_at = timezone.now()
     line.save()
     transaction.on_commit(lambda: lines_changed(line.community_id, [line]))
+    if owner is not None and Account.Kind.REMOTE in (owner.kind, other.kind):
+        remote_line_changed.send(sender=Trustline, line=line, owner=owner, other=other)
 
 
 @transaction.atomic
@@ -62,7 +65,7 @@ def trustline_add(*, owner: Account, other: Account) -> Trustline:
     line.closed_at = None
     try:
         with transaction.atomic():
-            _touch(line)
+            _touch(line, owner, other)
     except IntegrityError:  # the other side opened it at the same moment
         raise exists from None
     return line
@@ -85,7 +88,7 @@ def trustline_set_limit(*, owner: Account, other: Account, limit: int) -> Trustl
         line.limit_from_low = limit
     else:
         line.limit_from_high = limit
-    _touch(line)
+    _touch(line, owner, other)
     return line
 
 

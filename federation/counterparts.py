@@ -1,0 +1,44 @@
+"""What ``trust`` asks of federation (``trust.federated``): remote accounts and the sync of their lines."""
+
+from bank.models import Member
+from federation import selectors
+from federation.models import Pair
+from federation.protocols.datagrams import PeerCommand
+from federation.services import datagrams, discovery, lines, pairs
+from trust.errors import TrustlineNotFound
+from trust.models import Account, Trustline
+
+
+class RemoteCounterparts:
+    def remote_account(self, *, member: Member, handle: str, server: str, create: bool) -> Account:
+        address = f"{handle}@{server}"
+        handle, host = pairs.address_parts(member=member, address=address)
+        pair = Pair.objects.filter(member=member, handle=handle, host=host).first()
+        if pair is None:
+            if not create:
+                raise TrustlineNotFound(f"You have no trustline with {handle}@{host}; add the account first.")
+            remote = discovery.instance_for_host(host)
+            discovery.account_confirmed(remote=remote, address=f"{handle}@{host}")
+            pair = pairs.pair_open(member=member, address=address)
+        return lines.remote_account_of(pair)
+
+    def sync_state(self, *, member_account: Account, remote: Account) -> str:
+        handle, _, host = remote.address.rpartition("@")
+        pair_ids = list(
+            Pair.objects.filter(member_id=member_account.member_id, handle=handle, host=host).values_list(
+                "pk", flat=True
+            )
+        )
+        return "pending" if selectors.sync_pending(pair_ids=pair_ids) else "ok"
+
+
+def tell_remote_instance(sender, *, line: Trustline, owner: Account, other: Account, **kwargs) -> None:
+    """A member here opened or changed their side of a line with a remote account: SYNC_TRUSTLINE, in the
+    same transaction (a change that came from the other instance is not sent back)."""
+    if owner.kind == Account.Kind.REMOTE:
+        return
+    handle, _, host = other.address.rpartition("@")
+    pair = Pair.objects.get(member_id=owner.member_id, handle=handle, host=host)
+    datagrams.datagram_queue(
+        pair=pair, command=PeerCommand.SYNC_TRUSTLINE, arguments={"limit": line.limit_extended_by(owner.pk)}
+    )
