@@ -8,13 +8,12 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from bank import selectors as bank_selectors
 from bank.api_views import ApiView
 from core.api import InputSerializer, TextField
-from core.errors import ApplicationError, Conflict, NotFound
+from core.errors import ApplicationError, NotFound
 from core.money import format_amount
 from core.pagination import PAGE_PARAMETERS, paginate
-from trust import federated, selectors
+from trust import counterparts, selectors
 from trust.errors import PayeeNotFound, PaymentNotFound, TrustlineNotFound
 from trust.models import Account
 from trust.serializers import AccountRowOutput, CounterpartInput, LimitField, MoneyField, PaymentInput, PaymentOutput
@@ -38,22 +37,15 @@ class MemberApi(ApiView):
         create: bool = False,
         paying: bool = False,
     ) -> Account:
-        """The account named by ``username`` (and optional ``server``): in this community, or an account on
-        another instance that the member holds a trustline with (``create``: found there and opened now).
-        Payments reach only this community's accounts (``paying``) until payments between instances exist."""
-        community = self.account.community
-        server = (data.get("server") or "").strip().lower()
-        if server and server != community.address_domain.lower():
-            hub = federated.counterparts()
-            if bank_selectors.community_get_by_address_domain(host=server) is not None:
-                raise missing(f"{server} is another community on this instance; its accounts are not reachable here.")
-            if hub is None or paying:
-                raise missing(f"{server} is another server; payments between instances are not available yet.")
-            return hub.remote_account(member=self.request.member, handle=data["username"], server=server, create=create)
-        other = selectors.account_find(community=community, handle=data["username"])
-        if other is None:
-            raise missing(f"There is no account {data['username']!r} in this community.")
-        return other
+        """The account named by ``username`` and ``server`` (``trust.federated.counterpart_find``)."""
+        return counterparts.counterpart_find(
+            member=self.request.member,
+            username=data["username"],
+            server=data.get("server") or "",
+            missing=missing,
+            create=create,
+            paying=paying,
+        )
 
     def rows(self) -> list[dict]:
         return selectors.account_rows(account=self.account)
@@ -94,13 +86,7 @@ class RemoveAccountApi(MemberApi):
     def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        other = self.counterpart(data.validated_data)
-        if other.kind == Account.Kind.REMOTE:
-            raise Conflict(
-                "A trustline with another instance's account cannot be closed yet; set its limit to 0 instead.",
-                code="federated_trustline",
-            )
-        accounts.trustline_remove(owner=self.account, other=other)
+        accounts.trustline_remove(owner=self.account, other=self.counterpart(data.validated_data))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -3,9 +3,10 @@
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 
-from bank.models import Community
+from bank.models import Member
+from core.errors import ApplicationError
 from core.money import parse_amount
-from trust import selectors
+from trust import counterparts
 from trust.models import Account
 
 
@@ -25,20 +26,34 @@ class AmountField(forms.CharField):
 
 
 class CounterpartForm(forms.Form):
-    """Names an account of the request's community; ``cleaned_data["username"]`` is that Account."""
+    """Names an account (``handle``, or ``handle@host`` on another instance); ``cleaned_data["username"]`` is
+    that Account. The add form (``opens``) opens a line with another instance's account; payments (``pays``)
+    stay in the community."""
 
-    username = forms.CharField(max_length=32, widget=forms.TextInput(attrs={"autocapitalize": "none"}))
+    username = forms.CharField(
+        max_length=80, widget=forms.TextInput(attrs={"autocapitalize": "none", "placeholder": "handle or name@host"})
+    )
+    opens = pays = False
 
-    def __init__(self, *args, community: Community, **kwargs) -> None:
+    def __init__(self, *args, member: Member, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.community = community
+        self.member = member
 
     def clean_username(self) -> Account:
-        username = self.cleaned_data["username"]
-        account = selectors.account_find(community=self.community, handle=username)
-        if account is None:
-            raise forms.ValidationError(f"There is no account {username!r} in this community.")
-        return account
+        try:
+            return counterparts.counterpart_find(
+                member=self.member,
+                username=self.cleaned_data["username"],
+                missing=ApplicationError,
+                create=self.opens,
+                paying=self.pays,
+            )
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
+class AddAccountForm(CounterpartForm):
+    opens = True
 
 
 class LimitForm(CounterpartForm):
@@ -46,6 +61,7 @@ class LimitForm(CounterpartForm):
 
 
 class PaymentForm(CounterpartForm):
+    pays = True
     amount = AmountField(label="Amount")
     memo = forms.CharField(max_length=255, required=False, strip=False, label="Memo")
 

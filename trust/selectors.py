@@ -12,12 +12,15 @@ def account_rows(*, account: Account) -> list[dict]:
     for line in trustlines_of(account=account):
         other = line.high if line.low_id == account.pk else line.low
         username, server, sync = other.name, account.community.address_domain, "ok"
-        if other.kind == Account.Kind.REMOTE:
+        remote = other.kind == Account.Kind.REMOTE
+        if remote:
             username, _, server = other.address.rpartition("@")
             hub = federated.counterparts()
             sync = hub.sync_state(member_account=account, remote=other) if hub else "pending"
         rows.append(
             {
+                "address": other.address if remote else username,  # what the pages name it by
+                "remote": remote,
                 "username": username,
                 "server": server,
                 "balance": line.owed_to(account.pk),

@@ -88,7 +88,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def _trustlines_page(request: HttpRequest, *, add_form=None, errors: list[str] | None = None) -> HttpResponse:
     context = {
         "rows": selectors.account_rows(account=request.account),
-        "add_form": add_form or forms.CounterpartForm(community=request.community),
+        "add_form": add_form or forms.AddAccountForm(member=request.member),
         "errors": errors or [],
     }
     failed = errors or (add_form is not None and add_form.errors)
@@ -103,7 +103,7 @@ def trustlines(request: HttpRequest) -> HttpResponse:
 @require_POST
 @account_page
 def trustline_add(request: HttpRequest) -> HttpResponse:
-    form = forms.CounterpartForm(request.POST, community=request.community)
+    form = forms.AddAccountForm(request.POST, member=request.member)
     line = _attempt(form, lambda data: accounts.trustline_add(owner=request.account, other=data["username"]))
     if line is None:
         return _trustlines_page(request, add_form=form)
@@ -115,7 +115,7 @@ def trustline_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 @account_page
 def trustline_set_limit(request: HttpRequest) -> HttpResponse:
-    form = forms.LimitForm(request.POST, community=request.community)
+    form = forms.LimitForm(request.POST, member=request.member)
     limit_set = _attempt(
         form,
         lambda data: accounts.trustline_set_limit(owner=request.account, other=data["username"], limit=data["amount"]),
@@ -130,7 +130,7 @@ def trustline_set_limit(request: HttpRequest) -> HttpResponse:
 @require_POST
 @account_page
 def trustline_remove(request: HttpRequest) -> HttpResponse:
-    form = forms.CounterpartForm(request.POST, community=request.community)
+    form = forms.CounterpartForm(request.POST, member=request.member)
     if _attempt(form, lambda data: accounts.trustline_remove(owner=request.account, other=data["username"])) is None:
         return _trustlines_page(request, errors=forms.form_errors(form))
     messages.success(request, f"Your trustline with {form.cleaned_data['username'].name} is removed.")
@@ -143,9 +143,9 @@ def trustline_remove(request: HttpRequest) -> HttpResponse:
 @account_page
 def pay(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        form = forms.PaymentForm(community=request.community, initial={"username": request.GET.get("to", "")})
+        form = forms.PaymentForm(member=request.member, initial={"username": request.GET.get("to", "")})
         return _page(request, "trust/pay.html", {"form": form})
-    form = forms.PaymentForm(request.POST, community=request.community)
+    form = forms.PaymentForm(request.POST, member=request.member)
     payment = _attempt(
         form,
         lambda data: payments.payment_send(
@@ -189,7 +189,7 @@ def _payments_page(request: HttpRequest, *, request_form=None) -> HttpResponse:
     context = {
         "page": page,
         "rows": _payment_rows(request, page),
-        "request_form": request_form or forms.PaymentForm(community=request.community, username_label="From"),
+        "request_form": request_form or forms.PaymentForm(member=request.member, username_label="From"),
     }
     return _page(request, "trust/payments.html", context, status=400 if request_form is not None else 200)
 
@@ -202,7 +202,7 @@ def payments_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @account_page
 def payment_request(request: HttpRequest) -> HttpResponse:
-    form = forms.PaymentForm(request.POST, community=request.community, username_label="From")
+    form = forms.PaymentForm(request.POST, member=request.member, username_label="From")
     asked = _attempt(
         form,
         lambda data: payments.payment_request(

@@ -97,6 +97,11 @@ def trustline_remove(*, owner: Account, other: Account) -> Trustline:
     """Close a trustline whose balance is settled; its history stays."""
     if Account.Kind.COMMONS in (owner.kind, other.kind):
         raise Conflict("The trustline with the commons belongs to your membership.", code="commons_trustline")
+    if Account.Kind.REMOTE in (owner.kind, other.kind):
+        raise Conflict(
+            "A trustline with another instance's account cannot be closed yet; set its limit to 0 instead.",
+            code="federated_trustline",
+        )
     line = _open_line(owner, other)
     if line.balance:
         raise Conflict("The balance on this trustline is not zero; settle it first.", code="balance_not_zero")

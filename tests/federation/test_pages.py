@@ -1,0 +1,55 @@
+"""The trustlines page with a line to another instance's account: named by its full address, its limit set
+on that line (never on a namesake's here), opened from the add form by ``name@host``; payments stay local."""
+
+import pytest
+
+from federation.models import Outbound
+from federation.protocols.datagrams import PeerCommand
+from federation.services import remotes
+from tests.bank.helpers import session_client
+from tests.factories import CommunityFactory, MemberFactory
+from tests.federation.peers import FakeNetwork, FakePeer
+from tests.trust.helpers import account
+from trust import selectors
+
+LAKE = "lake.lake.example"
+
+
+@pytest.fixture
+def alice(db, monkeypatch):
+    peer = FakePeer("lake.example", communities=[{"slug": "lake", "host": LAKE, "name": "Lake"}])
+    FakeNetwork(monkeypatch, peer)
+    monkeypatch.setattr("federation.peers.account_exists", lambda ws_url, address: address == f"bob@{LAKE}")
+    remotes.remote_add(address=peer.address)
+    community = CommunityFactory(slug="river")
+    MemberFactory(community=community, handle="bob")  # a namesake here
+    return MemberFactory(community=community, handle="alice")
+
+
+def lines(member) -> dict[str, tuple]:
+    return {row["address"]: (row["limit_out"], row["sync"]) for row in selectors.account_rows(account=account(member))}
+
+
+def test_a_line_to_another_instance_is_opened_named_and_limited_from_the_page(alice):
+    client = session_client(alice)
+
+    added = client.post("/c/river/trustlines/add/", {"username": f"bob@{LAKE}"})
+    assert added.status_code == 302
+    page = client.get("/c/river/trustlines/").content.decode()
+    assert f'value="bob@{LAKE}"' in page and f"On another instance ({LAKE})" in page
+    limited = client.post("/c/river/trustlines/limit/", {"username": f"bob@{LAKE}", "amount": "7"})
+    assert limited.status_code == 302
+
+    assert lines(alice) == {"commons": (100_000_000, "ok"), f"bob@{LAKE}": (7_000_000, "pending")}
+    synced = Outbound.objects.filter(command=PeerCommand.SYNC_TRUSTLINE).order_by("counter")
+    assert [row.counter for row in synced] == [1, 2]  # opened at 0, then 7
+
+
+def test_unknown_accounts_there_and_payments_to_other_instances_are_refused_on_the_pages(alice):
+    client = session_client(alice)
+
+    unknown = client.post("/c/river/trustlines/add/", {"username": f"nobody@{LAKE}"})
+    assert unknown.status_code == 400 and f"There is no account nobody@{LAKE}" in unknown.content.decode()
+    paying = client.post("/c/river/pay/", {"username": f"bob@{LAKE}", "amount": "1"})
+    assert paying.status_code == 400 and "payments between instances are not available yet" in paying.content.decode()
+    assert set(lines(alice)) == {"commons"} and not Outbound.objects.exists()
