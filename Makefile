@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run peer manage test lint venv migrate bench-routing bench-settlement bench-ledger bench-pow bench-workload bench-peer
+.PHONY: run peer federation-demo manage test lint venv migrate bench-routing bench-settlement bench-ledger bench-pow bench-workload bench-peer
 
 venv: $(VENV)/.installed
 
@@ -29,6 +29,10 @@ run: venv
 # The peer listener beside `make run` (another terminal): WebSocket on 127.0.0.1:2013, UDP on 2012.
 peer: venv
 	DEBUG=true $(PY) manage.py runpeer
+
+# Two local instances that federate (river on :8001, lake on :8002), each with its web server and listener.
+federation-demo: venv
+	DEBUG=true $(PY) manage.py federation_demo
 
 # Any manage.py command with the development settings of `make run`: make manage ARGS="route --community demo alice dave 12.50"
 manage: venv
