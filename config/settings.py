@@ -371,6 +371,7 @@ SCORE_STRENGTH = env_int("SCORE_STRENGTH", 20, minimum=1, maximum=64)
 SCORE_INTERVAL_SECONDS = env_int("SCORE_INTERVAL_SECONDS", 60, minimum=1)
 REMOTES_MIN_SCORE_SUM = env_int("REMOTES_MIN_SCORE_SUM", 32, minimum=0)  # Zold's MSS
 REMOTE_MAX_FAILURES = env_int("REMOTE_MAX_FAILURES", 5, minimum=1)
+FEDERATED_PAYMENT_WAIT_SECONDS = env_float("FEDERATED_PAYMENT_WAIT_SECONDS", 5.0, minimum=0)
 REMOTE_UPDATE_INTERVAL_SECONDS = env_int("REMOTE_UPDATE_INTERVAL_SECONDS", 600, minimum=10)
 CELERY_BEAT_SCHEDULE["refresh-score"] = {
     "task": "federation.tasks.refresh_score",

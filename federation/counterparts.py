@@ -1,22 +1,26 @@
 """What ``trust`` asks of federation (``trust.federated``): remote accounts and the sync of their lines."""
 
+from collections.abc import Callable
+
 from bank.models import Member
+from core.errors import ApplicationError
 from federation import selectors
 from federation.models import Pair
 from federation.protocols.datagrams import PeerCommand
 from federation.services import datagrams, discovery, lines, pairs
-from trust.errors import TrustlineNotFound
-from trust.models import Account, Trustline
+from trust.models import Account, Payment, Trustline
 
 
 class RemoteCounterparts:
-    def remote_account(self, *, member: Member, handle: str, server: str, create: bool) -> Account:
+    def remote_account(
+        self, *, member: Member, handle: str, server: str, create: bool, missing: Callable[[str], ApplicationError]
+    ) -> Account:
         address = f"{handle}@{server}"
         handle, host = pairs.address_parts(member=member, address=address)
         pair = Pair.objects.filter(member=member, handle=handle, host=host).first()
         if pair is None:
             if not create:
-                raise TrustlineNotFound(f"You have no trustline with {handle}@{host}; add the account first.")
+                raise missing(f"You have no trustline with {handle}@{host}; add the account first.")
             remote = discovery.instance_for_host(host)
             discovery.account_confirmed(remote=remote, address=f"{handle}@{host}")
             pair = pairs.pair_open(member=member, address=address)
@@ -41,4 +45,16 @@ def tell_remote_instance(sender, *, line: Trustline, owner: Account, other: Acco
     pair = Pair.objects.get(member_id=owner.member_id, handle=handle, host=host)
     datagrams.datagram_queue(
         pair=pair, command=PeerCommand.SYNC_TRUSTLINE, arguments={"limit": line.limit_extended_by(owner.pk)}
+    )
+
+
+def tell_payment(sender, *, payment: Payment, **kwargs) -> None:
+    """A payment to a remote account settled here: DIRECT_PAYMENT in the same transaction; its counter
+    argument is the payment's id here, which the acknowledgement gives back."""
+    handle, _, host = payment.payee.address.rpartition("@")
+    pair = Pair.objects.get(member_id=payment.payer.member_id, handle=handle, host=host)
+    datagrams.datagram_queue(
+        pair=pair,
+        command=PeerCommand.DIRECT_PAYMENT,
+        arguments={"amount": payment.amount, "tax": payment.tax, "counter": payment.pk},
     )

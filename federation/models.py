@@ -100,6 +100,7 @@ class Inbound(models.Model):
     counter = models.PositiveBigIntegerField()
     command = models.PositiveSmallIntegerField()
     arguments = models.JSONField(default=dict)
+    status = models.PositiveSmallIntegerField(default=0, help_text="the answer given (datagrams.Status)")
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from functools import partial
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -10,14 +11,14 @@ from rest_framework.response import Response
 
 from bank.api_views import ApiView
 from core.api import InputSerializer, TextField
-from core.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, Conflict, NotFound
 from core.money import format_amount
 from core.pagination import PAGE_PARAMETERS, paginate
 from trust import counterparts, selectors
 from trust.errors import PayeeNotFound, PaymentNotFound, TrustlineNotFound
-from trust.models import Account
+from trust.models import Account, Payment
 from trust.serializers import AccountRowOutput, CounterpartInput, LimitField, MoneyField, PaymentInput, PaymentOutput
-from trust.services import accounts, payments
+from trust.services import accounts, payments, remote_payments
 
 PayerNotFound = partial(NotFound, code="payer_not_found")
 
@@ -140,15 +141,27 @@ class PaymentApi(MemberApi):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        payee = self.counterpart(values, missing=PayeeNotFound, paying=not self.direct_only)
+        text = {"memo": values.get("memo", ""), "tag": values.get("tag", "")}
+        if payee.kind == Account.Kind.REMOTE:
+            sent = remote_payments.remote_payment_send(payer=self.account, payee=payee, amount=values["amount"], **text)
+            return self.answered_by_the_other_instance(sent)
         payment = payments.payment_send(
-            payer=self.account,
-            payee=self.counterpart(values, missing=PayeeNotFound, paying=True),
-            amount=values["amount"],
-            memo=values.get("memo", ""),
-            tag=values.get("tag", ""),
-            direct_only=self.direct_only,
+            payer=self.account, payee=payee, amount=values["amount"], direct_only=self.direct_only, **text
         )
         payment = selectors.payment_of(account=self.account, payment_id=payment.pk)  # with its legs, for the paths
+        return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
+
+    def answered_by_the_other_instance(self, sent: Payment) -> Response:
+        """201 with the payment once the other instance accepted it; 409 ``payment_refused`` once it refused it
+        (undone here); 202 ``{id, state}`` while it has not answered (``remote_payments.answer_awaited``)."""
+        payment = remote_payments.answer_awaited(payment=sent, seconds=settings.FEDERATED_PAYMENT_WAIT_SECONDS)
+        if payment.state == Payment.State.CANCELLED:
+            message = f"{payment.payee.name}'s instance refused the payment; nothing was paid."
+            raise Conflict(message, code="payment_refused", payment=payment.pk)
+        if payment.state == Payment.State.COMMITTED:
+            return Response({"id": payment.pk, "state": payment.state}, status=status.HTTP_202_ACCEPTED)
+        payment = selectors.payment_of(account=self.account, payment_id=payment.pk)
         return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
 
 

@@ -33,8 +33,11 @@ def counterpart_find(
         if bank_selectors.community_get_by_address_domain(host=server) is not None:
             raise missing(f"{server} is another community on this instance; its accounts are not reachable here.")
         if hub is None or paying:
-            raise missing(f"{server} is another server; payments between instances are not available yet.")
-        return hub.remote_account(member=member, handle=handle, server=server, create=create)
+            raise missing(
+                f"{server} is another server; payments between instances are not available yet, "
+                "except over your own trustline with its account (user/local_payment)."
+            )
+        return hub.remote_account(member=member, handle=handle, server=server, create=create, missing=missing)
     account = selectors.account_find(community=community, handle=handle)
     if account is None:
         raise missing(f"There is no account {handle!r} in this community.")

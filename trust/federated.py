@@ -1,16 +1,21 @@
 """The way to accounts on other instances. ``federation`` registers itself here when it is installed, so
 ``trust`` reaches remote accounts without importing the app above it."""
 
+from collections.abc import Callable
 from typing import Protocol
 
 from bank.models import Member
+from core.errors import ApplicationError
 from trust.models import Account
 
 
 class Counterparts(Protocol):
-    def remote_account(self, *, member: Member, handle: str, server: str, create: bool) -> Account:
-        """The account standing here for ``handle@server``; raises an ``ApplicationError`` (``server_not_found``,
-        ``account_not_found``, ``address_too_long``) when there is none (``create``: open it when needed)."""
+    def remote_account(
+        self, *, member: Member, handle: str, server: str, create: bool, missing: Callable[[str], ApplicationError]
+    ) -> Account:
+        """The account standing here for ``handle@server`` that ``member`` holds a line with, else ``missing``;
+        ``create``: found on its instance and opened now (``server_not_found``, ``account_not_found``,
+        ``address_too_long`` when it cannot be)."""
 
     def sync_state(self, *, member_account: Account, remote: Account) -> str:
         """``ok``, or ``pending`` while the other instance has not acknowledged the last change of their line."""

@@ -10,3 +10,7 @@ money_moved = Signal()
 # Sent inside the transaction that opened or changed a trustline with an account on another instance,
 # with ``line``, ``owner`` (whose side changed) and ``other``: federation tells the other instance.
 remote_line_changed = Signal()
+
+# Sent inside the transaction that settled ``payment`` to an account on another instance (in flight until it
+# answers): federation tells that instance.
+remote_payment_sent = Signal()

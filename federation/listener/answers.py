@@ -97,11 +97,10 @@ def peer_datagram(message: PeerDatagram, data: bytes) -> bytes | None:
             status = Status.BAD_SIGNATURE if _pairs_addressed(message) else Status.UNKNOWN_ACCOUNT
             return refusal(status, f"{sender} to {message.recipient}")
     if message.command in ACKNOWLEDGING:
-        status = message.arguments.get("status", Status.OK)
-        if datagram_services.outbound_acknowledged(pair_id=pair.pair_id, counter=message.counter, status=status):
-            logger.info("event=acknowledged pair=%s counter=%s status=%s", pair.pair_id, message.counter, status)
+        if datagram_services.outbound_acknowledged(pair_id=pair.pair_id, message=message):
+            logger.info("event=acknowledged pair=%s counter=%s", pair.pair_id, message.counter)
         return None
-    outcome = datagram_services.datagram_accept(pair_id=pair.pair_id, message=message)
+    outcome, status = datagram_services.datagram_accept(pair_id=pair.pair_id, message=message)
     if outcome is Acceptance.REPLAYED:
         return refusal(Status.REPLAYED, f"counter {message.counter} of pair {pair.pair_id}")
     logger.info(
@@ -111,7 +110,7 @@ def peer_datagram(message: PeerDatagram, data: bytes) -> bytes | None:
         message.command.name,
         outcome.value,
     )
-    answer = acknowledgement(message, pair)
+    answer = acknowledgement(message, pair, status)
     own = f"{pair.local_handle}@{pair.local_host}"
     return datagrams.encode(answer, session_key(pair.base_key, sender=own, counter=message.counter))
 

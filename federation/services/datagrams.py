@@ -11,9 +11,10 @@ from federation.errors import QueueFull
 from federation.models import Inbound, Outbound, Pair
 from federation.pairing import session_key
 from federation.protocols import datagrams
-from federation.protocols.datagrams import PeerCommand, PeerDatagram, Session
+from federation.protocols.datagrams import PeerCommand, PeerDatagram, Session, Status
 from federation.selectors import pair_key_of
 from federation.services import lines
+from trust.services import remote_payments
 
 BACKOFF_SECONDS = (1, 2, 4, 8, 16)  # then every 16 s, until acknowledged
 MAX_COUNTER = 2**32 - 1  # the header's 4 bytes
@@ -52,35 +53,54 @@ def datagram_queue(*, pair: Pair, command: PeerCommand, arguments: datagrams.Arg
         )
 
 
-def datagram_accept(*, pair_id: int, message: PeerDatagram) -> Acceptance:
-    """Record an authentic datagram once: its counter must be above the pair's last accepted one."""
+def datagram_accept(*, pair_id: int, message: PeerDatagram) -> tuple[Acceptance, Status]:
+    """Record an authentic datagram once and apply it: its counter must be above the pair's last accepted one.
+    Returns how it was taken and the status to answer with (a repeated datagram gets its first answer)."""
     with transaction.atomic():
-        pair = Pair.objects.select_for_update().get(pk=pair_id)
+        pair = Pair.objects.select_for_update().select_related("member__community").get(pk=pair_id)
         if message.counter == pair.received and message.counter > 0:
-            return Acceptance.DUPLICATE
+            first = Inbound.objects.filter(pair=pair, counter=message.counter).values_list("status", flat=True).first()
+            return Acceptance.DUPLICATE, Status(first or Status.OK)
         if message.counter <= pair.received:
-            return Acceptance.REPLAYED
+            return Acceptance.REPLAYED, Status.REPLAYED
         arguments = {
             name: value.hex() if isinstance(value, bytes) else value for name, value in message.arguments.items()
         }
-        Inbound.objects.create(pair=pair, counter=message.counter, command=message.command, arguments=arguments)
+        status = _apply(pair, message)
+        Inbound.objects.create(
+            pair=pair, counter=message.counter, command=message.command, arguments=arguments, status=status
+        )
         pair.received = message.counter
         pair.save(update_fields=["received"])
-        _apply(pair, message)
-        return Acceptance.NEW
+        return Acceptance.NEW, status
 
 
-def _apply(pair: Pair, message: PeerDatagram) -> None:
+def _apply(pair: Pair, message: PeerDatagram) -> Status:
     """What an accepted datagram changes here, in the transaction that accepts it (so exactly once)."""
     if message.command == PeerCommand.SYNC_TRUSTLINE:
         lines.line_mirror_limit(pair=pair, limit=message.arguments["limit"])
+    elif message.command == PeerCommand.DIRECT_PAYMENT:
+        member_account, remote, _ = lines.line_open(pair=pair)
+        received = remote_payments.remote_payment_receive(
+            payer=remote, payee=member_account, amount=message.arguments["amount"]
+        )
+        return Status.OK if received is not None else Status.REFUSED
+    return Status.OK
 
 
-def outbound_acknowledged(*, pair_id: int, counter: int, status: int) -> bool:
-    """Stop sending the datagram ``counter`` of the pair; False when it was not waiting (a repeated ack)."""
+def outbound_acknowledged(*, pair_id: int, message: PeerDatagram) -> bool:
+    """Stop sending the datagram the acknowledgement ``message`` answers and act on its answer, once; False
+    when it was not waiting (a repeated acknowledgement)."""
+    status = message.arguments.get("status", Status.OK)
     with transaction.atomic():
-        waiting = Outbound.objects.filter(pair_id=pair_id, counter=counter, acked_at__isnull=True)
-        return waiting.update(acked_at=timezone.now(), status=status) == 1
+        waiting = Outbound.objects.filter(pair_id=pair_id, counter=message.counter, acked_at__isnull=True)
+        if waiting.update(acked_at=timezone.now(), status=status) != 1:
+            return False
+        if message.command == PeerCommand.ACK_PAYMENT:
+            remote_payments.remote_payment_answered(
+                payment_id=message.arguments["counter"], accepted=status == Status.OK
+            )
+        return True
 
 
 def outbound_sent(*, outbound_ids: list[int]) -> None:
