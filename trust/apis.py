@@ -165,10 +165,19 @@ class PaymentApi(MemberApi):
         return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
 
 
+class InFlightOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.CharField(help_text="committed: the other instance has not answered yet")
+
+
 class LocalPaymentApi(PaymentApi):
     direct_only = True
 
-    @extend_schema(request=PaymentInput, responses={201: PaymentOutput}, summary="Pay over our direct trustline only")
+    @extend_schema(
+        request=PaymentInput,
+        responses={201: PaymentOutput, 202: InFlightOutput},
+        summary="Pay over our direct trustline only (also with an account of another instance)",
+    )
     def post(self, request: Request) -> Response:
         return super().post(request)
 
