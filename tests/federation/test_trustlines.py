@@ -139,6 +139,8 @@ def test_a_direct_payment_to_another_instance_arrives_once_and_a_refused_one_is_
     # ... and bob's instance refuses it: it is undone here, its tax given back; the copies agree again.
     wait_for(lambda: alice.get(f"user/payments/{sent.json()['id']}").json()["state"] == "cancelled", "the refusal")
     acknowledged()
+    # bob's withdrawal reaches here too, sent again with backoff while this listener was down
+    wait_for(lambda: alice.accounts()["bob"]["limit_in"] == "0.000000", "bob's withdrawal reaching here", seconds=40)
     rows = alice.accounts()
     assert (rows["bob"]["balance"], rows["bob"]["limit_in"], rows["commons"]["balance"]) == (
         "-5.000000",
