@@ -35,6 +35,17 @@ def sole_run(name: str) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
+def try_lock_for_transaction(name: str) -> bool:
+    """Take the lock ``name`` until the current transaction ends, if no other transaction holds it.
+
+    PostgreSQL only (a transaction-level advisory lock, dropped with the transaction or the connection).
+    Read what the lock guards in a later statement: this one's snapshot may predate the release it saw.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_key(name)])
+        return cursor.fetchone()[0]
+
+
 def lock_for_transaction(name: str) -> None:
     """Take the lock ``name`` until the current transaction ends, waiting for the transaction that holds it."""
     with connection.cursor() as cursor:

@@ -248,26 +248,10 @@ class SettlementRequestQuerySet(models.QuerySet):
             cursor.execute(self._queued_sql(), [community_id, self.model.State.QUEUED, limit])
             return self._requests(community_id, cursor.fetchall())
 
-    def queued_if_locked(self, community_id: int, *, lock_key: int, limit: int) -> list["SettlementRequest"] | None:
-        """Take the advisory lock ``lock_key`` for the transaction if it is free and read the queue, in one round
-        trip: the queued requests (oldest first) when the lock was taken, None when another transaction holds it.
-        (The CTE calls a volatile function, so PostgreSQL evaluates it once, before the lateral read.)"""
-        sql = (
-            "WITH taken AS (SELECT pg_try_advisory_xact_lock(%s) AS held) "
-            f"SELECT taken.held, queued.* FROM taken LEFT JOIN LATERAL ({self._queued_sql('taken.held AND ')}) "
-            "queued ON true"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [lock_key, community_id, self.model.State.QUEUED, limit])
-            rows = cursor.fetchall()
-        if not rows[0][0]:
-            return None
-        return self._requests(community_id, [row[1:] for row in rows if row[1] is not None])
-
-    def _queued_sql(self, condition: str = "") -> str:
+    def _queued_sql(self) -> str:
         table = connection.ops.quote_name(self.model._meta.db_table)
         columns = ", ".join(self.COLUMNS)
-        return f"SELECT {columns} FROM {table} WHERE {condition}community_id = %s AND state = %s ORDER BY id LIMIT %s"
+        return f"SELECT {columns} FROM {table} WHERE community_id = %s AND state = %s ORDER BY id LIMIT %s"
 
     def _requests(self, community_id: int, rows: list[tuple]) -> list["SettlementRequest"]:
         legs_field = self.model._meta.get_field("legs")

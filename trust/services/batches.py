@@ -105,11 +105,11 @@ def _settle(request: SettlementRequest) -> SettlementRequest:
         return request
     if earlier in (None, State.STALE):
         with transaction.atomic():
-            queued = SettlementRequest.objects.queued_if_locked(
-                request.community_id, lock_key=locks.lock_key(lock), limit=settings.SETTLEMENT_BATCH_LIMIT
-            )
-            if queued is not None:
-                _settle_queued(request.community_id, own=request, queued=queued)
+            # The queue is read by a statement after the one that took the lock: read in the same statement, it
+            # would see the queue as it was before the batch that just released the lock committed, and settle
+            # that batch's requests a second time.
+            if locks.try_lock_for_transaction(lock):
+                _settle_queued(request.community_id, own=request)
                 return request
         request.state, request.payment = State.QUEUED, None
         if request._state.adding:
