@@ -1,5 +1,5 @@
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from bank.admin import CommunityScopedAdmin, ReadOnlyAdmin, ReadOnlyInline
@@ -15,9 +15,9 @@ from trust.services import accounts
 class AccountAdmin(ReadOnlyAdmin):
     list_display = ["name", "community", "kind", "trust_index", "created_at"]
     list_filter = [("community", admin.RelatedOnlyFieldListFilter), "kind"]
-    search_fields = ["member__handle"]
+    search_fields = ["member__handle", "address"]
     list_select_related = ["member", "community"]
-    fields = ["community", "kind", "member", "trust_index", "created_at"]
+    fields = ["community", "kind", "member", "address", "trust_index", "created_at"]
     readonly_fields = ["trust_index"]
 
     @admin.display(description="trust index", ordering="trust_index_ppm")
@@ -25,6 +25,18 @@ class AccountAdmin(ReadOnlyAdmin):
         if account.trust_index_ppm is not None:
             return format_rate(account.trust_index_ppm)
         return f"{format_rate(int(account.community.minimum_trust_index * MICRO))} (the community's minimum)"
+
+
+class WithAnotherInstance(admin.SimpleListFilter):
+    title = "counterpart"
+    parameter_name = "remote"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [("yes", "an account of another instance"), ("no", "accounts of this instance")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        remote = Q(low__kind=Account.Kind.REMOTE) | Q(high__kind=Account.Kind.REMOTE)
+        return {"yes": queryset.filter(remote), "no": queryset.exclude(remote)}.get(self.value(), queryset)
 
 
 @admin.register(Trustline)
@@ -39,12 +51,23 @@ class TrustlineAdmin(CommunityScopedAdmin):
         "owed",
         "closed_at",
     ]
-    list_filter = [("community", admin.RelatedOnlyFieldListFilter), ("closed_at", admin.EmptyFieldListFilter)]
-    search_fields = ["low__member__handle", "high__member__handle"]
+    list_filter = [
+        ("community", admin.RelatedOnlyFieldListFilter),
+        WithAnotherInstance,
+        ("closed_at", admin.EmptyFieldListFilter),
+    ]
+    search_fields = ["low__member__handle", "high__member__handle", "low__address", "high__address"]
     list_select_related = ["community", "low__member", "high__member"]
     fields = ["community", "low", "high", "limit_from_low", "limit_from_high", "balance", "updated_at", "closed_at"]
     readonly_fields = ["community", "low", "high", "balance", "updated_at", "closed_at"]
     actions = ["apply_commons_limit"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Trustline | None = None) -> list[str]:
+        """A line with another instance's account has two copies: its limits change only through its members."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and Account.Kind.REMOTE in (obj.low.kind, obj.high.kind):
+            fields += ["limit_from_low", "limit_from_high"]
+        return fields
 
     @admin.display(description="low")
     def low_name(self, line: Trustline) -> str:
@@ -90,7 +113,7 @@ class PaymentLegInline(ReadOnlyInline):
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["pk", "community", "kind", "state", "payer", "payee", "amount_display", "created_at"]
     list_filter = [("community", admin.RelatedOnlyFieldListFilter), "kind", "state"]
-    search_fields = ["payer__member__handle", "payee__member__handle", "memo"]
+    search_fields = ["payer__member__handle", "payee__member__handle", "payer__address", "payee__address", "memo"]
     list_select_related = ["community", "payer__member", "payee__member"]
     inlines = [PaymentLegInline]
 

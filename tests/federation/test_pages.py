@@ -2,6 +2,8 @@
 on that line (never on a namesake's here), opened from the add form by ``name@host``; payments stay local."""
 
 import pytest
+from django.db.models import Q
+from django.urls import reverse
 
 from federation.models import Outbound
 from federation.protocols.datagrams import PeerCommand
@@ -11,6 +13,7 @@ from tests.factories import CommunityFactory, MemberFactory
 from tests.federation.peers import FakeNetwork, FakePeer
 from tests.trust.helpers import account
 from trust import selectors
+from trust.models import Trustline
 
 LAKE = "lake.lake.example"
 
@@ -53,3 +56,20 @@ def test_unknown_accounts_there_and_payments_to_other_instances_are_refused_on_t
     paying = client.post("/c/river/pay/", {"username": f"bob@{LAKE}", "amount": "1"})
     assert paying.status_code == 400 and "payments between instances are not available yet" in paying.content.decode()
     assert set(lines(alice)) == {"commons"} and not Outbound.objects.exists()
+
+
+def test_django_admin_lists_lines_with_other_instances_and_keeps_their_limits_to_the_members(alice):
+    admin = MemberFactory(community=alice.community, handle="root", role="admin")
+    session_client(alice).post("/c/river/trustlines/add/", {"username": f"bob@{LAKE}"})
+    client = session_client(admin)
+    line = Trustline.objects.get(Q(low__kind="remote") | Q(high__kind="remote"))
+
+    listed = client.get(reverse("admin:trust_trustline_changelist"), {"remote": "yes"})
+    assert list(listed.context["cl"].queryset) == [line]
+    assert client.get(reverse("admin:trust_account_changelist"), {"q": f"bob@{LAKE}"}).context["cl"].result_count == 1
+    changed = client.post(
+        reverse("admin:trust_trustline_change", args=[line.pk]), {"limit_from_low": "5", "limit_from_high": "5"}
+    )
+    assert changed.status_code == 302
+    line.refresh_from_db()
+    assert (line.limit_from_low, line.limit_from_high) == (0, 0)  # a copy of a line changes only by its members
