@@ -9,7 +9,7 @@ from django.utils import timezone
 from bank.models import Member
 from federation import pairing, peers
 from federation.models import Outbound, Pair, Remote
-from federation.protocols.datagrams import PeerCommand
+from federation.protocols.datagrams import PeerCommand, PeerDatagram, Session
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,16 @@ class PairKey:
     remote_handle: str
     remote_host: str
     base_key: bytes
+
+    @property
+    def local_address(self) -> str:
+        return f"{self.local_handle}@{self.local_host}"
+
+    def datagram(self, counter: int, command: PeerCommand, arguments: dict) -> PeerDatagram:
+        """A datagram from the member here to the remote account, numbered ``counter``."""
+        return PeerDatagram(
+            Session.ACCOUNT, self.remote_handle, self.local_handle, self.local_host, counter, command, arguments
+        )
 
 
 def pairs_addressed(*, recipient: str, sender: str, sender_server: str) -> list[PairKey]:

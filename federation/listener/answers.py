@@ -17,7 +17,7 @@ from bank.models import Member
 from federation import documents, selectors
 from federation.pairing import session_key
 from federation.protocols import datagrams, text
-from federation.protocols.datagrams import Notice, PeerCommand, PeerDatagram, Session, Status
+from federation.protocols.datagrams import Notice, PeerCommand, PeerDatagram, Status
 from federation.protocols.results import CMResult
 from federation.services import datagrams as datagram_services
 from federation.services import pairs
@@ -111,8 +111,7 @@ def peer_datagram(message: PeerDatagram, data: bytes) -> bytes | None:
         outcome.value,
     )
     answer = acknowledgement(message, pair, status)
-    own = f"{pair.local_handle}@{pair.local_host}"
-    return datagrams.encode(answer, session_key(pair.base_key, sender=own, counter=message.counter))
+    return datagrams.encode(answer, session_key(pair.base_key, sender=pair.local_address, counter=message.counter))
 
 
 def _first_contact(message: PeerDatagram, data: bytes, sender: str) -> selectors.PairKey | None:
@@ -143,15 +142,7 @@ def acknowledgement(message: PeerDatagram, pair: selectors.PairKey, status: Stat
         PeerCommand.ACK_PREIMAGE: lambda: {"id": hashlib.sha256(given["preimage"]).digest()},
         PeerCommand.ACK_COMMIT: lambda: {"id": given.get("id", bytes(32)), "status": status},
     }[command]()
-    return PeerDatagram(
-        session=Session.ACCOUNT,
-        recipient=pair.remote_handle,
-        sender=pair.local_handle,
-        sender_server=pair.local_host,
-        counter=message.counter,
-        command=command,
-        arguments=arguments,
-    )
+    return pair.datagram(message.counter, command, arguments)
 
 
 def refusal(status: Status, about: str) -> bytes:

@@ -11,7 +11,7 @@ from federation.errors import QueueFull
 from federation.models import Inbound, Outbound, Pair
 from federation.pairing import session_key
 from federation.protocols import datagrams
-from federation.protocols.datagrams import PeerCommand, PeerDatagram, Session, Status
+from federation.protocols.datagrams import PeerCommand, PeerDatagram, Status
 from federation.selectors import pair_key_of
 from federation.services import lines
 from trust.services import remote_payments
@@ -37,17 +37,8 @@ def datagram_queue(*, pair: Pair, command: PeerCommand, arguments: datagrams.Arg
         pair.sent += 1
         pair.save(update_fields=["sent"])
         keys = pair_key_of(pair)
-        message = PeerDatagram(
-            session=Session.ACCOUNT,
-            recipient=keys.remote_handle,
-            sender=keys.local_handle,
-            sender_server=keys.local_host,
-            counter=pair.sent,
-            command=command,
-            arguments=arguments,
-        )
-        key = session_key(keys.base_key, sender=f"{keys.local_handle}@{keys.local_host}", counter=pair.sent)
-        data = datagrams.encode(message, key)
+        key = session_key(keys.base_key, sender=keys.local_address, counter=pair.sent)
+        data = datagrams.encode(keys.datagram(pair.sent, command, arguments), key)
         return Outbound.objects.create(
             pair=pair, counter=pair.sent, command=command, datagram=data, next_at=timezone.now()
         )
