@@ -225,10 +225,10 @@ def main() -> None:
                 time.sleep(0.2)
         print(f"Peer listener benchmark: {args.datagrams} datagrams, {args.frames} text frames, {args.pings} PINGs")
 
-        seconds, answered, unanswered = flood_datagrams(udp_port, args.datagrams, valid, seed=1)
+        seconds, replied, unanswered = flood_datagrams(udp_port, args.datagrams, valid, seed=1)
         print(
             f"  datagrams: {args.datagrams / seconds:9.0f} handled/s ({args.datagrams} in {seconds:.1f} s; "
-            f"{answered} answered, {unanswered} with no answer within 50 ms)"
+            f"{replied} answered, {unanswered} with no answer within 50 ms)"
         )
         frames = request_texts(args.frames, seed=2)
         seconds = asyncio.run(round_trips(ws, frames))
