@@ -27,13 +27,14 @@ class RemoteCounterparts:
         return lines.remote_account_of(pair)
 
     def sync_state(self, *, member_account: Account, remote: Account) -> str:
-        handle, _, host = remote.address.rpartition("@")
-        pair_ids = list(
-            Pair.objects.filter(member_id=member_account.member_id, handle=handle, host=host).values_list(
-                "pk", flat=True
-            )
-        )
+        pair_ids = list(_pairs_of(member_account.member_id, remote).values_list("pk", flat=True))
         return "pending" if selectors.sync_pending(pair_ids=pair_ids) else "ok"
+
+
+def _pairs_of(member_id: int, remote: Account):
+    """The pair (a queryset of at most one) of a member here and the account a remote account stands for."""
+    handle, _, host = remote.address.rpartition("@")
+    return Pair.objects.filter(member_id=member_id, handle=handle, host=host)
 
 
 def tell_remote_instance(sender, *, line: Trustline, owner: Account, other: Account, **kwargs) -> None:
@@ -41,20 +42,18 @@ def tell_remote_instance(sender, *, line: Trustline, owner: Account, other: Acco
     same transaction (a change that came from the other instance is not sent back)."""
     if owner.kind == Account.Kind.REMOTE:
         return
-    handle, _, host = other.address.rpartition("@")
-    pair = Pair.objects.get(member_id=owner.member_id, handle=handle, host=host)
     datagrams.datagram_queue(
-        pair=pair, command=PeerCommand.SYNC_TRUSTLINE, arguments={"limit": line.limit_extended_by(owner.pk)}
+        pair=_pairs_of(owner.member_id, other).get(),
+        command=PeerCommand.SYNC_TRUSTLINE,
+        arguments={"limit": line.limit_extended_by(owner.pk)},
     )
 
 
 def tell_payment(sender, *, payment: Payment, **kwargs) -> None:
     """A payment to a remote account settled here: DIRECT_PAYMENT in the same transaction; its counter
     argument is the payment's id here, which the acknowledgement gives back."""
-    handle, _, host = payment.payee.address.rpartition("@")
-    pair = Pair.objects.get(member_id=payment.payer.member_id, handle=handle, host=host)
     datagrams.datagram_queue(
-        pair=pair,
+        pair=_pairs_of(payment.payer.member_id, payment.payee).get(),
         command=PeerCommand.DIRECT_PAYMENT,
         arguments={"amount": payment.amount, "tax": payment.tax, "counter": payment.pk},
     )
