@@ -19,7 +19,7 @@ PayeeStatus = Payment.PayeeStatus
 ACTIONS = ("dispute", "cancel", "decline", "accept", "refund")
 
 
-def _check_text(memo: str, tag: str) -> None:
+def check_memo_and_tag(memo: str, tag: str) -> None:
     if len(memo.encode()) > 255:
         raise InvalidInput("memo", ["A memo is at most 255 bytes of UTF-8."])
     if len(tag.encode()) > 48:
@@ -45,7 +45,7 @@ def payment_send(
     """Route and settle a payment, with its trust-index tax and hop fees to the commons: in its
     community's next settlement batch where it may (``trust.services.batches``), else alone."""
     _check_parties(payer, payee)
-    _check_text(memo, tag)
+    check_memo_and_tag(memo, tag)
     make_plan = partial(plan_for, payer, payee, amount, direct_only=direct_only)
     if batches.batched():
         return batches.payment_settle_batched(
@@ -61,7 +61,7 @@ def payment_send(
 def payment_request(*, payee: Account, payer: Account, amount: int, memo: str = "", tag: str = "") -> Payment:
     """A payee's request to be paid (payment links, QR codes). The preimage stays here until settlement."""
     _check_parties(payer, payee)
-    _check_text(memo, tag)
+    check_memo_and_tag(memo, tag)
     preimage, hashlock = new_hashlock()
     return Payment.objects.create(
         community_id=payee.community_id,

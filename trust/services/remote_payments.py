@@ -17,6 +17,7 @@ from trust.errors import RoutingError
 from trust.models import Account, Payment
 from trust.services.accounts import commons_of
 from trust.services.moving import StaleRoute
+from trust.services.payments import check_memo_and_tag
 from trust.services.settlement import plan_for, plan_here, replanned, settle, with_retries
 from trust.signals import remote_payment_sent
 
@@ -26,6 +27,7 @@ State = Payment.State
 def remote_payment_send(*, payer: Account, payee: Account, amount: int, memo: str = "", tag: str = "") -> Payment:
     """Pay the remote account ``payee`` over the payer's direct line, with the payer's tax; in flight until
     the other instance answers (``remote_payment_answered``)."""
+    check_memo_and_tag(memo, tag)
 
     def settle_plan(plan) -> Payment:
         with transaction.atomic(durable=not idempotency.wraps_this_request()):
