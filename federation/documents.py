@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 import core
 from bank.models import Community
 from core.crypto import server as server_keys
+from core.crypto.hexes import is_hex
 from core.crypto.signatures import server_signature_valid
 from federation.errors import DocumentRefused
 
@@ -106,7 +107,7 @@ def verified(document: object, *, pinned: Pinned | None) -> dict:
     if not isinstance(document, dict):
         raise DocumentRefused("The peer's document is not a JSON object.")
     keys, ends = document.get("keys"), document.get("endpoints")
-    if not (isinstance(keys, dict) and all(_is_key(keys.get(name)) for name in ("sign", "agree"))):
+    if not (isinstance(keys, dict) and all(is_hex(keys.get(name), KEY_HEX_LENGTH) for name in ("sign", "agree"))):
         raise DocumentRefused("The peer's document has no valid keys (sign, agree: 64 hex digits each).")
     if not (isinstance(ends, dict) and all(isinstance(ends.get(name), str) for name in ("ws", "udp"))):
         raise DocumentRefused("The peer's document has no endpoints (ws, udp).")
@@ -135,10 +136,6 @@ def verified(document: object, *, pinned: Pinned | None) -> dict:
                 "The peer's keys changed without a rotation signed by its pinned key.", code="peer_keys_changed"
             )
     return document
-
-
-def _is_key(value: object) -> bool:
-    return isinstance(value, str) and len(value) == KEY_HEX_LENGTH and all(c in "0123456789abcdef" for c in value)
 
 
 def _signature_valid(key: str, signature_hex: str, data: bytes) -> bool:

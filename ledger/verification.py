@@ -16,6 +16,7 @@ from django.conf import settings
 from bank.models import Community
 from core import processes
 from core.crypto import macs, p256, sealing, signatures
+from core.crypto.hexes import is_hex
 from core.crypto.server import server_public_key_hex
 from core.numbers import whole_number
 from ledger import crypto, formats
@@ -151,7 +152,7 @@ def _walk_from(community_id: int, archive: Archive | None) -> _Walk:
         return _Walk(community_id, 0, formats.GENESIS, 0, {})
     walk = _Walk(community_id, archive.last_receipt_id + 1, archive.ledger_hash, archive.segment, {})
     walk.segment_first = archive.first_receipt_id
-    if not _is_hash(archive.ledger_hash):
+    if not is_hex(archive.ledger_hash, 64):
         walk.add("archive_ledger_hash_invalid", "The archive's ledger hash is not a hash.", segment=archive.segment)
         walk.previous = formats.GENESIS
     try:
@@ -162,10 +163,6 @@ def _walk_from(community_id: int, archive: Archive | None) -> _Walk:
     # entry's link to the archive hash is checked there.
     walk.leaves = None
     return walk
-
-
-def _is_hash(text: str) -> bool:
-    return len(text) == 64 and all(digit in "0123456789abcdef" for digit in text)
 
 
 def _run(walk: _Walk, rows, progress: Progress | None, *, to_the_end: bool = True) -> None:

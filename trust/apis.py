@@ -38,7 +38,7 @@ class MemberApi(ApiView):
         create: bool = False,
         paying: bool = False,
     ) -> Account:
-        """The account named by ``username`` and ``server`` (``trust.federated.counterpart_find``)."""
+        """The account named by ``username`` and ``server`` (``trust.counterparts.counterpart_find``)."""
         return counterparts.counterpart_find(
             member=self.request.member,
             username=data["username"],
@@ -52,11 +52,7 @@ class MemberApi(ApiView):
         return selectors.account_rows(account=self.account)
 
     def row_for(self, other: Account) -> dict:
-        if other.kind == Account.Kind.REMOTE:
-            username, _, server = other.address.rpartition("@")
-        else:
-            username, server = other.name, self.account.community.address_domain
-        return next(row for row in self.rows() if (row["username"], row["server"]) == (username, server))
+        return next(row for row in self.rows() if row["address"] == other.name)
 
 
 class AccountsApi(MemberApi):

@@ -19,7 +19,7 @@ def account_rows(*, account: Account) -> list[dict]:
             sync = hub.sync_state(member_account=account, remote=other) if hub else "pending"
         rows.append(
             {
-                "address": other.address if remote else username,  # what the pages name it by
+                "address": other.name,  # what the pages name it by: handle, or handle@host on another instance
                 "remote": remote,
                 "username": username,
                 "server": server,

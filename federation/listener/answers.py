@@ -76,9 +76,9 @@ def account_get(request: text.Request, peer_ip: str) -> text.Response:
     if kind != "ACCNT" or len(request.args) != 1:
         return text.Response(CMResult.E_Invalid_Object_Path, request.nonce)
     handle, at, host = address.lower().rpartition("@")
-    community = bank_selectors.community_get_by_address_domain(host=host) if at and handle else None
     if not (at and handle and host):
         return text.Response(CMResult.E_Account_ID_Invalid, request.nonce)
+    community = bank_selectors.community_get_by_address_domain(host=host)
     member = bank_selectors.member_get(community=community, handle=handle) if community else None
     if member is None or not member.is_active:
         return text.Response(CMResult.E_Item_Not_Found, request.nonce)
@@ -104,7 +104,7 @@ def peer_datagram(message: PeerDatagram, data: bytes) -> bytes | None:
     if outcome is Acceptance.REPLAYED:
         return refusal(Status.REPLAYED, f"counter {message.counter} of pair {pair.pair_id}")
     logger.info(
-        "event=accepted pair=%s counter=%s command=%s %s",
+        "event=accepted pair=%s counter=%s command=%s as=%s",
         pair.pair_id,
         message.counter,
         message.command.name,
