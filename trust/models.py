@@ -243,7 +243,9 @@ class SettlementRequestQuerySet(models.QuerySet):
     COLUMNS = ("id", "payer_id", "payee_id", "amount", "memo", "tag", "tax", "fees", "legs", "key", "created_at")
 
     def queued(self, community_id: int, *, limit: int) -> list["SettlementRequest"]:
-        """The community's queued requests, oldest first."""
+        """The community's queued requests, oldest first, locked for the batch that takes them: a request
+        withdrawn meanwhile (its caller's wait failed) waits for the batch and then finds it settled, instead
+        of being deleted under it while its payment is settled."""
         with connection.cursor() as cursor:
             cursor.execute(self._queued_sql(), [community_id, self.model.State.QUEUED, limit])
             return self._requests(community_id, cursor.fetchall())
@@ -251,7 +253,7 @@ class SettlementRequestQuerySet(models.QuerySet):
     def _queued_sql(self) -> str:
         table = connection.ops.quote_name(self.model._meta.db_table)
         columns = ", ".join(self.COLUMNS)
-        return f"SELECT {columns} FROM {table} WHERE community_id = %s AND state = %s ORDER BY id LIMIT %s"
+        return f"SELECT {columns} FROM {table} WHERE community_id = %s AND state = %s ORDER BY id LIMIT %s FOR UPDATE"
 
     def _requests(self, community_id: int, rows: list[tuple]) -> list["SettlementRequest"]:
         legs_field = self.model._meta.get_field("legs")

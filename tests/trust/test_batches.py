@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from bank.models import IdempotentRequest
@@ -162,6 +162,38 @@ def test_a_request_queued_by_a_process_that_died_is_settled_by_the_next_batch(st
     assert orphan.state == State.SETTLED and orphan.payment.amount == 3 * UNIT
     assert Payment.objects.filter(community=community).count() == 2
     assert_invariants(community)
+
+
+def test_a_request_a_batch_has_taken_cannot_be_withdrawn_under_it(star):
+    """A withdrawal (its caller's wait failed) racing a batch that read the request would leave its payment
+    settled and its row deleted, so the caller's retry would pay again: the batch locks what it takes."""
+    community, payers, payee = star
+    orphan = queued_request(community, payers[0], payee)
+    taken, finish = threading.Event(), threading.Event()
+
+    def batch() -> None:
+        try:
+            with transaction.atomic():
+                locks.lock_for_transaction(f"trust.settlement:{community.pk}")
+                assert [r.pk for r in SettlementRequest.objects.queued(community.pk, limit=10)] == [orphan.pk]
+                taken.set()
+                finish.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=batch)
+    thread.start()
+    assert taken.wait(10)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '200ms'")
+            with pytest.raises(OperationalError), transaction.atomic():
+                SettlementRequest.objects.filter(pk=orphan.pk, state=State.QUEUED).delete()
+    finally:
+        finish.set()
+        thread.join(10)
+    assert SettlementRequest.objects.filter(pk=orphan.pk).exists()
 
 
 def test_an_idle_community_settles_abandoned_requests_from_the_beat(star):
