@@ -41,7 +41,7 @@ def wait(driver, seconds: float, condition, message: str):
 
 
 # Read in one script call: identity.js swaps the sections for fresh ones at any time.
-TEXT = """const element = document.getElementById(arguments[0]); return element ? element.innerText : "";"""
+TEXT = """const element = document.querySelector(arguments[0]); return element ? element.innerText : "";"""
 SHOWN = """
 const [id, term] = arguments;
 const dt = [...document.querySelectorAll(`#${id} dt`)].find((dt) => dt.textContent.trim() === term);
@@ -50,7 +50,12 @@ return dt ? dt.nextElementSibling.innerText : "";
 
 
 def text_of(driver, element_id: str) -> str:
-    return driver.execute_script(TEXT, element_id)
+    return text_at(driver, f"#{element_id}")
+
+
+def text_at(driver, selector: str) -> str:
+    """The text of the first element matching ``selector``, read in one call (no stale element)."""
+    return driver.execute_script(TEXT, selector)
 
 
 def shown(driver, section_id: str, term: str) -> str:
@@ -150,7 +155,7 @@ def test_a_new_member_registers_answers_a_challenge_votes_and_once_revoked_sees_
     vote = Vote.objects.select_related("member__community", "key").get(proposition=proposition, member=member)
     assert vote.value == 1 and vote.key == key
     assert p256.signature_valid(key.public_key, bytes(vote.signature), votes.signed_text(vote))
-    assert "yes 1" in browser.find_element(By.CSS_SELECTOR, "article.proposition").text
+    assert "yes 1" in text_at(browser, "article.proposition")
     assert browser.find_element(By.CSS_SELECTOR, "input[name=value][value='1']").is_selected()  # my vote
 
     # The member ignores a challenge with a reputation too low to survive it: the open page finds out, the
@@ -203,7 +208,7 @@ def test_a_refused_vote_leaves_the_page_answering_challenges_with_the_error_besi
     browser.find_element(By.NAME, "passphrase").send_keys("not my password")
     browser.find_element(By.CSS_SELECTOR, "article.proposition button[type=submit]").click()
     form = f"form[action$='/propositions/{proposition.pk}/vote/']"
-    refused = lambda: "does not unlock" in browser.find_element(By.CSS_SELECTOR, form).text  # noqa: E731
+    refused = lambda: "does not unlock" in text_at(browser, form)  # noqa: E731
     wait(browser, 10, refused, "the refusal is not shown beside the form")
     assert browser.current_url.endswith(f"/propositions/{proposition.pk}/vote/") and not Vote.objects.exists()
 
@@ -213,6 +218,6 @@ def test_a_refused_vote_leaves_the_page_answering_challenges_with_the_error_besi
     wait(browser, POLL_WAIT, solved, "the page did not answer the challenge")
     wait(browser, 10, lambda: shown(browser, "my-identity", "Reputation") == "110", "reputation 110 not shown")
     assert "failed" not in text_of(browser, "identity-status")
-    assert "does not unlock" in browser.find_element(By.CSS_SELECTOR, form).text  # the error stays
+    assert "does not unlock" in text_at(browser, form)  # the error stays
     assert browser.find_element(By.CSS_SELECTOR, "input[name=value][value='1']").is_selected()
     assert script_errors(browser) == []
