@@ -372,6 +372,14 @@ SCORE_INTERVAL_SECONDS = env_int("SCORE_INTERVAL_SECONDS", 60, minimum=1)
 REMOTES_MIN_SCORE_SUM = env_int("REMOTES_MIN_SCORE_SUM", 32, minimum=0)  # Zold's MSS
 REMOTE_MAX_FAILURES = env_int("REMOTE_MAX_FAILURES", 5, minimum=1)
 FEDERATED_PAYMENT_WAIT_SECONDS = env_float("FEDERATED_PAYMENT_WAIT_SECONDS", 5.0, minimum=0)
+# Payments routed across instances (federation.services.transits): how long the path search may take, the
+# payee's hold window, how much earlier each hop's hold ends than the one before it, how often a hop whose hold
+# has ended asks the next (VERIFY_COMMIT), and how long past its deadline it waits for an instance that is gone.
+FEDERATED_SEARCH_SECONDS = env_float("FEDERATED_SEARCH_SECONDS", 5.0, minimum=0.1)
+FEDERATED_HOLD_SECONDS = env_int("FEDERATED_HOLD_SECONDS", 60, minimum=1)
+FEDERATED_DEADLINE_STEP_SECONDS = env_int("FEDERATED_DEADLINE_STEP_SECONDS", 10, minimum=1)
+FEDERATED_VERIFY_INTERVAL_SECONDS = env_int("FEDERATED_VERIFY_INTERVAL_SECONDS", 10, minimum=1)
+FEDERATED_ABANDON_SECONDS = env_int("FEDERATED_ABANDON_SECONDS", 600, minimum=1)
 REMOTE_UPDATE_INTERVAL_SECONDS = env_int("REMOTE_UPDATE_INTERVAL_SECONDS", 600, minimum=10)
 CELERY_BEAT_SCHEDULE["refresh-score"] = {
     "task": "federation.tasks.refresh_score",
@@ -382,6 +390,7 @@ CELERY_BEAT_SCHEDULE["update-remotes"] = {
     "task": "federation.tasks.update_remotes",
     "schedule": float(REMOTE_UPDATE_INTERVAL_SECONDS),
 }
+CELERY_BEAT_SCHEDULE["transits-due"] = {"task": "federation.tasks.transits_due", "schedule": 5.0}
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -7,7 +7,7 @@ from core.errors import ApplicationError
 from federation import selectors
 from federation.models import Pair
 from federation.protocols.datagrams import PeerCommand
-from federation.services import datagrams, discovery, lines, pairs
+from federation.services import discovery, lines, outbox, pairs
 from trust.models import Account, Payment, Trustline
 
 
@@ -42,7 +42,7 @@ def tell_remote_instance(sender, *, line: Trustline, owner: Account, other: Acco
     same transaction (a change that came from the other instance is not sent back)."""
     if owner.kind == Account.Kind.REMOTE:
         return
-    datagrams.datagram_queue(
+    outbox.datagram_queue(
         pair=_pairs_of(owner.member_id, other).get(),
         command=PeerCommand.SYNC_TRUSTLINE,
         arguments={"limit": line.limit_extended_by(owner.pk)},
@@ -52,7 +52,7 @@ def tell_remote_instance(sender, *, line: Trustline, owner: Account, other: Acco
 def tell_payment(sender, *, payment: Payment, **kwargs) -> None:
     """A payment to a remote account settled here: DIRECT_PAYMENT in the same transaction; its counter
     argument is the payment's id here, which the acknowledgement gives back."""
-    datagrams.datagram_queue(
+    outbox.datagram_queue(
         pair=_pairs_of(payment.payer.member_id, payment.payee).get(),
         command=PeerCommand.DIRECT_PAYMENT,
         arguments={"amount": payment.amount, "tax": payment.tax, "counter": payment.pk},

@@ -114,3 +114,50 @@ class OwnScore(models.Model):
     shown = models.TextField(blank=True, help_text="federation.scores.Score.to_text()")
     growing = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class Transit(models.Model):
+    """A payment routed across instances, as this instance takes part in it: its own segment of the path.
+
+    ``hashlock`` is the payment's 32-byte id on the wire (hex), the hashlock ``SHA256(preimage)`` the
+    payee's instance chose; the local ``payment`` carries the held legs and the state (``Payment.State``, the
+    protocol's step). ``upstream`` is the pair value comes in over, ``downstream`` the one it goes out over,
+    ``counterpart`` the payer's and payee's pair (no trustline). Deadlines decrease from the payer: a hop's
+    own hold (``deadline``) ends a step before the one placed towards it (``deadline_in``).
+    """
+
+    class Role(models.TextChoices):
+        PAYER = "payer"
+        RELAY = "relay"
+        PAYEE = "payee"
+
+    role = models.CharField(max_length=5, choices=Role.choices)
+    hashlock = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, help_text="The payment's id on the wire, hex"
+    )
+    request_id = models.CharField(max_length=64, blank=True, help_text="The payer's SYNC_PAYMENT id")
+    payment = models.OneToOneField(
+        "trust.Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="transit"
+    )
+    amount = models.BigIntegerField()
+    upstream = models.ForeignKey(Pair, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    downstream = models.ForeignKey(Pair, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    counterpart = models.ForeignKey(Pair, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    branches = models.JSONField(default=list, help_text="The pairs the path search went out over")
+    refused = models.JSONField(default=list, help_text="The branches that refused the search")
+    hops = models.PositiveSmallIntegerField(default=0, help_text="Search: hops left; payer: instances after it")
+    search_until = models.DateTimeField()
+    deadline_in = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    asked_at = models.DateTimeField(null=True, blank=True, help_text="VERIFY_COMMIT last sent downstream")
+    error = models.CharField(max_length=40, blank=True, help_text="Why it ended cancelled (an error code)")
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="Ended here: settled or released")
+    conflict = models.BooleanField(default=False, help_text="A preimage came for a payment already cancelled here")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["role", "updated_at"]), models.Index(fields=["request_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.hashlock or self.request_id}"[:40]

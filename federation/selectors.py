@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from bank.models import Member
 from federation import pairing, peers
-from federation.models import Outbound, Pair, Remote
+from federation.models import Outbound, Pair, Remote, Transit
 from federation.protocols.datagrams import PeerCommand, PeerDatagram, Session
 
 
@@ -27,11 +27,12 @@ class PairKey:
     def local_address(self) -> str:
         return f"{self.local_handle}@{self.local_host}"
 
-    def datagram(self, counter: int, command: PeerCommand, arguments: dict) -> PeerDatagram:
+    def datagram(
+        self, counter: int, command: PeerCommand, arguments: dict, *, session: Session = Session.ACCOUNT
+    ) -> PeerDatagram:
         """A datagram from the member here to the remote account, numbered ``counter``."""
-        return PeerDatagram(
-            Session.ACCOUNT, self.remote_handle, self.local_handle, self.local_host, counter, command, arguments
-        )
+        names = (self.remote_handle, self.local_handle, self.local_host)
+        return PeerDatagram(session, *names, counter, command, arguments)
 
 
 def pairs_addressed(*, recipient: str, sender: str, sender_server: str) -> list[PairKey]:
@@ -139,3 +140,14 @@ def remotes_listed() -> list[dict]:
         }
         for remote in Remote.objects.order_by("-score", "host")
     ]
+
+
+def announced_hashlock(*, pair_id: int, request: bytes) -> bytes:
+    """ACK_SYNC's id: the hashlock the payee here chose for the payment announced as ``request`` over the pair,
+    or ``request`` itself when none was (the announcement was declined)."""
+    hashlock = (
+        Transit.objects.filter(counterpart_id=pair_id, request_id=request.hex(), role=Transit.Role.PAYEE)
+        .values_list("hashlock", flat=True)
+        .first()
+    )
+    return bytes.fromhex(hashlock) if hashlock else request

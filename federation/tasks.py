@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from core.locks import sole_run
-from federation.services import remotes, scores
+from federation.services import remotes, scores, transits
 
 SCORE_TRIES = 8  # times the expected tries for one suffix: a run stays short whatever luck it has
 
@@ -25,3 +25,8 @@ def update_remotes() -> int:
             return 0
         update = remotes.remote_update()
         return len(update.refreshed)
+
+
+@shared_task
+def transits_due() -> int:
+    return transits.transits_due()

@@ -8,13 +8,14 @@ from django.utils import timezone
 from bank.models import Community, Member
 
 
-def capacity(*, limit_from_receiver: int, owed_by_receiver: int) -> int:
+def capacity(*, limit_from_receiver: int, owed_by_receiver: int, held_by_sender: int = 0) -> int:
     """How much a sender can pay a receiver over their trustline.
 
-    The credit the receiver extends to the sender plus what the receiver already owes the sender.
+    The credit the receiver extends to the sender plus what the receiver already owes the sender, less
+    what the sender has promised the receiver in payments in flight (holds of federated payments).
     Routing and settlement both use this one function, so they can never disagree.
     """
-    return max(0, limit_from_receiver + owed_by_receiver)
+    return max(0, limit_from_receiver + owed_by_receiver - held_by_sender)
 
 
 # The commons' name wherever accounts are named (no member may take it as a handle).
@@ -106,6 +107,8 @@ class Trustline(models.Model):
     limit_from_low = models.BigIntegerField(default=0)
     limit_from_high = models.BigIntegerField(default=0)
     balance = models.BigIntegerField(default=0)
+    held_from_low = models.BigIntegerField(default=0, help_text="What low has promised high in payments in flight")
+    held_from_high = models.BigIntegerField(default=0, help_text="What high has promised low in payments in flight")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(default=timezone.now, help_text="Routing graphs sync on this")
     closed_at = models.DateTimeField(null=True, blank=True, help_text="Removed by a side; kept for its history")
@@ -119,6 +122,9 @@ class Trustline(models.Model):
             models.CheckConstraint(
                 condition=Q(limit_from_low__gte=0, limit_from_high__gte=0), name="trustline_limits_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(held_from_low__gte=0, held_from_high__gte=0), name="trustline_holds_not_negative"
+            ),
         ]
         indexes = [models.Index(fields=["community", "updated_at"])]
 
@@ -130,8 +136,10 @@ class Trustline(models.Model):
 
     def capacity_from(self, sender_id: int) -> int:
         if sender_id == self.low_id:
-            return capacity(limit_from_receiver=self.limit_from_high, owed_by_receiver=self.balance)
-        return capacity(limit_from_receiver=self.limit_from_low, owed_by_receiver=-self.balance)
+            limit, owed, held = self.limit_from_high, self.balance, self.held_from_low
+        else:
+            limit, owed, held = self.limit_from_low, -self.balance, self.held_from_high
+        return capacity(limit_from_receiver=limit, owed_by_receiver=owed, held_by_sender=held)
 
     def move(self, sender_id: int, amount: int) -> None:
         """Shift ``amount`` from the sender to the other side (no check: settlement checks under lock)."""

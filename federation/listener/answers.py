@@ -35,6 +35,8 @@ ACKNOWLEDGEMENTS = {
     PeerCommand.CANCEL_PAYMENT: PeerCommand.ACK_PREIMAGE,
 }
 ACKNOWLEDGING = {*ACKNOWLEDGEMENTS.values(), PeerCommand.ACK_COMMIT}
+# What may come from an account no member here is paired with yet: a trustline opened, a payment announced.
+FIRST_CONTACTS = {PeerCommand.SYNC_TRUSTLINE, PeerCommand.SYNC_PAYMENT}
 PAIR_CACHE_SECONDS = 2.0  # pairs looked up lately: a flood of forged datagrams does not reach the database
 _pairs: dict[tuple[str, str, str], tuple[float, list[selectors.PairKey]]] = {}
 
@@ -115,9 +117,9 @@ def peer_datagram(message: PeerDatagram, data: bytes) -> bytes | None:
 
 
 def _first_contact(message: PeerDatagram, data: bytes, sender: str) -> selectors.PairKey | None:
-    """A SYNC_TRUSTLINE from an account on a known remote that no member here is paired with yet: the member
-    it is for (the one whose agreed key it verifies with) is paired with it now."""
-    if message.command != PeerCommand.SYNC_TRUSTLINE:
+    """A first datagram (``FIRST_CONTACTS``) from an account on a known remote that no member here is paired
+    with yet: the member it is for (the one whose agreed key it verifies with) is paired with it now."""
+    if message.command not in FIRST_CONTACTS:
         return None
     candidates = selectors.pair_candidates(
         recipient=message.recipient, sender=message.sender, sender_server=message.sender_server
@@ -138,7 +140,7 @@ def acknowledgement(message: PeerDatagram, pair: selectors.PairKey, status: Stat
         PeerCommand.ACK_PAYMENT: lambda: {"counter": given["counter"], "status": status},
         PeerCommand.ACK_TRUSTLINE: lambda: {"limit": given["limit"]},
         PeerCommand.ACK_TRANSFER: lambda: {"counter": given["counter"]},
-        PeerCommand.ACK_SYNC: lambda: {"id": given["id"]},
+        PeerCommand.ACK_SYNC: lambda: {"id": selectors.announced_hashlock(pair_id=pair.pair_id, request=given["id"])},
         PeerCommand.ACK_PREIMAGE: lambda: {"id": hashlib.sha256(given["preimage"]).digest()},
         PeerCommand.ACK_COMMIT: lambda: {"id": given.get("id", bytes(32)), "status": status},
     }[command]()

@@ -12,10 +12,11 @@ from federation.listener.threads import in_thread
 from federation.listener.udp import DatagramServer
 from federation.listener.ws import TextServer
 from federation.protocols.text import MAX_MESSAGE_BYTES
-from federation.services import datagrams as datagram_services
+from federation.services import outbox, transits
 
 logger = logging.getLogger("federation.listener")
 RESEND_POLL_SECONDS = 0.2
+TRANSITS_POLL_SECONDS = 1.0
 
 
 @in_thread
@@ -25,7 +26,12 @@ def due() -> list[selectors.Due]:
 
 @in_thread
 def sent(outbound_ids: list[int]) -> None:
-    datagram_services.outbound_sent(outbound_ids=outbound_ids)
+    outbox.outbound_sent(outbound_ids=outbound_ids)
+
+
+@in_thread
+def transits_due() -> int:
+    return transits.transits_due()
 
 
 async def serve(*, host: str, udp_port: int, ws_port: int) -> None:
@@ -39,7 +45,11 @@ async def serve(*, host: str, udp_port: int, ws_port: int) -> None:
         ws_bound = websocket_server.sockets[0].getsockname()[1]
         udp_bound = transport.get_extra_info("sockname")[1]
         logger.info("event=listening host=%s ws=%s udp=%s", host, ws_bound, udp_bound)
-        background = [asyncio.create_task(resend(datagram_server)), asyncio.create_task(text_server.keep_fresh())]
+        background = [
+            asyncio.create_task(resend(datagram_server)),
+            asyncio.create_task(text_server.keep_fresh()),
+            asyncio.create_task(sweep_transits()),
+        ]
         await stop.wait()
         logger.info("event=stopping datagrams=%s messages=%s", datagram_server.handled, text_server.handled)
         for task in background:
@@ -61,3 +71,15 @@ async def resend(server: DatagramServer) -> None:
         except Exception:  # the database gone a moment: try again at the next poll
             logger.exception("event=resend_failed")
         await asyncio.sleep(RESEND_POLL_SECONDS)
+
+
+async def sweep_transits() -> None:
+    """Move on the routed payments whose time has come (as beat's ``transits_due`` does where beat runs)."""
+    while True:
+        try:
+            await transits_due()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("event=transits_failed")
+        await asyncio.sleep(TRANSITS_POLL_SECONDS)

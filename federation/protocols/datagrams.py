@@ -97,6 +97,7 @@ class Status(IntEnum):
     NOT_SUPPORTED = 9
     RATE_LIMITED = 10
     REFUSED = 11
+    PENDING = 12
 
 
 DESCRIPTIONS: dict[Status, str] = {
@@ -112,6 +113,7 @@ DESCRIPTIONS: dict[Status, str] = {
     Status.NOT_SUPPORTED: "understood but not supported",
     Status.RATE_LIMITED: "too many datagrams, try again later",
     Status.REFUSED: "understood and declined",
+    Status.PENDING: "not settled yet, ask again later",
 }
 
 
@@ -175,6 +177,7 @@ _FIELDS = {
         Field("preimage", 32, Kind.RAW),
         *(Field(name, 8, Kind.AMOUNT) for name in ("amount", "tax", "fee", "limit")),
         Field("counter", 8, Kind.UNSIGNED),
+        Field("deadline", 8, Kind.UNSIGNED),
         Field("in_or_out", 1, Kind.FLAG),
         *(Field(name, 1, Kind.UNSIGNED) for name in ("hops", "gas", "depth", "status", "type")),
     )
@@ -189,7 +192,7 @@ PEER_LAYOUTS: dict[PeerCommand, tuple[Field, ...]] = {
     PeerCommand.FIND_PATH: _layout("id", "amount", "tax", "in_or_out", "fee", "hops", "gas"),
     PeerCommand.PATH_RECURSE: _layout("id", "depth"),
     PeerCommand.PATH_FOUND: _layout("id", "hops"),
-    PeerCommand.PREPARE_PATH: _layout("id"),
+    PeerCommand.PREPARE_PATH: _layout("id", "deadline"),  # our extension: the hold's deadline, Unix seconds
     PeerCommand.COMMIT_PAYMENT: _layout("id"),
     PeerCommand.SEAL_PAYMENT: _layout("id"),
     PeerCommand.FINALIZE_PAYMENT: _layout("preimage"),

@@ -1,47 +1,22 @@
-"""Datagrams between pairs: queued with their counters, sent again until acknowledged, accepted once."""
+"""Datagrams from pairs: each accepted once and applied in the transaction that accepts it; the
+acknowledgements of this instance's own datagrams acted on once (``outbox`` queues and sends those)."""
 
 import enum
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from federation.errors import QueueFull
 from federation.models import Inbound, Outbound, Pair
-from federation.pairing import session_key
 from federation.protocols import datagrams
 from federation.protocols.datagrams import PeerCommand, PeerDatagram, Status
-from federation.selectors import pair_key_of
-from federation.services import lines
+from federation.services import lines, transits
 from trust.services import remote_payments
-
-BACKOFF_SECONDS = (1, 2, 4, 8, 16)  # then every 16 s, until acknowledged
-MAX_COUNTER = 2**32 - 1  # the header's 4 bytes
 
 
 class Acceptance(enum.Enum):
     NEW = "new"  # applied now
     DUPLICATE = "duplicate"  # the last one accepted, sent again (its acknowledgement was lost): acknowledge again
     REPLAYED = "replayed"  # below the last one accepted: refused
-
-
-def datagram_queue(*, pair: Pair, command: PeerCommand, arguments: datagrams.Arguments) -> Outbound:
-    """Number, sign and queue a datagram to ``pair``'s remote account; the listener sends it."""
-    with transaction.atomic():
-        pair = Pair.objects.select_for_update().select_related("member__community", "remote").get(pk=pair.pk)
-        if pair.outbound.filter(acked_at__isnull=True).count() >= settings.PEER_RESEND_QUEUE_LIMIT:
-            raise QueueFull(f"{settings.PEER_RESEND_QUEUE_LIMIT} datagrams to {pair.remote_address} await delivery.")
-        if pair.sent >= MAX_COUNTER:
-            raise QueueFull(f"The counter of the pair with {pair.remote_address} is exhausted.")
-        pair.sent += 1
-        pair.save(update_fields=["sent"])
-        keys = pair_key_of(pair)
-        key = session_key(keys.base_key, sender=keys.local_address, counter=pair.sent)
-        data = datagrams.encode(keys.datagram(pair.sent, command, arguments), key)
-        return Outbound.objects.create(
-            pair=pair, counter=pair.sent, command=command, datagram=data, next_at=timezone.now()
-        )
 
 
 def datagram_accept(*, pair_id: int, message: PeerDatagram) -> tuple[Acceptance, Status]:
@@ -76,6 +51,8 @@ def _apply(pair: Pair, message: PeerDatagram) -> Status:
             payer=remote, payee=member_account, amount=message.arguments["amount"]
         )
         return Status.OK if received is not None else Status.REFUSED
+    elif message.command in transits.COMMANDS:
+        return transits.handle(pair, message)
     return Status.OK
 
 
@@ -91,15 +68,8 @@ def outbound_acknowledged(*, pair_id: int, message: PeerDatagram) -> bool:
             remote_payments.remote_payment_answered(
                 payment_id=message.arguments["counter"], accepted=status == Status.OK
             )
+        elif message.command in (PeerCommand.ACK_SYNC, PeerCommand.ACK_COMMIT, PeerCommand.ACK_PREIMAGE):
+            outbound = Outbound.objects.select_related("pair").get(pair_id=pair_id, counter=message.counter)
+            sent = datagrams.decode(bytes(outbound.datagram))
+            transits.acknowledged(outbound=outbound, sent=sent, answer=message)
         return True
-
-
-def outbound_sent(*, outbound_ids: list[int]) -> None:
-    """Count an attempt for each and schedule the next one with backoff."""
-    now = timezone.now()
-    with transaction.atomic():
-        for outbound in Outbound.objects.select_for_update().filter(pk__in=outbound_ids, acked_at__isnull=True):
-            delay = BACKOFF_SECONDS[min(outbound.attempts, len(BACKOFF_SECONDS) - 1)]
-            outbound.attempts += 1
-            outbound.next_at = now + timedelta(seconds=delay)
-            outbound.save(update_fields=["attempts", "next_at"])

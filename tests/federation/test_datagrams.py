@@ -80,8 +80,12 @@ def layout_table(layouts: dict) -> dict[tuple[int, str], list[tuple[str, int]]]:
     return {(command.value, command.name): [(f.name, f.size) for f in layout] for command, layout in layouts.items()}
 
 
+# Ours beyond the seed: PREPARE_PATH carries the deadline of the hold it asks for (docs/federation.md).
+EXTENSIONS = {(0x03, "PREPARE_PATH"): [("id", 32), ("deadline", 8)]}
+
+
 def test_the_layouts_are_the_seeds():
-    assert layout_table(PEER_LAYOUTS) == seed_table(SEED_PEER_COMMANDS)
+    assert layout_table(PEER_LAYOUTS) == {**seed_table(SEED_PEER_COMMANDS), **EXTENSIONS}
     assert layout_table(USER_LAYOUTS) == seed_table(SEED_USER_COMMANDS)
     assert [s.value for s in Session] == [0x00, 0x02, 0x04, 0x06]
 
@@ -310,7 +314,7 @@ def test_keys_are_32_bytes(key):
 
 
 def peer(command: PeerCommand = PeerCommand.PREPARE_PATH, **arguments: int | bytes) -> bytes:
-    arguments = arguments or {"id": bytes(32)}
+    arguments = arguments or {"id": bytes(32), "deadline": 0}
     return encode(PeerDatagram(Session.ACCOUNT, "alice", "bob", "bank.example", 7, command, arguments), KEY)
 
 
@@ -398,7 +402,7 @@ def test_in_or_out_is_zero_or_one():
 
 @pytest.mark.parametrize(
     "data",
-    [b"\x06\x0c", b"\x06\xff", b"\x06\x01\xff", b"\x06\x01" + b"a" * 201],
+    [b"\x06\x0d", b"\x06\xff", b"\x06\x01\xff", b"\x06\x01" + b"a" * 201],
     ids=["unknown status", "status 255", "not UTF-8", "too long"],
 )
 def test_bad_notices_are_malformed(data):
@@ -434,7 +438,7 @@ def test_names_that_cannot_travel(name):
         PeerDatagram(Session.ACCOUNT, "a", "b", "c", -1, PeerCommand.ACK_TRANSFER, {"counter": 0}),
         PeerDatagram(Session.ACCOUNT, "a", "b", "c", 0, PeerCommand.ACK_TRANSFER, {}),
         PeerDatagram(Session.ACCOUNT, "a", "b", "c", 0, PeerCommand.ACK_TRANSFER, {"counter": 0, "extra": 1}),
-        PeerDatagram(Session.ACCOUNT, "a", "b", "c", 0, PeerCommand.PREPARE_PATH, {"id": bytes(31)}),
+        PeerDatagram(Session.ACCOUNT, "a", "b", "c", 0, PeerCommand.PREPARE_PATH, {"id": bytes(31), "deadline": 0}),
         PeerDatagram(Session.ACCOUNT, "a", "b", "c", 0, PeerCommand.ACK_TRANSFER, {"counter": 2**64}),
         UserDatagram(0, UserCommand.START_PAYMENT, {"amount": 1}),
     ],

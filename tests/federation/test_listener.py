@@ -14,8 +14,7 @@ from federation.models import Outbound, Remote
 from federation.protocols import datagrams, text
 from federation.protocols.datagrams import PeerCommand, Status
 from federation.protocols.results import CMResult
-from federation.services import datagrams as datagram_services
-from federation.services import pairs, remotes
+from federation.services import outbox, pairs, remotes
 from tests.factories import CommunityFactory, MemberFactory
 from tests.federation.instances import wait_for
 
@@ -88,7 +87,7 @@ def test_two_instances_ping_and_pin_each_other(here, instances):
 def test_a_datagram_is_delivered_once_and_acknowledged(paired):
     there, pair = paired
 
-    outbound = datagram_services.datagram_queue(pair=pair, command=PeerCommand.SYNC_TRUSTLINE, arguments=LIMIT)
+    outbound = outbox.datagram_queue(pair=pair, command=PeerCommand.SYNC_TRUSTLINE, arguments=LIMIT)
     delivered(pair, outbound)
 
     assert inbound(there) == [(1, PeerCommand.SYNC_TRUSTLINE, LIMIT)]
@@ -100,15 +99,13 @@ def test_a_datagram_is_delivered_once_and_acknowledged(paired):
 
 def test_forged_replayed_truncated_and_oversize_datagrams_are_refused_and_change_nothing(paired):
     there, pair = paired
-    first = datagram_services.datagram_queue(pair=pair, command=PeerCommand.SYNC_TRUSTLINE, arguments=LIMIT)
-    second = datagram_services.datagram_queue(
+    first = outbox.datagram_queue(pair=pair, command=PeerCommand.SYNC_TRUSTLINE, arguments=LIMIT)
+    second = outbox.datagram_queue(
         pair=pair, command=PeerCommand.DIRECT_PAYMENT, arguments={"amount": 7, "tax": 0, "counter": 1}
     )
     delivered(pair, second)
     before = inbound(there)
-    forged = bytearray(
-        datagram_services.datagram_queue(pair=pair, command=PeerCommand.SYNC_TRUSTLINE, arguments=LIMIT).datagram
-    )
+    forged = bytearray(outbox.datagram_queue(pair=pair, command=PeerCommand.SYNC_TRUSTLINE, arguments=LIMIT).datagram)
     Outbound.objects.filter(counter=3).delete()  # never sent by the listener: the test sends it, forged
     forged[-1] ^= 1
 
@@ -135,7 +132,7 @@ def test_retransmission_delivers_exactly_once_across_a_kill_of_both_listeners(he
     there, pair = paired
     here.peer.kill()
     there.peer.kill()
-    outbound = datagram_services.datagram_queue(pair=pair, command=PeerCommand.SYNC_TRUSTLINE, arguments=LIMIT)
+    outbound = outbox.datagram_queue(pair=pair, command=PeerCommand.SYNC_TRUSTLINE, arguments=LIMIT)
 
     here.start_peer()  # the queue outlived the sender's listener; the receiver is down
     wait_for(lambda: Outbound.objects.get(pk=outbound.pk).attempts >= 2, "two attempts unanswered")

@@ -16,7 +16,17 @@ from trust.models import Account, Trustline, capacity
 # Rows committed out of timestamp order (a transaction that began earlier commits later) are
 # caught by re-reading this much before the last sync; anything later still is caught by settlement.
 SYNC_OVERLAP = timedelta(seconds=5)
-LINE_FIELDS = ("low_id", "high_id", "limit_from_low", "limit_from_high", "balance", "closed_at", "updated_at")
+LINE_FIELDS = (
+    "low_id",
+    "high_id",
+    "limit_from_low",
+    "limit_from_high",
+    "balance",
+    "held_from_low",
+    "held_from_high",
+    "closed_at",
+    "updated_at",
+)
 
 
 class TrustGraph:
@@ -35,10 +45,23 @@ class TrustGraph:
             graph.set_line(*line)
         return graph
 
-    def set_line(self, low: int, high: int, limit_from_low: int, limit_from_high: int, balance: int) -> None:
+    def set_line(
+        self,
+        low: int,
+        high: int,
+        limit_from_low: int,
+        limit_from_high: int,
+        balance: int,
+        held_from_low: int = 0,
+        held_from_high: int = 0,
+    ) -> None:
         out = self.out
-        out.setdefault(low, {})[high] = capacity(limit_from_receiver=limit_from_high, owed_by_receiver=balance)
-        out.setdefault(high, {})[low] = capacity(limit_from_receiver=limit_from_low, owed_by_receiver=-balance)
+        out.setdefault(low, {})[high] = capacity(
+            limit_from_receiver=limit_from_high, owed_by_receiver=balance, held_by_sender=held_from_low
+        )
+        out.setdefault(high, {})[low] = capacity(
+            limit_from_receiver=limit_from_low, owed_by_receiver=-balance, held_by_sender=held_from_high
+        )
 
     def drop_line(self, low: int, high: int) -> None:
         self.out.get(low, {}).pop(high, None)
@@ -47,11 +70,11 @@ class TrustGraph:
     def apply_rows(self, rows: Iterable[tuple]) -> None:
         """Apply ``LINE_FIELDS`` tuples: closed lines leave the graph, the others are (re)set."""
         with self.lock:
-            for low, high, limit_from_low, limit_from_high, balance, closed_at, _ in rows:
+            for *line, closed_at, _ in rows:
                 if closed_at is None:
-                    self.set_line(low, high, limit_from_low, limit_from_high, balance)
+                    self.set_line(*line)
                 else:
-                    self.drop_line(low, high)
+                    self.drop_line(*line[:2])
 
     def sync(self, community_id: int, *, force: bool = False) -> None:
         """Load the community's lines on first use, afterwards the ones changed since the last sync.
@@ -92,10 +115,7 @@ def lines_changed(community_id: int, lines: Iterable[Trustline]) -> None:
     """Settlement's word on lines it just wrote, so this process routes on them at once."""
     graph = _graphs.get(community_id)
     if graph is not None:
-        graph.apply_rows(
-            (line.low_id, line.high_id, line.limit_from_low, line.limit_from_high, line.balance, line.closed_at, None)
-            for line in lines
-        )
+        graph.apply_rows(tuple(getattr(line, name) for name in LINE_FIELDS) for line in lines)
 
 
 def forget_all() -> None:

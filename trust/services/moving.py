@@ -47,7 +47,8 @@ def net_from_low(legs: list[Leg]) -> dict[Pair, int]:
     return net
 
 
-def _fits(nets: dict[Pair, int], by_pair: dict[Pair, Trustline]) -> bool:
+def lines_fit(nets: dict[Pair, int], by_pair: dict[Pair, Trustline]) -> bool:
+    """Whether every line is open and can carry its net (holds counted)."""
     for pair, net in nets.items():
         line = by_pair.get(pair)
         if line is None or line.closed_at is not None:
@@ -66,7 +67,7 @@ def move_batch(community_id: int, batch: list[tuple[Payment, list[Leg]]], *, at:
     settled, changes = [], {}
     for _, legs in batch:
         nets = net_from_low(legs)
-        fits = _fits(nets, by_pair)
+        fits = lines_fit(nets, by_pair)
         settled.append(fits)
         if fits:
             for pair, net in nets.items():
@@ -86,6 +87,11 @@ def _save(moved: list[tuple[Payment, list[Leg]]], by_pair: dict[Pair, Trustline]
         if payment.pk is not None:
             payment.save()
     insert_rows([payment for payment, _ in moved if payment.pk is None])
+    legs_save(moved, by_pair)
+
+
+def legs_save(moved: list[tuple[Payment, list[Leg]]], by_pair: dict[Pair, Trustline]) -> None:
+    """Store the legs of saved payments, each on its line."""
     insert_rows(
         [
             PaymentLeg(
