@@ -7,8 +7,10 @@ from core.errors import ApplicationError
 from federation import selectors
 from federation.models import Pair
 from federation.protocols.datagrams import PeerCommand
-from federation.services import discovery, lines, outbox, pairs
+from federation.services import discovery, lines, outbox, pairs, transits
 from trust.models import Account, Payment, Trustline
+from trust.routing.planner import Plan
+from trust.services import accounts, remote_payments
 
 
 class RemoteCounterparts:
@@ -29,6 +31,28 @@ class RemoteCounterparts:
     def sync_state(self, *, member_account: Account, remote: Account) -> str:
         pair_ids = list(_pairs_of(member_account.member_id, remote).values_list("pk", flat=True))
         return "pending" if selectors.sync_pending(pair_ids=pair_ids) else "ok"
+
+    def remote_party(self, *, member: Member, handle: str, server: str) -> Account:
+        handle, host = pairs.address_parts(member=member, address=f"{handle}@{server}")
+        address = f"{handle}@{host}"
+        known = Account.objects.filter(community=member.community, kind=Account.Kind.REMOTE, address=address).first()
+        if known is not None and selectors.remote_serving(host) is not None:
+            return known
+        remote = discovery.instance_for_host(host)
+        discovery.account_confirmed(remote=remote, address=address)
+        return accounts.remote_account_open(community=member.community, address=address)
+
+    def routed_payment_send(
+        self, *, member: Member, payee: Account, amount: int, memo: str, tag: str, wait: float
+    ) -> Payment:
+        payment = transits.payment_start(member=member, payee=payee, amount=amount, memo=memo, tag=tag)
+        payment = remote_payments.answer_awaited(payment=payment, seconds=wait, waiting=transits.IN_FLIGHT)
+        if payment.state == Payment.State.CANCELLED:
+            raise transits.refusal_of(payment)
+        return payment
+
+    def routed_payment_preview(self, *, member: Member, payee: Account, amount: int) -> Plan:
+        return transits.payment_preview(member=member, amount=amount)
 
 
 def _pairs_of(member_id: int, remote: Account):

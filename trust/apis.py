@@ -14,7 +14,7 @@ from core.api import InputSerializer, TextField
 from core.errors import ApplicationError, Conflict, NotFound
 from core.money import format_amount
 from core.pagination import PAGE_PARAMETERS, paginate
-from trust import counterparts, selectors
+from trust import counterparts, federated, selectors
 from trust.errors import PayeeNotFound, PaymentNotFound, TrustlineNotFound
 from trust.models import Account, Payment
 from trust.serializers import AccountRowOutput, CounterpartInput, LimitField, MoneyField, PaymentInput, PaymentOutput
@@ -126,12 +126,19 @@ class TrustIndexApi(MemberApi):
         return self.output()
 
 
+class InFlightOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.CharField(help_text="The step the payment is at while another instance has not answered")
+
+
 class PaymentApi(MemberApi):
     Input = PaymentInput
     direct_only = False
 
     @extend_schema(
-        request=Input, responses={201: PaymentOutput}, summary="Send a payment routed through the trust graph"
+        request=Input,
+        responses={201: PaymentOutput, 202: InFlightOutput},
+        summary="Send a payment routed through the trust graph (also to a member of another instance)",
     )
     def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
@@ -139,9 +146,18 @@ class PaymentApi(MemberApi):
         values = data.validated_data
         payee = self.counterpart(values, missing=PayeeNotFound, paying=not self.direct_only)
         text = {"memo": values.get("memo", ""), "tag": values.get("tag", "")}
-        if payee.kind == Account.Kind.REMOTE:
+        if payee.kind == Account.Kind.REMOTE and self.direct_only:
             sent = remote_payments.remote_payment_send(payer=self.account, payee=payee, amount=values["amount"], **text)
             return self.answered_by_the_other_instance(sent)
+        if payee.kind == Account.Kind.REMOTE:
+            routed = federated.counterparts().routed_payment_send(
+                member=self.request.member,
+                payee=payee,
+                amount=values["amount"],
+                wait=settings.FEDERATED_PAYMENT_WAIT_SECONDS,
+                **text,
+            )
+            return self.answer_of(routed)
         payment = payments.payment_send(
             payer=self.account, payee=payee, amount=values["amount"], direct_only=self.direct_only, **text
         )
@@ -155,15 +171,14 @@ class PaymentApi(MemberApi):
         if payment.state == Payment.State.CANCELLED:
             message = f"{payment.payee.name}'s instance refused the payment; nothing was paid."
             raise Conflict(message, code="payment_refused", payment=payment.pk)
-        if payment.state == Payment.State.COMMITTED:
+        return self.answer_of(payment)
+
+    def answer_of(self, payment: Payment) -> Response:
+        """201 with a settled payment, 202 ``{id, state}`` with one still in flight between instances."""
+        if payment.state != Payment.State.FINALIZED:
             return Response({"id": payment.pk, "state": payment.state}, status=status.HTTP_202_ACCEPTED)
         payment = selectors.payment_of(account=self.account, payment_id=payment.pk)
         return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
-
-
-class InFlightOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    state = serializers.CharField(help_text="committed: the other instance has not answered yet")
 
 
 class LocalPaymentApi(PaymentApi):
@@ -200,7 +215,12 @@ class PaymentPreviewApi(MemberApi):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         payee = self.counterpart(data.validated_data, missing=PayeeNotFound, paying=True)
-        plan = payments.payment_preview(payer=self.account, payee=payee, amount=data.validated_data["amount"])
+        amount = data.validated_data["amount"]
+        if payee.kind == Account.Kind.REMOTE:
+            hub = federated.counterparts()
+            plan = hub.routed_payment_preview(member=self.request.member, payee=payee, amount=amount)
+        else:
+            plan = payments.payment_preview(payer=self.account, payee=payee, amount=amount)
         names = selectors.paths_as_names(paths=plan.paths)
         paths = [
             {"accounts": path_names, "hops": len(path_names) - 1, "amount": share}
@@ -221,9 +241,12 @@ class ReceivePaymentApi(MemberApi):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        payer = self.counterpart(values, missing=PayerNotFound, paying=True)
+        if payer.kind == Account.Kind.REMOTE:
+            raise PayerNotFound(f"{payer.name} is a member of another instance: ask them to pay you (user/payment).")
         payment = payments.payment_request(
             payee=self.account,
-            payer=self.counterpart(values, missing=PayerNotFound, paying=True),
+            payer=payer,
             amount=values["amount"],
             memo=values.get("memo", ""),
             tag=values.get("tag", ""),

@@ -21,9 +21,9 @@ def counterpart_find(
 ) -> Account:
     """The account ``username`` (``handle``, ``handle@host``, or ``handle`` with ``server``) names for ``member``:
     in its community, or an account of another instance it holds a trustline with (``create``: found there and
-    opened now). Payments reach only the community's accounts (``paying``) until payments between instances
-    exist; another community of this instance is never reached. Raises ``missing(message)`` or the
-    federation's own refusals."""
+    opened now). A payment (``paying``) reaches any member of another instance, with or without a trustline;
+    another community of this instance is never reached. Raises ``missing(message)`` or the federation's own
+    refusals."""
     community = member.community
     handle, at, host = username.strip().rpartition("@")
     handle, server = (handle, host) if at else (username.strip(), server)
@@ -32,11 +32,10 @@ def counterpart_find(
         hub = counterparts()
         if bank_selectors.community_get_by_address_domain(host=server) is not None:
             raise missing(f"{server} is another community on this instance; its accounts are not reachable here.")
-        if hub is None or paying:
-            raise missing(
-                f"{server} is another server; payments between instances are not available yet, "
-                "except over your own trustline with its account (user/local_payment)."
-            )
+        if hub is None:
+            raise missing(f"{server} is another server, and this instance does not federate.")
+        if paying:
+            return hub.remote_party(member=member, handle=handle, server=server)
         return hub.remote_account(member=member, handle=handle, server=server, create=create, missing=missing)
     account = selectors.account_find(community=community, handle=handle)
     if account is None:

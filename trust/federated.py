@@ -6,7 +6,8 @@ from typing import Protocol
 
 from bank.models import Member
 from core.errors import ApplicationError
-from trust.models import Account
+from trust.models import Account, Payment
+from trust.routing.planner import Plan
 
 
 class Counterparts(Protocol):
@@ -19,6 +20,19 @@ class Counterparts(Protocol):
 
     def sync_state(self, *, member_account: Account, remote: Account) -> str:
         """``ok``, or ``pending`` while the other instance has not acknowledged the last change of their line."""
+
+    def remote_party(self, *, member: Member, handle: str, server: str) -> Account:
+        """The account standing here for ``handle@server``, a member of another instance that ``member`` may pay
+        through the trust graph (no trustline needed): ``server_not_found``, ``account_not_found``."""
+
+    def routed_payment_send(
+        self, *, member: Member, payee: Account, amount: int, memo: str, tag: str, wait: float
+    ) -> Payment:
+        """Pay the remote account ``payee`` through the trust graph across instances; the payment as it stands
+        once it ended or after ``wait`` seconds. Raises the routing error of a payment refused or cancelled."""
+
+    def routed_payment_preview(self, *, member: Member, payee: Account, amount: int) -> Plan:
+        """The plan of this instance's part of such a payment: to the first account on another instance."""
 
 
 _registered: list[Counterparts] = []

@@ -18,6 +18,9 @@ api = [
     path("user/payment/preview", apis.PaymentPreviewApi.as_view(), name="payment-preview"),
     path("user/receive_payment", apis.ReceivePaymentApi.as_view(), name="receive-payment"),
     path("user/payments", apis.PaymentsApi.as_view(), name="payments"),
+    # The seed's cross-server names: the same operations, with a server.
+    path("federated/add_account", apis.AddAccountApi.as_view(), name="federated-add-account"),
+    path("federated/payment", apis.PaymentApi.as_view(), name="federated-payment"),
     path("user/payments/<int:payment_id>", apis.PaymentDetailApi.as_view(), name="payment-detail"),
     *(
         path(

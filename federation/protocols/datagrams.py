@@ -98,6 +98,7 @@ class Status(IntEnum):
     RATE_LIMITED = 10
     REFUSED = 11
     PENDING = 12
+    INSUFFICIENT = 13
 
 
 DESCRIPTIONS: dict[Status, str] = {
@@ -114,6 +115,7 @@ DESCRIPTIONS: dict[Status, str] = {
     Status.RATE_LIMITED: "too many datagrams, try again later",
     Status.REFUSED: "understood and declined",
     Status.PENDING: "not settled yet, ask again later",
+    Status.INSUFFICIENT: "the trustlines here cannot carry the amount",
 }
 
 

@@ -33,11 +33,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bank.models import Member
+from federation.errors import PeerUnreachable
 from federation.models import Outbound, Pair, Transit
 from federation.protocols.datagrams import PeerCommand, PeerDatagram, Session, Status
 from federation.services import lines, outbox, pairs
 from trust import selectors as trust_selectors
-from trust.errors import InsufficientCapacity, NoTrustPath, RoutingError
+from trust.errors import InsufficientCapacity, NoTrustPath, RoutingError, RoutingTimeout, written
 from trust.models import Account, Payment, Trustline
 from trust.routing.planner import Plan
 from trust.services import holds
@@ -49,7 +50,14 @@ State = Payment.State
 Role = Transit.Role
 OPEN = (State.PENDING, State.ROUTED)  # searching, no holds
 HELD = (State.PREPARED, State.COMMITTED, State.SEALED)
+IN_FLIGHT = OPEN + HELD
 ENDED = (State.FINALIZED, State.CANCELLED)
+REFUSALS = {
+    "no_trust_path": NoTrustPath,
+    "insufficient_capacity": InsufficientCapacity,
+    "routing_timeout": RoutingTimeout,
+    "peer_unreachable": PeerUnreachable,
+}
 MAX_BRANCHES = 8  # remote accounts a search goes out to from one instance
 PAYER_HOPS = 6  # instances a payment may cross after the payer's
 SEARCH_GAS = 32
@@ -147,6 +155,27 @@ def payment_start(*, member: Member, payee: Account, amount: int, memo: str = ""
         )
         _send(counterpart, PeerCommand.SYNC_PAYMENT, Session.COUNTERPART, id=request, amount=amount)
     return payment
+
+
+def payment_preview(*, member: Member, amount: int) -> Plan:
+    """The plan of the payer's part of a payment to another instance: to the first account there."""
+    payer = trust_selectors.account_of(member=member)
+    found, best = _exits(payer, amount, taxed=True, not_via=set())
+    if not found:
+        raise best
+    return found[0].plan
+
+
+def refusal_of(payment: Payment) -> Exception:
+    """The error a cancelled payment of this instance's member answers with: its code and reason."""
+    code = Transit.objects.filter(payment=payment).values_list("error", flat=True).first() or ""
+    refusal = REFUSALS.get(code)
+    reason = payment.cancel_reason or "The payment could not be completed."
+    if refusal is InsufficientCapacity:
+        return RoutingError(reason, code="insufficient_capacity")  # beyond this instance: max_sendable unknown
+    if refusal is not None:
+        return refusal(reason)
+    return RoutingError(reason, code=code or "payment_refused")
 
 
 def _hashlock_known(transit: Transit, hashlock: bytes) -> None:
@@ -268,8 +297,8 @@ def _path_sought(pair: Pair, transit: Transit | None, arguments: dict) -> Status
             return Status.REFUSED
         try:
             plan_here(entry, transit.payment.payee, amount, taxed=False)
-        except RoutingError:
-            return Status.REFUSED
+        except RoutingError as exc:
+            return _refusal_status(exc)
         transit.upstream = pair
         transit.save()
         _set_state(transit.payment, State.ROUTED)
@@ -277,9 +306,9 @@ def _path_sought(pair: Pair, transit: Transit | None, arguments: dict) -> Status
         return Status.OK
     if arguments["hops"] == 0 or arguments["gas"] == 0:
         return Status.REFUSED
-    found, _ = _exits(entry, amount, taxed=False, not_via={entry.address})
+    found, best = _exits(entry, amount, taxed=False, not_via={entry.address})
     if not found:
-        return Status.REFUSED
+        return _refusal_status(best)
     relay = Transit(
         role=Role.RELAY,
         hashlock=arguments["id"].hex(),
@@ -298,6 +327,10 @@ def _path_sought(pair: Pair, transit: Transit | None, arguments: dict) -> Status
             **{**arguments, "hops": arguments["hops"] - 1, "gas": gas},
         )
     return Status.OK
+
+
+def _refusal_status(exc: RoutingError) -> Status:
+    return Status.INSUFFICIENT if isinstance(exc, InsufficientCapacity) else Status.REFUSED
 
 
 def _path_found(pair: Pair, transit: Transit | None, arguments: dict) -> Status:
@@ -422,8 +455,9 @@ def _cancelled(pair: Pair, transit: Transit | None, arguments: dict) -> Status:
 
 
 def _cleanup(pair: Pair, transit: Transit | None, arguments: dict) -> Status:
-    """CLEANUP_PAYMENT from upstream: forget a search that holds nothing (another branch was taken)."""
-    if transit is None or transit.upstream_id != pair.pk:
+    """CLEANUP_PAYMENT from upstream, or from the payer to the payee: forget a search that holds nothing
+    (another branch was taken, or the payment ended)."""
+    if transit is None or pair.pk not in (transit.upstream_id, transit.counterpart_id):
         return Status.REFUSED
     if _state(transit) in OPEN:
         if transit.downstream_id is not None:
@@ -480,7 +514,7 @@ def acknowledged(*, outbound: Outbound, sent: PeerDatagram, answer: PeerDatagram
     if transit is None:
         return
     if sent.command == PeerCommand.FIND_PATH and status != Status.OK:
-        _branch_refused(transit, outbound.pair_id)
+        _branch_refused(transit, outbound.pair_id, status)
     elif sent.command == PeerCommand.PREPARE_PATH:
         if status == Status.OK and _state(transit) == State.PREPARED:
             _set_state(transit.payment, State.COMMITTED)
@@ -494,13 +528,23 @@ def acknowledged(*, outbound: Outbound, sent: PeerDatagram, answer: PeerDatagram
             transit.save(update_fields=["asked_at", "updated_at"])
 
 
-def _branch_refused(transit: Transit, pair_id: int) -> None:
+def _branch_refused(transit: Transit, pair_id: int, status: Status) -> None:
+    """A branch of the search found no way on: when every branch of the payer's did, the payment ends
+    (``insufficient_capacity`` when some way on was too narrow, else ``no_trust_path``)."""
     if pair_id not in transit.refused:
         transit.refused = [*transit.refused, pair_id]
-        transit.save(update_fields=["refused", "updated_at"])
+    if status == Status.INSUFFICIENT:
+        transit.error = "insufficient_capacity"
+    transit.save(update_fields=["refused", "error", "updated_at"])
     everyone = set(transit.branches) <= set(transit.refused)
     if everyone and transit.role == Role.PAYER and _state(transit) == State.PENDING:
-        _cancel(transit, f"There is no chain of trustlines to {transit.payment.payee.name}.", code="no_trust_path")
+        payee = transit.payment.payee.name
+        if transit.error == "insufficient_capacity":
+            amount = written(transit.payment.amount, transit.payment.payer.community.currency_code)
+            reason = f"The trust paths to {payee} on other instances cannot carry {amount}."
+            _cancel(transit, reason, code="insufficient_capacity")
+        else:
+            _cancel(transit, f"There is no chain of trustlines to {payee}.", code="no_trust_path")
 
 
 # Beat's sweep
@@ -513,7 +557,7 @@ def transits_due(*, now: datetime | None = None) -> int:
     moved = 0
     for pk in _due_ids(now):
         with transaction.atomic():
-            transit = Transit.objects.select_for_update().select_related("payment").filter(pk=pk).first()
+            transit = Transit.objects.select_for_update(of=("self",)).select_related("payment").filter(pk=pk).first()
             if transit is not None and _due_step(transit, now):
                 moved += 1
     return moved
@@ -568,7 +612,7 @@ def _due_step(transit: Transit, now: datetime) -> bool:
 
 
 def _locked(**lookup) -> Transit | None:
-    return Transit.objects.select_for_update().select_related("payment").filter(**lookup).first()
+    return Transit.objects.select_for_update(of=("self",)).select_related("payment").filter(**lookup).first()
 
 
 def _state(transit: Transit) -> str:
@@ -595,6 +639,8 @@ def _cancel(transit: Transit, reason: str, *, code: str, tell_upstream: bool = T
     _close(transit)
     if tell_upstream and transit.role != Role.PAYER and transit.upstream_id is not None:
         _send(transit.upstream, PeerCommand.CANCEL_PAYMENT, preimage=bytes.fromhex(transit.hashlock))
+    if transit.role == Role.PAYER and transit.hashlock:  # the payee's instance may forget it at once
+        _send(transit.counterpart, PeerCommand.CLEANUP_PAYMENT, Session.COUNTERPART, id=bytes.fromhex(transit.hashlock))
 
 
 def _end_quietly(transit: Transit) -> None:

@@ -35,13 +35,13 @@ def here(transactional_db, live_server, settings, tmp_path) -> Instance:
 
 @pytest.fixture
 def instances(peer_template, tmp_path):
-    """``make(name, domain)``: another instance with its web server and listener running."""
+    """``make(name, domain, **settings)``: another instance with its web server and listener running."""
     made: list[Instance] = []
 
-    def make(name: str, domain: str) -> Instance:
+    def make(name: str, domain: str, **settings: str) -> Instance:
         database = f"{peer_template}_{name}"
         admin_sql(f'CREATE DATABASE "{database}" TEMPLATE "{peer_template}"')
-        instance = Instance(name, database, uuid.uuid4().hex * 2, free_port(), domain, tmp_path)
+        instance = Instance(name, database, uuid.uuid4().hex * 2, free_port(), domain, tmp_path, settings=settings)
         made.append(instance)
         instance.start_web()
         instance.start_peer()

@@ -68,6 +68,7 @@ class Instance:
     web_host: str = "127.0.0.1"
     peer: Group | None = None
     web: Group | None = None
+    settings: dict = field(default_factory=dict)  # more environment, e.g. shorter FEDERATED_* times
 
     @property
     def url(self) -> str:
@@ -102,6 +103,7 @@ class Instance:
             "SCORE_STRENGTH": "4",
             "REDIS_URL": "",
             "LOG_LEVEL": "INFO",
+            **self.settings,
         }
 
     def start_peer(self) -> None:

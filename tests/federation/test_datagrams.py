@@ -402,7 +402,7 @@ def test_in_or_out_is_zero_or_one():
 
 @pytest.mark.parametrize(
     "data",
-    [b"\x06\x0d", b"\x06\xff", b"\x06\x01\xff", b"\x06\x01" + b"a" * 201],
+    [b"\x06\x0e", b"\x06\xff", b"\x06\x01\xff", b"\x06\x01" + b"a" * 201],
     ids=["unknown status", "status 255", "not UTF-8", "too long"],
 )
 def test_bad_notices_are_malformed(data):

@@ -81,11 +81,12 @@ def _give_back(payment: Payment, source: Account, amount: int) -> None:
     settle(back, plan)
 
 
-def answer_awaited(*, payment: Payment, seconds: float) -> Payment:
-    """``payment`` as it stands once the other instance answered, or after ``seconds``. Inside a transaction (a
-    request's Idempotency-Key) the datagram is not sent before it commits, so it is not waited for."""
+def answer_awaited(*, payment: Payment, seconds: float, waiting: tuple[str, ...] = (State.COMMITTED,)) -> Payment:
+    """``payment`` as it stands once out of the ``waiting`` states (the other instance answered), or after
+    ``seconds``. Inside a transaction (a request's Idempotency-Key) the datagram is not sent before it commits,
+    so it is not waited for."""
     deadline = time.monotonic() + (0 if transaction.get_connection().in_atomic_block else seconds)
-    while payment.state == State.COMMITTED and time.monotonic() < deadline:
+    while payment.state in waiting and time.monotonic() < deadline:
         time.sleep(0.05)
         payment = Payment.objects.select_related("payer", "payee").get(pk=payment.pk)
     return payment
