@@ -1,10 +1,11 @@
-"""Federation in Django admin: the remotes (instance operators only) and each community's pairs."""
+"""Federation in Django admin: the remotes (instance operators only), each community's pairs and datagrams,
+and the payments between instances it takes part in, with their step and deadlines."""
 
 from django.contrib import admin
 from django.http import HttpRequest
 
 from bank.admin import ReadOnlyAdmin
-from federation.models import Inbound, Outbound, Pair, Remote
+from federation.models import Inbound, Outbound, Pair, Remote, Transit
 
 
 @admin.register(Remote)
@@ -71,3 +72,52 @@ class InboundAdmin(ReadOnlyAdmin):
     list_select_related = ["pair__member__community"]
     fields = list_display
     readonly_fields = list_display
+
+
+class InFlight(admin.SimpleListFilter):
+    title = "in flight"
+    parameter_name = "in_flight"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [("yes", "In flight"), ("no", "Ended")]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(closed_at__isnull=self.value() == "yes")
+        return queryset
+
+
+@admin.register(Transit)
+class TransitAdmin(ReadOnlyAdmin):
+    """Payments routed across instances, as this one takes part: the step each is at (its payment's state),
+    the deadline of the hold placed towards it and of its own, and any conflict to look into."""
+
+    community_lookup = "payment__community__in"
+    list_display = ["pk", "role", "step", "amount", "deadline_in", "deadline", "error", "conflict", "created_at"]
+    list_filter = [InFlight, "role", "conflict"]
+    list_select_related = ["payment__community"]
+    search_fields = ["hashlock", "request_id"]
+    fields = [
+        "role",
+        "hashlock",
+        "request_id",
+        "payment",
+        "amount",
+        "upstream",
+        "downstream",
+        "counterpart",
+        "hops",
+        "search_until",
+        "deadline_in",
+        "deadline",
+        "asked_at",
+        "error",
+        "conflict",
+        "closed_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="step", ordering="payment__state")
+    def step(self, transit: Transit) -> str:
+        return transit.payment.state if transit.payment else ("ended" if transit.closed_at else "searching")

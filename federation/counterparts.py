@@ -10,7 +10,7 @@ from federation.protocols.datagrams import PeerCommand
 from federation.services import discovery, lines, outbox, pairs, transits
 from trust.models import Account, Payment, Trustline
 from trust.routing.planner import Plan
-from trust.services import accounts, remote_payments
+from trust.services import remote_payments
 
 
 class RemoteCounterparts:
@@ -40,7 +40,7 @@ class RemoteCounterparts:
             return known
         remote = discovery.instance_for_host(host)
         discovery.account_confirmed(remote=remote, address=address)
-        return accounts.remote_account_open(community=member.community, address=address)
+        return Account(community=member.community, kind=Account.Kind.REMOTE, address=address)  # saved when paid
 
     def routed_payment_send(
         self, *, member: Member, payee: Account, amount: int, memo: str, tag: str, wait: float

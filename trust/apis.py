@@ -241,12 +241,9 @@ class ReceivePaymentApi(MemberApi):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        payer = self.counterpart(values, missing=PayerNotFound, paying=True)
-        if payer.kind == Account.Kind.REMOTE:
-            raise PayerNotFound(f"{payer.name} is a member of another instance: ask them to pay you (user/payment).")
         payment = payments.payment_request(
             payee=self.account,
-            payer=payer,
+            payer=self.counterpart(values, missing=PayerNotFound, paying=True),
             amount=values["amount"],
             memo=values.get("memo", ""),
             tag=values.get("tag", ""),

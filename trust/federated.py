@@ -23,7 +23,8 @@ class Counterparts(Protocol):
 
     def remote_party(self, *, member: Member, handle: str, server: str) -> Account:
         """The account standing here for ``handle@server``, a member of another instance that ``member`` may pay
-        through the trust graph (no trustline needed): ``server_not_found``, ``account_not_found``."""
+        through the trust graph (no trustline needed; unsaved until a payment to it is made):
+        ``server_not_found``, ``account_not_found``."""
 
     def routed_payment_send(
         self, *, member: Member, payee: Account, amount: int, memo: str, tag: str, wait: float

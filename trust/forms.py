@@ -28,7 +28,7 @@ class AmountField(forms.CharField):
 class CounterpartForm(forms.Form):
     """Names an account (``handle``, or ``handle@host`` on another instance); ``cleaned_data["username"]`` is
     that Account. The add form (``opens``) opens a line with another instance's account; payments (``pays``)
-    stay in the community."""
+    reach members of other instances too, with or without a line."""
 
     username = forms.CharField(
         max_length=80, widget=forms.TextInput(attrs={"autocapitalize": "none", "placeholder": "handle or name@host"})

@@ -37,13 +37,28 @@ _PAYEE_ANSWERS = {
 }
 
 
+# The steps of a payment to another instance, in words (docs/federation.md, Routed payments).
+IN_FLIGHT = {
+    Payment.State.PENDING: "finding a way to the payee",
+    Payment.State.ROUTED: "way found, holding it",
+    Payment.State.PREPARED: "held on the way",
+    Payment.State.COMMITTED: "awaiting the other instance",
+    Payment.State.SEALED: "sealed, settling",
+}
+
+
+def in_flight(payment: Payment) -> bool:
+    """A payment another instance has yet to answer (its page follows it until it ends)."""
+    return payment.state in IN_FLIGHT and payment.kind == Payment.Kind.PAYMENT
+
+
 def payment_status(payment: Payment) -> Status:
     if payment.state == Payment.State.CANCELLED:
         return Status("expired" if payment.cancel_reason == Payment.EXPIRED else "cancelled", "undone")
-    if payment.state == Payment.State.PENDING:
+    if payment.state == Payment.State.PENDING and payment.kind == Payment.Kind.REQUEST:
         return Status("awaiting the payer", "waiting")
-    if payment.state != Payment.State.FINALIZED:
-        return Status(payment.get_state_display(), "waiting")
+    if payment.state in IN_FLIGHT:
+        return Status(IN_FLIGHT[payment.state], "waiting")
     if payment.kind not in (Payment.Kind.PAYMENT, Payment.Kind.REQUEST):
         return Status("settled", "done")  # basic income, and money given back: no one answers them
     if payment.payer_status == Payment.PayerStatus.DISPUTE:

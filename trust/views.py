@@ -4,6 +4,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,9 +13,9 @@ from django.views.decorators.http import require_POST
 
 from bank.pages import member_page, paged, safe_next
 from core.errors import ApplicationError, InvalidInput
-from trust import forms, page_data, selectors
+from trust import federated, forms, page_data, selectors
 from trust.errors import written
-from trust.models import Payment
+from trust.models import Account, Payment
 from trust.services import accounts, payments
 
 T = TypeVar("T")
@@ -146,16 +147,24 @@ def pay(request: HttpRequest) -> HttpResponse:
         form = forms.PaymentForm(member=request.member, initial={"username": request.GET.get("to", "")})
         return _page(request, "trust/pay.html", {"form": form})
     form = forms.PaymentForm(request.POST, member=request.member)
-    payment = _attempt(
-        form,
-        lambda data: payments.payment_send(
-            payer=request.account, payee=data["username"], amount=data["amount"], memo=data["memo"]
-        ),
-    )
+    payment = _attempt(form, lambda data: _pay(request, data))
     if payment is None:
         return _page(request, "trust/pay.html", {"form": form}, status=400)
-    messages.success(request, f"You paid {_written(request, payment.amount)} to {payment.payee.name}.")
+    if payment.state == Payment.State.FINALIZED:
+        messages.success(request, f"You paid {_written(request, payment.amount)} to {payment.payee.name}.")
+    else:
+        messages.info(request, f"Your payment to {payment.payee.name} is on its way.")
     return _to("payment", request, payment.pk)
+
+
+def _pay(request: HttpRequest, data: dict) -> Payment:
+    """A payment to a member here, or through the trust graph to a member of another instance."""
+    payee, amount, memo = data["username"], data["amount"], data["memo"]
+    if payee.kind == Account.Kind.REMOTE:
+        hub = federated.counterparts()
+        wait = settings.FEDERATED_PAYMENT_WAIT_SECONDS
+        return hub.routed_payment_send(member=request.member, payee=payee, amount=amount, memo=memo, tag="", wait=wait)
+    return payments.payment_send(payer=request.account, payee=payee, amount=amount, memo=memo)
 
 
 # --- payments ----------------------------------------------------------------------------------
@@ -225,7 +234,7 @@ def _my_payment(request: HttpRequest, payment_id: int) -> Payment:
 @account_page
 def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
     row = _payment_rows(request, [_my_payment(request, payment_id)])[0]
-    return _page(request, "trust/payment.html", {"row": row})
+    return _page(request, "trust/payment.html", {"row": row, "following": page_data.in_flight(row["payment"])})
 
 
 @require_POST

@@ -1,6 +1,7 @@
 """Running the listener: both servers and the resender, until SIGTERM or SIGINT."""
 
 import asyncio
+import contextlib
 import logging
 import signal
 
@@ -58,8 +59,10 @@ async def serve(*, host: str, udp_port: int, ws_port: int) -> None:
 
 
 async def resend(server: DatagramServer) -> None:
-    """Send each pair's first unacknowledged datagram when it is due, again and again with backoff."""
+    """Send each pair's first unacknowledged datagram when it is due, again and again with backoff: at every
+    poll, and at once after a datagram was applied (its step may have queued the next one)."""
     while True:
+        server.answered.clear()
         try:
             waiting = await due()
             for datagram in waiting:
@@ -70,7 +73,8 @@ async def resend(server: DatagramServer) -> None:
             raise
         except Exception:  # the database gone a moment: try again at the next poll
             logger.exception("event=resend_failed")
-        await asyncio.sleep(RESEND_POLL_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(server.answered.wait(), RESEND_POLL_SECONDS)
 
 
 async def sweep_transits() -> None:

@@ -41,7 +41,7 @@ from trust import selectors as trust_selectors
 from trust.errors import InsufficientCapacity, NoTrustPath, RoutingError, RoutingTimeout, written
 from trust.models import Account, Payment, Trustline
 from trust.routing.planner import Plan
-from trust.services import holds
+from trust.services import accounts, holds
 from trust.services.moving import StaleRoute
 from trust.services.settlement import plan_here
 
@@ -139,6 +139,7 @@ def payment_start(*, member: Member, payee: Account, amount: int, memo: str = ""
     if not found:
         raise best
     with transaction.atomic():
+        payee = accounts.remote_account_open(community=payer.community, address=payee.address)
         payment = Payment.objects.create(
             community_id=payer.community_id, payer=payer, payee=payee, amount=amount, memo=memo, tag=tag
         )

@@ -1,5 +1,6 @@
 """The trustlines page with a line to another instance's account: named by its full address, its limit set
-on that line (never on a namesake's here), opened from the add form by ``name@host``; payments stay local."""
+on that line (never on a namesake's here), opened from the add form by ``name@host``; a payment no trustline
+leads to is refused saying why."""
 
 import pytest
 from django.db.models import Q
@@ -54,7 +55,9 @@ def test_unknown_accounts_there_and_payments_to_other_instances_are_refused_on_t
     unknown = client.post("/c/river/trustlines/add/", {"username": f"nobody@{LAKE}"})
     assert unknown.status_code == 400 and f"There is no account nobody@{LAKE}" in unknown.content.decode()
     paying = client.post("/c/river/pay/", {"username": f"bob@{LAKE}", "amount": "1"})
-    assert paying.status_code == 400 and "payments between instances are not available yet" in paying.content.decode()
+    assert paying.status_code == 400 and "no chain of trustlines to another instance" in paying.content.decode()
+    asking = client.post("/c/river/payments/request/", {"username": f"bob@{LAKE}", "amount": "1"})
+    assert asking.status_code == 400 and "is a member of another instance" in asking.content.decode()
     assert set(lines(alice)) == {"commons"} and not Outbound.objects.exists()
 
 

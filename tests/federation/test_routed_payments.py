@@ -12,6 +12,7 @@ from ledger.verification import audit
 from tests.bank.helpers import ApiUser, assert_error
 from tests.factories import CommunityFactory, MemberFactory
 from tests.federation.instances import wait_for
+from tests.federation.proxy import LossyProxy
 from tests.federation.test_listener import befriend
 from trust.models import Account, Trustline
 
@@ -60,10 +61,24 @@ def here_lines() -> list[tuple]:
     return rows
 
 
-@pytest.fixture
-def chain(here, instances):
-    """river (here: alice) ~ lake (bob) ~ sea (carol); bob extends alice 40 and carol extends bob 30."""
-    lake, sea = instances("lake", "there.test"), instances("sea", "third.test")
+def build_chain(here, instances, settings, *, proxied: bool = False, **timing: str):
+    """river (here: alice) ~ lake (bob) ~ sea (carol); bob extends alice 40 and carol extends bob 30.
+
+    ``proxied``: each instance is reached through a ``LossyProxy`` of its own (returned by name); ``timing``:
+    FEDERATED_* settings for every instance."""
+    proxies = {name: LossyProxy(target=("127.0.0.1", 0)) for name in ("river", "lake", "sea")} if proxied else {}
+    advertised = {name: {"PEER_PUBLIC_UDP": proxy.address} for name, proxy in proxies.items()}
+    for name, value in timing.items():
+        setattr(settings, name, type(getattr(settings, name))(value))
+    here.settings.update(timing)
+    if proxied:
+        settings.PEER_PUBLIC_UDP = proxies["river"].address
+        proxies["river"].target = ("127.0.0.1", here.udp_port)
+    lake = instances("lake", "there.test", **timing, **advertised.get("lake", {}))
+    sea = instances("sea", "third.test", **timing, **advertised.get("sea", {}))
+    for name, instance in (("lake", lake), ("sea", sea)):
+        if proxied:
+            proxies[name].target = ("127.0.0.1", instance.udp_port)
     here.start_peer()
     alice = MemberFactory(community=CommunityFactory(slug="river", minimum_trust_index=Decimal("0.01")), handle="alice")
     for instance, slug, handle in ((lake, "lake", "bob"), (sea, "sea", "carol")):
@@ -80,7 +95,13 @@ def chain(here, instances):
     open_line(sea, "carol", "bob@lake.there.test", 30 * MICRO)
     wait_for(lambda: alice_api.accounts()["bob"]["limit_in"] == "40.000000", "bob's credit reaching river")
     wait_for(lambda: (0, 30 * MICRO) in [row[1:] for row in lake.sql(LIMITS)], "carol's credit reaching lake")
-    return alice_api, lake, sea
+    return alice_api, lake, sea, proxies
+
+
+@pytest.fixture
+def chain(here, instances, settings):
+    alice, lake, sea, _ = build_chain(here, instances, settings)
+    return alice, lake, sea
 
 
 LIMITS = """SELECT remote.address,

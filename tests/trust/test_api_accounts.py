@@ -314,10 +314,10 @@ def test_a_raised_community_minimum_overrides_a_lower_own_index(community, alice
 
 
 COUNTERPART_ENDPOINTS = [
-    ("user/payment", {"amount": "1"}, "payee_not_found"),
+    ("user/payment", {"amount": "1"}, "server_not_found"),
     ("user/local_payment", {"amount": "1"}, "payee_not_found"),
-    ("user/payment/preview", {"amount": "1"}, "payee_not_found"),
-    ("user/receive_payment", {"amount": "1"}, "payer_not_found"),
+    ("user/payment/preview", {"amount": "1"}, "server_not_found"),
+    ("user/receive_payment", {"amount": "1"}, "server_not_found"),
 ]
 
 
@@ -332,8 +332,8 @@ def test_another_server_is_not_found_and_says_so(alice, bob, path, body, code):
     error = assert_error(response, 404, code)
     if path == "user/local_payment":  # a direct payment to another instance needs a trustline with the account
         assert "You have no trustline with bob@elsewhere.example" in error["message"]
-    else:
-        assert "elsewhere.example is another server; payments between instances are not available" in error["message"]
+    else:  # a routed one is looked for on its instance
+        assert "No instance answers for elsewhere.example" in error["message"]
     assert db_snapshot() == before
 
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict, Forbidden, InvalidInput
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trust.errors import PaymentNotFound
 from trust.models import Account, Payment
 from trust.routing.planner import Plan
@@ -60,6 +60,11 @@ def payment_send(
 @transaction.atomic
 def payment_request(*, payee: Account, payer: Account, amount: int, memo: str = "", tag: str = "") -> Payment:
     """A payee's request to be paid (payment links, QR codes). The preimage stays here until settlement."""
+    if payer.kind == Account.Kind.REMOTE:
+        raise NotFound(
+            f"{payer.name} is a member of another instance: requests go to members here; ask them to pay you.",
+            code="payer_not_found",
+        )
     _check_parties(payer, payee)
     check_memo_and_tag(memo, tag)
     preimage, hashlock = new_hashlock()

@@ -1,0 +1,149 @@
+"""Routed payments across three instances under faults: every instance is reached through a lossy proxy.
+
+- Lossy links: datagrams dropped, duplicated and reordered both ways; every payment still settles exactly once.
+- Kill -9 at every step: each datagram of the protocol is held at the proxy of the instance it goes to, and
+  while it is held each instance of the path in turn is killed and started again; the payment then ends the
+  same on all three (finalized, as nothing refuses it) and nothing is created, lost or left held.
+- An instance that never returns: the others release their holds by their deadlines and lose nothing.
+
+After every payment both copies of each cross-instance line agree, bob's net is zero and every audit is clean.
+"""
+
+import pytest
+
+from federation.protocols.datagrams import PeerCommand
+from tests.federation.instances import wait_for
+from tests.federation.proxy import Faults
+from tests.federation.test_routed_payments import (
+    CAROL,
+    LINES,
+    MICRO,
+    OPEN_TRANSITS,
+    build_chain,
+    here_lines,
+    settled_everywhere,
+)
+from trust.models import Payment
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+TIMING = {
+    "FEDERATED_SEARCH_SECONDS": "20",
+    "FEDERATED_HOLD_SECONDS": "20",
+    "FEDERATED_DEADLINE_STEP_SECONDS": "3",
+    "FEDERATED_VERIFY_INTERVAL_SECONDS": "1",
+    "FEDERATED_ABANDON_SECONDS": "8",
+}
+FINAL = (Payment.State.FINALIZED, Payment.State.CANCELLED)
+
+
+@pytest.fixture
+def proxied_chain(here, instances, settings):
+    settings.FEDERATED_PAYMENT_WAIT_SECONDS = 0
+    alice, lake, sea, proxies = build_chain(here, instances, settings, proxied=True, **TIMING)
+    yield alice, lake, sea, proxies
+    for proxy in proxies.values():
+        proxy.stop()
+
+
+def pay(alice, amount: str = "1") -> int:
+    sent = alice.post("user/payment", {**CAROL, "amount": amount})
+    assert sent.status_code == 202, sent.content
+    return sent.json()["id"]
+
+
+def ended(payment_id: int) -> str | None:
+    state = Payment.objects.get(pk=payment_id).state
+    return state if state in FINAL else None
+
+
+def books_agree(lake, sea, paid: int) -> None:
+    """Both copies of both lines show ``paid`` moved, bob's net is zero, and the payee got it once."""
+    assert here_lines() == [("bob@lake.there.test", -paid, 0)]
+    assert lake.sql(LINES) == [("alice@river.localhost", paid, 0), ("carol@sea.third.test", -paid, 0)]
+    assert sea.sql(LINES) == [("bob@lake.there.test", paid, 0)]
+    received = sea.sql("SELECT coalesce(sum(amount), 0) FROM trust_payment WHERE state = 'finalized'")
+    assert received == [(paid,)]
+
+
+def test_payments_settle_exactly_once_over_lossy_links(proxied_chain):
+    alice, lake, sea, proxies = proxied_chain
+    for seed, proxy in enumerate(proxies.values()):
+        proxy.faults = Faults(drop=0.2, duplicate=0.15, reorder=0.15)
+        proxy.random.seed(seed)
+
+    payments = [pay(alice) for _ in range(4)]
+    for payment_id in payments:
+        wait_for(lambda payment_id=payment_id: ended(payment_id), f"payment {payment_id} ending", seconds=120)
+
+    assert [ended(payment_id) for payment_id in payments] == ["finalized"] * 4
+    assert sum(proxy.counts["dropped"] for proxy in proxies.values()) > 0
+    assert sum(proxy.counts["duplicated"] for proxy in proxies.values()) > 0
+    settled_everywhere(lake, sea)
+    books_agree(lake, sea, 4 * MICRO)
+
+
+# Each datagram of a payment's way, held at the proxy of the instance it goes to.
+STEPS = [
+    ("sea", PeerCommand.SYNC_PAYMENT),
+    ("lake", PeerCommand.FIND_PATH),
+    ("sea", PeerCommand.FIND_PATH),
+    ("lake", PeerCommand.PATH_FOUND),
+    ("river", PeerCommand.PATH_FOUND),
+    ("lake", PeerCommand.PREPARE_PATH),
+    ("sea", PeerCommand.PREPARE_PATH),
+    ("river", PeerCommand.COMMIT_PAYMENT),
+    ("sea", PeerCommand.SEAL_PAYMENT),
+    ("lake", PeerCommand.FINALIZE_PAYMENT),
+    ("river", PeerCommand.FINALIZE_PAYMENT),
+]
+
+
+def restart(here, name: str, instance) -> None:
+    """kill -9 the instance's processes, then start them again (river's web server is the test's own)."""
+    if name == "river":
+        here.peer.kill()
+        here.start_peer()
+        return
+    instance.web.kill()
+    instance.peer.kill()
+    instance.start_web()
+    instance.start_peer()
+
+
+def test_a_payment_survives_any_instance_killed_at_any_step(here, proxied_chain):
+    alice, lake, sea, proxies = proxied_chain
+    instances = {"river": None, "lake": lake, "sea": sea}
+    paid = 0
+    for at, command in STEPS:
+        for victim in instances:
+            proxies[at].hold(command)
+            payment_id = pay(alice)
+            wait_for(lambda at=at, command=command: command in proxies[at].held_commands(), f"{command.name} held")
+            restart(here, victim, instances[victim])
+            proxies[at].release()
+            wait_for(lambda payment_id=payment_id: ended(payment_id), f"payment {payment_id} ending", seconds=60)
+            assert ended(payment_id) == "finalized", (command.name, at, victim)
+            paid += MICRO
+            for instance in (lake, sea):
+                wait_for(lambda instance=instance: instance.sql(OPEN_TRANSITS) == [(0,)], f"{instance.name} done")
+            books_agree(lake, sea, paid)
+    settled_everywhere(lake, sea)
+
+
+def test_an_instance_that_never_returns_costs_the_others_nothing(proxied_chain):
+    alice, lake, sea, proxies = proxied_chain
+    proxies["river"].hold(PeerCommand.COMMIT_PAYMENT)  # every hold is placed; sea is about to tell river
+    payment_id = pay(alice)
+    wait_for(lambda: PeerCommand.COMMIT_PAYMENT in proxies["river"].held_commands(), "COMMIT_PAYMENT held")
+    assert lake.sql("SELECT sum(held_from_low + held_from_high) FROM trust_trustline") == [(2 * MICRO,)]
+    sea.web.kill()
+    sea.peer.kill()  # and it never comes back
+    proxies["river"].release()
+
+    wait_for(lambda: ended(payment_id), "the payment ending by its deadline", seconds=90)
+    assert ended(payment_id) == "cancelled"
+    wait_for(lambda: lake.sql(OPEN_TRANSITS) == [(0,)], "lake releasing its holds", seconds=60)
+    assert here_lines() == [("bob@lake.there.test", 0, 0)]
+    assert lake.sql(LINES) == [("alice@river.localhost", 0, 0), ("carol@sea.third.test", 0, 0)]
+    assert alice.accounts()["commons"]["balance"] == "0.000000"
