@@ -14,7 +14,7 @@ from federation.protocols import datagrams
 from federation.protocols.datagrams import PeerCommand, Session
 from federation.selectors import pair_key_of
 
-BACKOFF_SECONDS = (1, 2, 4, 8, 16)  # then every 16 s, until acknowledged
+BACKOFF_SECONDS = (0.25, 0.5, 1, 2, 4, 8, 16)  # then every 16 s, until acknowledged
 MAX_COUNTER = 2**32 - 1  # the header's 4 bytes
 
 

@@ -362,7 +362,7 @@ def _prepare_asked(pair: Pair, transit: Transit | None, arguments: dict) -> Stat
     step = timedelta(seconds=settings.FEDERATED_DEADLINE_STEP_SECONDS)
     own_deadline = deadline_in if transit.role == Role.PAYEE else deadline_in - step
     if own_deadline < now + step or (transit.role == Role.RELAY and transit.downstream_id is None):
-        return _refuse_prepare(transit, "Too late to hold the payment before its deadline.")
+        return _refuse_prepare(transit, "Too late to hold the payment before its deadline.", code="routing_timeout")
     entry = _remote_of(pair)
     try:
         if transit.role == Role.PAYEE:
@@ -381,7 +381,8 @@ def _prepare_asked(pair: Pair, transit: Transit | None, arguments: dict) -> Stat
         with transaction.atomic():
             holds.hold_place(payment, plan)
     except (RoutingError, StaleRoute):
-        return _refuse_prepare(transit, "A trustline on the way could not carry the payment.")
+        reason = "A trustline on the way could not carry the payment."
+        return _refuse_prepare(transit, reason, code="insufficient_capacity")
     transit.payment, transit.deadline_in = payment, deadline_in
     transit.deadline = None if transit.role == Role.PAYEE else own_deadline
     transit.save()
@@ -393,11 +394,11 @@ def _prepare_asked(pair: Pair, transit: Transit | None, arguments: dict) -> Stat
     return Status.OK
 
 
-def _refuse_prepare(transit: Transit, reason: str) -> Status:
+def _refuse_prepare(transit: Transit, reason: str, *, code: str) -> Status:
     if transit.downstream_id is not None:
         _send(transit.downstream, PeerCommand.CLEANUP_PAYMENT, id=bytes.fromhex(transit.hashlock))
-    _cancel(transit, reason, code="insufficient_capacity", tell_upstream=False)  # the refusal tells upstream
-    return Status.REFUSED
+    _cancel(transit, reason, code=code, tell_upstream=False)  # the refusal tells upstream
+    return Status.INSUFFICIENT if code == "insufficient_capacity" else Status.REFUSED
 
 
 def _committed(pair: Pair, transit: Transit | None, arguments: dict) -> Status:
@@ -520,7 +521,13 @@ def acknowledged(*, outbound: Outbound, sent: PeerDatagram, answer: PeerDatagram
         if status == Status.OK and _state(transit) == State.PREPARED:
             _set_state(transit.payment, State.COMMITTED)
         elif status != Status.OK and _state(transit) in HELD:
-            _cancel(transit, "A trustline on the way could not carry the payment.", code="insufficient_capacity")
+            code = "insufficient_capacity" if status == Status.INSUFFICIENT else "routing_timeout"
+            reason = (
+                "A trustline on the way could not carry the payment."
+                if status == Status.INSUFFICIENT
+                else ("The payment could not be held on the way before its deadline.")
+            )
+            _cancel(transit, reason, code=code)
     elif sent.command == PeerCommand.VERIFY_COMMIT:
         if status == Status.REFUSED and _state(transit) in HELD:
             _cancel(transit, "The payment ran out of time on the way to the payee.", code="routing_timeout")

@@ -76,6 +76,11 @@ def test_payments_settle_exactly_once_over_lossy_links(proxied_chain):
     for payment_id in payments:
         wait_for(lambda payment_id=payment_id: ended(payment_id), f"payment {payment_id} ending", seconds=120)
 
+    from federation.models import Transit
+
+    print([(t.error, t.payment.cancel_reason, t.hops, t.branches, t.refused) for t in Transit.objects.all()])
+    print(lake.sql("select role, error, hops from federation_transit"))
+    print(sea.sql("select role, error from federation_transit"))
     assert [ended(payment_id) for payment_id in payments] == ["finalized"] * 4
     assert sum(proxy.counts["dropped"] for proxy in proxies.values()) > 0
     assert sum(proxy.counts["duplicated"] for proxy in proxies.values()) > 0
