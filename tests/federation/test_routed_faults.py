@@ -16,11 +16,13 @@ from tests.federation.instances import wait_for
 from tests.federation.proxy import Faults
 from tests.federation.test_routed_payments import (
     CAROL,
+    LIMITS,
     LINES,
     MICRO,
     OPEN_TRANSITS,
     build_chain,
     here_lines,
+    open_line,
     settled_everywhere,
 )
 from trust.models import Payment
@@ -118,17 +120,22 @@ def restart(here, name: str, instance) -> None:
 
 def test_a_payment_survives_any_instance_killed_at_any_step(here, proxied_chain):
     alice, lake, sea, proxies = proxied_chain
+    open_line(lake, "bob", "alice@river.localhost", 100 * MICRO)  # room for the 33 payments
+    open_line(sea, "carol", "bob@lake.there.test", 100 * MICRO)
+    wait_for(lambda: alice.accounts()["bob"]["limit_in"] == "100.000000", "bob's credit reaching river")
+    wait_for(lambda: (0, 100 * MICRO) in [row[1:] for row in lake.sql(LIMITS)], "carol's credit reaching lake")
     instances = {"river": None, "lake": lake, "sea": sea}
     paid = 0
     for at, command in STEPS:
         for victim in instances:
             proxies[at].hold(command)
             payment_id = pay(alice)
-            wait_for(lambda at=at, command=command: command in proxies[at].held_commands(), f"{command.name} held")
+            where = f"{command.name} to {at}, {victim} killed"
+            wait_for(lambda at=at, command=command: command in proxies[at].held_commands(), f"{where}: held")
             restart(here, victim, instances[victim])
             proxies[at].release()
-            wait_for(lambda payment_id=payment_id: ended(payment_id), f"payment {payment_id} ending", seconds=60)
-            assert ended(payment_id) == "finalized", (command.name, at, victim)
+            wait_for(lambda payment_id=payment_id: ended(payment_id), f"{where}: the payment ending", seconds=60)
+            assert ended(payment_id) == "finalized", where
             paid += MICRO
             for instance in (lake, sea):
                 wait_for(lambda instance=instance: instance.sql(OPEN_TRANSITS) == [(0,)], f"{instance.name} done")
