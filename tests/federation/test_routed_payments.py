@@ -9,7 +9,7 @@ import pytest
 
 from federation.models import Transit
 from ledger.verification import audit
-from tests.bank.helpers import ApiUser, assert_error
+from tests.bank.helpers import ApiUser, assert_error, session_client
 from tests.factories import CommunityFactory, MemberFactory
 from tests.federation.instances import wait_for
 from tests.federation.proxy import LossyProxy
@@ -144,6 +144,15 @@ def test_a_payment_crosses_three_instances_and_each_keeps_its_own_books(chain):
     assert sea.sql(LINES) == [("bob@lake.there.test", 5 * MICRO, 0)]
     assert alice.accounts()["commons"]["balance"] == "-0.050000"  # river's 1% tax, taken on river only
     assert alice.get(f"user/payments/{payment['id']}").json()["state"] == "finalized"
+
+    # The same through the pay page: it names carol by her address and lands on the settled payment.
+    browser = session_client(alice.member)
+    page = browser.post("/c/river/pay/", {"username": "carol@sea.third.test", "amount": "2"})
+    assert page.status_code == 302, page.content
+    shown = browser.get(page["Location"]).content.decode()
+    assert "carol@sea.third.test" in shown and "You paid 2.00" in shown and 'http-equiv="refresh"' not in shown
+    settled_everywhere(lake, sea)
+    assert sea.sql(LINES) == [("bob@lake.there.test", 7 * MICRO, 0)]
 
 
 def test_payments_that_cannot_go_through_are_refused_and_leave_nothing_held(chain):
