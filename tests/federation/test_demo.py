@@ -1,4 +1,5 @@
-"""``make federation-demo``: two local instances on the embedded defaults that find each other."""
+"""``make federation-demo``: three local instances on the embedded defaults that find each other, trust runs
+from river through lake to sea, and alice on river pays carol on sea through bob on lake."""
 
 import subprocess
 import sys
@@ -7,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_demo_starts_two_instances_that_add_each_other(tmp_path):
+def test_the_demo_starts_three_instances_and_a_payment_crosses_them(tmp_path):
     done = subprocess.run(
         [sys.executable, "manage.py", "federation_demo", "--check", "--folder", str(tmp_path)],
         check=False,
@@ -19,6 +20,7 @@ def test_the_demo_starts_two_instances_that_add_each_other(tmp_path):
     )
 
     assert done.returncode == 0, done.stderr
-    assert "added 127.0.0.1:8002 (lake (demo))" in done.stdout and "added 127.0.0.1:8001 (river (demo))" in done.stdout
-    assert {path.name for path in tmp_path.iterdir()} >= {"river", "lake"}
-    assert (tmp_path / "river" / "trustbank.sqlite3").exists() and (tmp_path / "lake" / "trustbank.sqlite3").exists()
+    for port, name in ((8001, "river"), (8002, "lake"), (8003, "sea")):
+        assert done.stdout.count(f"added 127.0.0.1:{port} ({name} (demo))") == 2
+        assert (tmp_path / name / "trustbank.sqlite3").exists()
+    assert "alice paid carol@demo.sea.localhost 5.000000: finalized" in done.stdout
