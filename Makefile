@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run peer federation-demo manage test lint venv migrate bench-routing bench-settlement bench-ledger bench-pow bench-workload bench-peer
+.PHONY: run peer federation-demo manage test lint venv migrate bench-routing bench-settlement bench-ledger bench-pow bench-workload bench-peer bench-federation
 
 venv: $(VENV)/.installed
 
@@ -66,6 +66,9 @@ bench-pow: venv
 
 bench-peer: venv
 	$(PY) bench/peer.py $(BENCH_ARGS)
+
+bench-federation: venv
+	$(PY) bench/federation.py $(BENCH_ARGS)
 
 # The bank workload with faults (not a benchmark of speed: it checks the books after kill -9s and restarts).
 bench-workload: venv

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 from bank import selectors as bank_selectors
 from bank.models import Member
@@ -23,6 +24,7 @@ from federation.services import datagrams as datagram_services
 from federation.services import pairs
 from federation.services.datagrams import Acceptance
 from federation.services.scores import own_score
+from trust.services.settlement import with_retries
 
 logger = logging.getLogger("federation.listener")
 
@@ -99,10 +101,12 @@ def peer_datagram(message: PeerDatagram, data: bytes) -> bytes | None:
             status = Status.BAD_SIGNATURE if _pairs_addressed(message) else Status.UNKNOWN_ACCOUNT
             return refusal(status, f"{sender} to {message.recipient}")
     if message.command in ACKNOWLEDGING:
-        if datagram_services.outbound_acknowledged(pair_id=pair.pair_id, message=message):
+        if with_retries(partial(datagram_services.outbound_acknowledged, pair_id=pair.pair_id, message=message)):
             logger.info("event=acknowledged pair=%s counter=%s", pair.pair_id, message.counter)
         return None
-    outcome, status = datagram_services.datagram_accept(pair_id=pair.pair_id, message=message)
+    # A deadlock's victim (a web process's step and this one locking two pairs the other way round) changed
+    # nothing and runs again at once.
+    outcome, status = with_retries(partial(datagram_services.datagram_accept, pair_id=pair.pair_id, message=message))
     if outcome is Acceptance.REPLAYED:
         return refusal(Status.REPLAYED, f"counter {message.counter} of pair {pair.pair_id}")
     logger.info(

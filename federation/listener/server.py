@@ -5,6 +5,8 @@ import contextlib
 import logging
 import signal
 
+import psycopg
+from django.db import connection
 from django.utils import timezone
 from websockets.asyncio.server import serve as serve_websocket
 
@@ -51,6 +53,8 @@ async def serve(*, host: str, udp_port: int, ws_port: int) -> None:
             asyncio.create_task(text_server.keep_fresh()),
             asyncio.create_task(sweep_transits()),
         ]
+        if connection.vendor == "postgresql":
+            background.append(asyncio.create_task(listen_for_queued(datagram_server)))
         await stop.wait()
         logger.info("event=stopping datagrams=%s messages=%s", datagram_server.handled, text_server.handled)
         for task in background:
@@ -60,9 +64,9 @@ async def serve(*, host: str, udp_port: int, ws_port: int) -> None:
 
 async def resend(server: DatagramServer) -> None:
     """Send each pair's first unacknowledged datagram when it is due, again and again with backoff: at every
-    poll, and at once after a datagram was applied (its step may have queued the next one)."""
+    poll, and at once when something was queued (a datagram applied here, or a NOTIFY from a web process)."""
     while True:
-        server.answered.clear()
+        server.wake.clear()
         try:
             waiting = await due()
             for datagram in waiting:
@@ -74,7 +78,7 @@ async def resend(server: DatagramServer) -> None:
         except Exception:  # the database gone a moment: try again at the next poll
             logger.exception("event=resend_failed")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(server.answered.wait(), RESEND_POLL_SECONDS)
+            await asyncio.wait_for(server.wake.wait(), RESEND_POLL_SECONDS)
 
 
 async def sweep_transits() -> None:
@@ -87,3 +91,25 @@ async def sweep_transits() -> None:
         except Exception:
             logger.exception("event=transits_failed")
         await asyncio.sleep(TRANSITS_POLL_SECONDS)
+
+
+async def listen_for_queued(server: DatagramServer) -> None:
+    """Wake the resender whenever another process queues a datagram (PostgreSQL LISTEN/NOTIFY)."""
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(_conninfo(), autocommit=True) as listening:
+                await listening.execute(f"LISTEN {outbox.QUEUED_CHANNEL}")
+                async for _ in listening.notifies():
+                    server.wake.set()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database gone a moment: the poll carries on meanwhile
+            logger.exception("event=listen_failed")
+            await asyncio.sleep(1)
+
+
+def _conninfo() -> str:
+    settings = connection.settings_dict
+    parts = {"dbname": settings["NAME"], "user": settings["USER"], "password": settings["PASSWORD"]}
+    parts |= {"host": settings["HOST"], "port": settings["PORT"]}
+    return psycopg.conninfo.make_conninfo(**{key: str(value) for key, value in parts.items() if value})

@@ -1,4 +1,7 @@
-"""Django calls from the event loop: in a worker thread, the connection given back after each message."""
+"""Django calls from the event loop: in one worker thread, the connection given back after each message.
+
+One thread, so the listener's own transactions never wait on each other (a step locks the pair it came over
+and the pair it sends on, which another step may lock the other way round)."""
 
 from collections.abc import Awaitable, Callable
 from functools import wraps

@@ -25,7 +25,7 @@ class DatagramServer(asyncio.DatagramProtocol):
         self.rate = Rate(settings.PEER_MESSAGES_PER_SECOND)
         self.pending: set[asyncio.Task] = set()
         self.handled = 0
-        self.answered = asyncio.Event()  # a datagram was applied: what it queued goes out now, not at the next poll
+        self.wake = asyncio.Event()  # something was queued: it goes out now, not at the next poll
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -73,4 +73,4 @@ class DatagramServer(asyncio.DatagramProtocol):
             return
         if reply is not None:
             self.send(reply, address)
-        self.answered.set()
+        self.wake.set()  # applying the datagram may have queued the next one

@@ -23,7 +23,7 @@ def datagram_accept(*, pair_id: int, message: PeerDatagram) -> tuple[Acceptance,
     """Record an authentic datagram once and apply it: its counter must be above the pair's last accepted one.
     Returns how it was taken and the status to answer with (a repeated datagram gets its first answer)."""
     with transaction.atomic():
-        pair = Pair.objects.select_for_update().select_related("member__community").get(pk=pair_id)
+        pair = Pair.objects.select_for_update(of=("self",)).select_related("member__community").get(pk=pair_id)
         if message.counter == pair.received and message.counter > 0:
             first = Inbound.objects.filter(pair=pair, counter=message.counter).values_list("status", flat=True).first()
             return Acceptance.DUPLICATE, Status(first or Status.OK)

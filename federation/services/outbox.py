@@ -4,7 +4,7 @@ acknowledged, one at a time per pair."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from federation.errors import QueueFull
@@ -16,6 +16,7 @@ from federation.selectors import pair_key_of
 
 BACKOFF_SECONDS = (0.25, 0.5, 1, 2, 4, 8, 16)  # then every 16 s, until acknowledged
 MAX_COUNTER = 2**32 - 1  # the header's 4 bytes
+QUEUED_CHANNEL = "federation_outbound"  # PostgreSQL NOTIFY channel: a datagram was queued
 
 
 def datagram_queue(
@@ -23,7 +24,8 @@ def datagram_queue(
 ) -> Outbound:
     """Number, sign and queue a datagram to ``pair``'s remote account; the listener sends it."""
     with transaction.atomic():
-        pair = Pair.objects.select_for_update().select_related("member__community", "remote").get(pk=pair.pk)
+        pairs = Pair.objects.select_for_update(of=("self",)).select_related("member__community", "remote")
+        pair = pairs.get(pk=pair.pk)
         if pair.outbound.filter(acked_at__isnull=True).count() >= settings.PEER_RESEND_QUEUE_LIMIT:
             raise QueueFull(f"{settings.PEER_RESEND_QUEUE_LIMIT} datagrams to {pair.remote_address} await delivery.")
         if pair.sent >= MAX_COUNTER:
@@ -33,9 +35,13 @@ def datagram_queue(
         keys = pair_key_of(pair)
         key = session_key(keys.base_key, sender=keys.local_address, counter=pair.sent)
         data = datagrams.encode(keys.datagram(pair.sent, command, arguments, session=session), key)
-        return Outbound.objects.create(
+        outbound = Outbound.objects.create(
             pair=pair, counter=pair.sent, command=command, datagram=data, next_at=timezone.now()
         )
+        if connection.vendor == "postgresql":  # the listener sends it as soon as this commits
+            with connection.cursor() as cursor:
+                cursor.execute(f"NOTIFY {QUEUED_CHANNEL}")
+        return outbound
 
 
 def outbound_sent(*, outbound_ids: list[int]) -> None:

@@ -26,6 +26,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -43,7 +44,7 @@ from trust.models import Account, Payment, Trustline
 from trust.routing.planner import Plan
 from trust.services import accounts, holds
 from trust.services.moving import StaleRoute
-from trust.services.settlement import plan_here
+from trust.services.settlement import plan_here, with_retries
 
 logger = logging.getLogger("federation.transits")
 State = Payment.State
@@ -138,6 +139,10 @@ def payment_start(*, member: Member, payee: Account, amount: int, memo: str = ""
     found, best = _exits(payer, amount, taxed=True, not_via=set())
     if not found:
         raise best
+    return with_retries(partial(_payment_open, member, payer, payee, amount, memo, tag))
+
+
+def _payment_open(member: Member, payer: Account, payee: Account, amount: int, memo: str, tag: str) -> Payment:
     with transaction.atomic():
         payee = accounts.remote_account_open(community=payer.community, address=payee.address)
         payment = Payment.objects.create(

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import connection
 
-from tests.federation.instances import Instance, admin_sql, free_port
+from bench.workload.instances import Instance, admin_sql, free_port
 
 
 @pytest.fixture(scope="session")

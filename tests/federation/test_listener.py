@@ -9,6 +9,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from bench.workload.instances import wait_for
 from federation import peers
 from federation.models import Outbound, Remote
 from federation.protocols import datagrams, text
@@ -16,7 +17,6 @@ from federation.protocols.datagrams import PeerCommand, Status
 from federation.protocols.results import CMResult
 from federation.services import outbox, pairs, remotes
 from tests.factories import CommunityFactory, MemberFactory
-from tests.federation.instances import wait_for
 
 pytestmark = [pytest.mark.postgres]
 

@@ -11,8 +11,8 @@ After every payment both copies of each cross-instance line agree, bob's net is 
 
 import pytest
 
+from bench.workload.instances import wait_for
 from federation.protocols.datagrams import PeerCommand
-from tests.federation.instances import wait_for
 from tests.federation.proxy import Faults
 from tests.federation.test_routed_payments import (
     CAROL,

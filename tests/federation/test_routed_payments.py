@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
+from bench.workload.instances import wait_for
 from federation.models import Transit
 from ledger.verification import audit
 from tests.bank.helpers import ApiUser, assert_error, session_client
 from tests.factories import CommunityFactory, MemberFactory
-from tests.federation.instances import wait_for
 from tests.federation.proxy import LossyProxy
 from tests.federation.test_listener import befriend
 from trust.models import Account, Trustline

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from bench.workload.instances import wait_for
 from federation.models import Outbound
 from tests.bank.helpers import ApiUser, assert_error
 from tests.factories import CommunityFactory, MemberFactory
-from tests.federation.instances import wait_for
 from tests.federation.test_listener import befriend
 
 pytestmark = [pytest.mark.postgres]

@@ -87,6 +87,6 @@ def answer_awaited(*, payment: Payment, seconds: float, waiting: tuple[str, ...]
     so it is not waited for."""
     deadline = time.monotonic() + (0 if transaction.get_connection().in_atomic_block else seconds)
     while payment.state in waiting and time.monotonic() < deadline:
-        time.sleep(0.05)
+        time.sleep(0.02)
         payment = Payment.objects.select_related("payer", "payee").get(pk=payment.pk)
     return payment

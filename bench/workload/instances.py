@@ -1,9 +1,10 @@
-"""Real instances for the federation tests: each with its own PostgreSQL database, web server and listener.
+"""Real instances for the federation tests and benchmark: each its own PostgreSQL database, web server and listener.
 
-The test's own instance ("here") is the test database served by pytest-django's live server, with its
-listener started on that database; every other instance gets a database cloned from one migrated
-template, a uvicorn and a ``runpeer`` of its own. Processes run in their own process groups, so a test
-can kill -9 one and start it again; everything is stopped and dropped at the end.
+In the tests, the test's own instance ("here") is the test database served by pytest-django's live server,
+with its listener started on that database; every other instance gets a database cloned from one migrated
+template, a uvicorn and a ``runpeer`` of its own. Processes run in their own process groups, so a test can
+kill -9 one and start it again; everything is stopped and dropped at the end. Databases are on the server of
+``DATABASE_URL`` (default postgres://postgres@127.0.0.1:5432/postgres).
 """
 
 import os
@@ -18,7 +19,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from django.conf import settings
 
 from bench.workload.processes import Group
 from federation import peers
@@ -35,8 +35,11 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return probe.getsockname()[1]
 
 
+SERVER_URL = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+
+
 def database_url(name: str) -> str:
-    return urlunsplit(urlsplit(settings.TEST_POSTGRES_URL)._replace(path=f"/{name}"))
+    return urlunsplit(urlsplit(SERVER_URL)._replace(path=f"/{name}"))
 
 
 def admin_sql(statement: str) -> None:
