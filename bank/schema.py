@@ -228,10 +228,24 @@ OPERATIONS = {
         "the credit I extend, `limit_in` the credit extended to me. My line with the `commons` is among them."
     ),
     "POST user/add_account": Operation(
-        "Opens a trustline with another member of this community, with no credit either way yet. `server` may be "
-        "left out; another server is refused until federation is built.",
+        "Opens a trustline with another member, with no credit either way yet: of this community (`server` left "
+        "out), or of another instance (`server` its community's host, or `username` as `handle@host`), whose "
+        "keys are agreed with no exchange by hand; the row's `sync` is `pending` until that instance acknowledges.",
         request={"username": "bob"},
-        refusals=(NO_PAYEE, Refusal("409", "trustline_exists", "You already have a trustline with bob.")),
+        refusals=(
+            NO_PAYEE,
+            Refusal("409", "trustline_exists", "You already have a trustline with bob."),
+            Refusal("404", "server_not_found", "No instance answers for lake.example."),
+            Refusal("404", "account_not_found", "There is no account bob@lake.example on lake.example."),
+        ),
+    ),
+    "POST federated/add_account": Operation(
+        "The seed's name of `user/add_account` for a member of another instance: the same operation.",
+        request={"username": "bob", "server": "lake.example"},
+        refusals=(
+            Refusal("404", "server_not_found", "No instance answers for lake.example."),
+            Refusal("404", "account_not_found", "There is no account bob@lake.example on lake.example."),
+        ),
     ),
     "POST user/remove_account": Operation(
         "Closes a trustline that is settled (balance 0) and has no pending payment.",
@@ -263,17 +277,32 @@ OPERATIONS = {
     "POST user/payment": Operation(
         "Pays a member along paths of trust: the amount is split over as many paths as it takes, each at most "
         "`max_hops` long. The payer also pays tax (the amount times their trust index) and the community's fee per "
-        "intermediary hop, both to the commons. Settled at once: the answer is the finalized payment.",
+        "intermediary hop, both to the commons. Settled at once: the answer is the finalized payment. To a member "
+        "of another instance (`server`, or `handle@host`) it goes through the trust graph across instances with "
+        "hashlock settlement: 201 when it settles within `FEDERATED_PAYMENT_WAIT_SECONDS`, else 202 `{id, state}` "
+        "(`user/payments/{payment_id}` follows it).",
         request=PAYMENT,
         refusals=(
             NO_PAYEE,
             NO_PATH,
             TOO_LITTLE,
             Refusal("503", "routing_timeout", "Finding a route took too long; try a smaller amount or again later."),
+            Refusal("404", "server_not_found", "No instance answers for lake.example."),
+        ),
+    ),
+    "POST federated/payment": Operation(
+        "The seed's name of `user/payment` for a member of another instance: the same operation.",
+        request={"username": "carol", "server": "sea.example", "amount": "12.50"},
+        refusals=(
+            NO_PATH,
+            TOO_LITTLE,
+            Refusal("404", "server_not_found", "No instance answers for sea.example."),
+            Refusal("404", "account_not_found", "There is no account carol@sea.example on sea.example."),
         ),
     ),
     "POST user/local_payment": Operation(
-        "Pays a member over our direct trustline only, never through others.",
+        "Pays a member over our direct trustline only, never through others; also a member of another instance "
+        "we hold a trustline with (201 once that instance accepted, 409 `payment_refused`, else 202).",
         request=PAYMENT,
         refusals=(NO_PAYEE, TOO_LITTLE),
     ),
@@ -286,7 +315,14 @@ OPERATIONS = {
         "Requests a payment from a member (the payer in `username`): a pending payment they settle with "
         "`user/payments/{payment_id}/accept` within `PAYMENT_REQUEST_LIFETIME_SECONDS` (a day by default).",
         request={"username": "alice", "amount": "12.50", "memo": "Your half of the groceries"},
-        refusals=(Refusal("404", "payer_not_found", "There is no account 'alice' in this community."),),
+        refusals=(
+            Refusal("404", "payer_not_found", "There is no account 'alice' in this community."),
+            Refusal(
+                "404",
+                "payer_not_found",
+                "alice@lake.example is a member of another instance: requests go to members here; ask them to pay you.",
+            ),
+        ),
     ),
     "GET user/payments": Operation(
         "My payments, made or received, newest first, a page at a time: follow `next` for the following page. "

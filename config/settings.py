@@ -319,6 +319,7 @@ The full reference, with every rule and error code, is docs/api.md.""",
     "TAGS": [
         {"name": "auth", "description": "Signing in and out, who I am, my password."},
         {"name": "user", "description": "My trustlines, trust index, payments, receipts, credit score, app tokens."},
+        {"name": "federated", "description": "The seed's names for trustlines and payments with other instances."},
         {"name": "admin", "description": "Community admins: members, their passwords, invites."},
         {"name": "invite", "description": "Joining a community with an invite."},
         {"name": "ledger", "description": "The books: balances by the ledger, checking receipts, audits, resolutions."},

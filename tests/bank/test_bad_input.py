@@ -87,6 +87,7 @@ BODY_ENDPOINTS = [
     BodyEndpoint("admin/reset_password", {"user_id": "member", "new_password": NEW_PASSWORD}, "admin"),
     BodyEndpoint("invite/register", {"invite": INVITE, "username": "newcomer", "password": NEW_PASSWORD}, None),
     BodyEndpoint("user/add_account", COUNTERPART, "admin", optional=("server",)),
+    BodyEndpoint("federated/add_account", COUNTERPART, "admin", optional=("server",)),
     BodyEndpoint("user/remove_account", COUNTERPART, "admin", optional=("server",), prepare=linked),
     BodyEndpoint(
         "user/set_trustline",
@@ -99,6 +100,7 @@ BODY_ENDPOINTS = [
     BodyEndpoint("user/trust_index", {"value": "0.05"}, "member"),
     BodyEndpoint("user/local_payment", PAYMENT, "admin", optional=PAYMENT_OPTIONAL, prepare=linked),
     BodyEndpoint("user/payment", PAYMENT, "admin", optional=PAYMENT_OPTIONAL, prepare=linked),
+    BodyEndpoint("federated/payment", PAYMENT, "admin", optional=PAYMENT_OPTIONAL, prepare=linked),
     BodyEndpoint("user/payment/preview", PAYMENT, "admin", optional=PAYMENT_OPTIONAL, prepare=linked),
     BodyEndpoint("user/receive_payment", PAYMENT, "admin", optional=PAYMENT_OPTIONAL),
     BodyEndpoint("user/app_tokens", {"name": "Budget app", "scopes": ["read", "pay"]}, "member"),

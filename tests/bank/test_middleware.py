@@ -208,7 +208,7 @@ def test_api_docs_render(client, db):
 # --- the schema as app developers read it (tags, operation ids, descriptions, examples, headers) ------------------
 
 PREFIX = "/c/{community_slug}/api/"
-GROUPS = ["auth", "user", "admin", "invite", "ledger", "identity", "public"]
+GROUPS = ["auth", "user", "federated", "admin", "invite", "ledger", "identity", "public"]
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,10 @@ from django.db import connection
 from core.errors import ApplicationError
 from tests.trust.factories import community_with_commons, member_account, trust
 from tests.trust.invariants import assert_invariants, assert_limits_kept, line_states
-from trust.models import Account, Payment, PaymentLeg
-from trust.services import settlement
+from trust import selectors
+from trust.models import Account, Payment, PaymentLeg, Trustline
+from trust.services import holds, settlement
+from trust.services.moving import StaleRoute
 from trust.services.payments import payment_change_status, payment_request, payment_send
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -202,3 +204,57 @@ def test_payments_crossing_the_same_lines_in_opposite_orders_never_deadlock(retr
     net, _ = assert_invariants(community)
     assert all(not balance for balance in net.values())  # as many payments each way
     assert PaymentLeg.objects.filter(payment__community=community).count() == THREADS * 30 * 4
+
+
+def test_holds_and_payments_at_once_never_promise_a_line_past_its_limit():
+    """Threads hold (as payments between instances do), settle, release and pay locally over one line at
+    once: its holds never add up past the credit, and what settles is exactly what was held."""
+    community = community_with_commons(minimum_trust_index=Decimal("0"))
+    payer, payee = member_account(community, "holder"), member_account(community, "receiver")
+    trust(payee, payer, 10 * UNIT)
+
+    line_id = selectors.trustline_between(first=payer, second=payee).pk
+
+    def promised_within_the_credit() -> None:
+        line = Trustline.objects.get(pk=line_id)
+        sender_holds = line.held_from_low if line.low_id == payer.pk else line.held_from_high
+        assert -line.owed_to(payer.pk) + sender_holds <= 10 * UNIT, line
+
+    def work(index: int) -> Counter:
+        seen = Counter()
+        rng = random.Random(index)
+        for _ in range(15):
+            amount = rng.randint(1, 3) * UNIT
+            if index % 2:
+                try:
+                    payment_send(payer=payer, payee=payee, amount=amount)
+                    seen["paid"] += 1
+                except ApplicationError as exc:
+                    assert exc.code in CONTENTION_REFUSALS, exc.code
+                    seen["refused"] += 1
+                continue
+            try:
+                plan = settlement.plan_here(payer, payee, amount, taxed=False)
+                held = holds.hold_place(Payment(community=community, payer=payer, payee=payee, amount=amount), plan)
+            except (ApplicationError, StaleRoute):
+                seen["refused"] += 1
+                continue
+            promised_within_the_credit()
+            if rng.random() < 0.5:
+                holds.hold_settle(held)
+                seen["settled"] += 1
+            else:
+                holds.hold_release(held, reason="test")
+                seen["released"] += 1
+            promised_within_the_credit()
+        return seen
+
+    outcomes = in_threads(work)
+
+    assert outcomes["settled"] + outcomes["paid"] > 0 and outcomes["refused"] > 0
+    line = Trustline.objects.get(pk=line_id)
+    assert (line.held_from_low, line.held_from_high) == (0, 0)
+    moved = sum(Payment.objects.filter(state=Payment.State.FINALIZED).values_list("amount", flat=True))
+    assert line.owed_to(payee.pk) == moved <= 10 * UNIT
+    assert not PaymentLeg.objects.filter(payment__state=Payment.State.CANCELLED).exists()
+    assert_invariants(community)
