@@ -313,15 +313,13 @@ OPERATIONS = {
     ),
     "POST user/receive_payment": Operation(
         "Requests a payment from a member (the payer in `username`): a pending payment they settle with "
-        "`user/payments/{payment_id}/accept` within `PAYMENT_REQUEST_LIFETIME_SECONDS` (a day by default).",
+        "`user/payments/{payment_id}/accept` within `PAYMENT_REQUEST_LIFETIME_SECONDS` (a day by default). A "
+        "member of another instance (`server`, or `handle@host`) gets the request on their instance; accepted "
+        "there, it is paid through the trust graph across instances.",
         request={"username": "alice", "amount": "12.50", "memo": "Your half of the groceries"},
         refusals=(
             Refusal("404", "payer_not_found", "There is no account 'alice' in this community."),
-            Refusal(
-                "404",
-                "payer_not_found",
-                "alice@lake.example is a member of another instance: requests go to members here; ask them to pay you.",
-            ),
+            Refusal("404", "server_not_found", "No instance answers for lake.example."),
         ),
     ),
     "GET user/payments": Operation(

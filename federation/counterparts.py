@@ -54,6 +54,12 @@ class RemoteCounterparts:
     def routed_payment_preview(self, *, member: Member, payee: Account, amount: int) -> Plan:
         return transits.payment_preview(member=member, amount=amount)
 
+    def routed_request_send(self, *, member: Member, payer: Account, amount: int, memo: str, tag: str) -> Payment:
+        return transits.request_start(member=member, payer=payer, amount=amount, memo=memo, tag=tag)
+
+    def routed_request_accept(self, *, payment: Payment) -> Payment:
+        return transits.request_accept(payment=payment)
+
 
 def _pairs_of(member_id: int, remote: Account):
     """The pair (a queryset of at most one) of a member here and the account a remote account stands for."""

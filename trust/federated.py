@@ -35,6 +35,14 @@ class Counterparts(Protocol):
     def routed_payment_preview(self, *, member: Member, payee: Account, amount: int) -> Plan:
         """The plan of this instance's part of such a payment: to the first account on another instance."""
 
+    def routed_request_send(self, *, member: Member, payer: Account, amount: int, memo: str, tag: str) -> Payment:
+        """Ask ``payer``, a member of another instance, to pay ``member``: a pending request here, and one there
+        that the payer accepts (and so pays through the trust graph) or not."""
+
+    def routed_request_accept(self, *, payment: Payment) -> Payment:
+        """The member here accepts ``payment``, a request from a member of another instance: paid through the
+        trust graph across instances; the request as it stands (in flight)."""
+
 
 _registered: list[Counterparts] = []
 

@@ -18,7 +18,7 @@ from bank.models import Member
 from federation import documents, selectors
 from federation.pairing import session_key
 from federation.protocols import datagrams, text
-from federation.protocols.datagrams import Notice, PeerCommand, PeerDatagram, Status
+from federation.protocols.datagrams import Notice, PeerCommand, PeerDatagram, Session, Status
 from federation.protocols.results import CMResult
 from federation.services import datagrams as datagram_services
 from federation.services import pairs
@@ -37,8 +37,18 @@ ACKNOWLEDGEMENTS = {
     PeerCommand.CANCEL_PAYMENT: PeerCommand.ACK_PREIMAGE,
 }
 ACKNOWLEDGING = {*ACKNOWLEDGEMENTS.values(), PeerCommand.ACK_COMMIT}
-# What may come from an account no member here is paired with yet: a trustline opened, a payment announced.
+# What may come from an account no member here is paired with yet: a trustline opened, a payment announced,
+# a payment asked for (FIND_PATH "in" between the payment's two ends).
 FIRST_CONTACTS = {PeerCommand.SYNC_TRUSTLINE, PeerCommand.SYNC_PAYMENT}
+
+
+def _opens_contact(message: PeerDatagram) -> bool:
+    if message.command in FIRST_CONTACTS:
+        return True
+    asked = message.command == PeerCommand.FIND_PATH and message.arguments.get("in_or_out") == 1
+    return asked and message.session == Session.COUNTERPART
+
+
 PAIR_CACHE_SECONDS = 2.0  # pairs looked up lately: a flood of forged datagrams does not reach the database
 _pairs: dict[tuple[str, str, str], tuple[float, list[selectors.PairKey]]] = {}
 
@@ -123,7 +133,7 @@ def peer_datagram(message: PeerDatagram, data: bytes) -> bytes | None:
 def _first_contact(message: PeerDatagram, data: bytes, sender: str) -> selectors.PairKey | None:
     """A first datagram (``FIRST_CONTACTS``) from an account on a known remote that no member here is paired
     with yet: the member it is for (the one whose agreed key it verifies with) is paired with it now."""
-    if message.command not in FIRST_CONTACTS:
+    if not _opens_contact(message):
         return None
     candidates = selectors.pair_candidates(
         recipient=message.recipient, sender=message.sender, sender_server=message.sender_server

@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bank.models import Member
+from core.errors import Conflict
 from federation.errors import PeerUnreachable
 from federation.models import Outbound, Pair, Transit
 from federation.protocols.datagrams import PeerCommand, PeerDatagram, Session, Status
@@ -172,6 +173,93 @@ def payment_preview(*, member: Member, amount: int) -> Plan:
     return found[0].plan
 
 
+def request_start(*, member: Member, payer: Account, amount: int, memo: str = "", tag: str = "") -> Payment:
+    """Ask ``payer`` (a remote account) to pay ``member``: a pending request here, announced to the payer's
+    instance as FIND_PATH "in" over their counterpart pair; when the payer accepts there, the payment comes
+    the way any payment between instances does, under this request's hashlock."""
+    payee = trust_selectors.account_of(member=member)
+    preimage = secrets.token_bytes(32)
+    hashlock = hashlib.sha256(preimage).digest()
+    with transaction.atomic():
+        payer = accounts.remote_account_open(community=payee.community, address=payer.address)
+        counterpart = pairs.pair_open(member=member, address=payer.address)
+        payment = Payment.objects.create(
+            community_id=payee.community_id,
+            kind=Payment.Kind.REQUEST,
+            payer=payer,
+            payee=payee,
+            amount=amount,
+            memo=memo,
+            tag=tag,
+            payer_status=Payment.PayerStatus.NOT_SET,
+            preimage=preimage.hex(),
+            hashlock=hashlock.hex(),
+            deadline=timezone.now() + timedelta(seconds=settings.PAYMENT_REQUEST_LIFETIME_SECONDS),
+        )
+        Transit.objects.create(
+            role=Role.PAYEE,
+            hashlock=hashlock.hex(),
+            payment=payment,
+            amount=amount,
+            counterpart=counterpart,
+            search_until=payment.deadline,
+        )
+        _send(counterpart, PeerCommand.FIND_PATH, Session.COUNTERPART, **_asked_in(hashlock, amount))
+    return payment
+
+
+def _asked_in(hashlock: bytes, amount: int) -> dict:
+    return {"id": hashlock, "amount": amount, "tax": 0, "in_or_out": 1, "fee": 0, "hops": 0, "gas": 0}
+
+
+def request_accept(*, payment: Payment) -> Payment:
+    """The payer here pays a request of a member of another instance: the search starts under its hashlock.
+    Refused at once, changing nothing, when no line to another instance can carry it."""
+    with transaction.atomic():
+        transit = _locked(payment=payment, role=Role.PAYER)
+        payment = transit.payment if transit is not None else payment
+        if transit is None or payment.state != State.PENDING or payment.payer_status != Payment.PayerStatus.NOT_SET:
+            raise Conflict("This request is no longer pending.", code="status_change_not_allowed")
+        if payment.deadline and payment.deadline <= timezone.now():
+            raise Conflict("This request has expired.", code="status_change_not_allowed")
+        found, best = _exits(payment.payer, transit.amount, taxed=True, not_via=set())
+        if not found:
+            raise best
+        payment.payer_status, payment.payee_status = Payment.PayerStatus.ACCEPT, Payment.PayeeStatus.ACCEPT
+        payment.save(update_fields=["payer_status", "payee_status"])
+        transit.search_until = timezone.now() + timedelta(seconds=settings.FEDERATED_SEARCH_SECONDS)
+        _search(transit, found, bytes.fromhex(transit.hashlock), hops=transit.hops)
+    return payment
+
+
+def _request_received(pair: Pair, transit: Transit | None, arguments: dict) -> Status:
+    """FIND_PATH "in" over the counterpart pair: a member elsewhere asks the member here to pay them."""
+    if transit is not None or arguments["amount"] == 0:
+        return Status.REFUSED
+    payer = trust_selectors.account_of(member=pair.member)
+    payee = accounts.remote_account_open(community=payer.community, address=pair.remote_address)
+    payment = Payment.objects.create(
+        community_id=payer.community_id,
+        kind=Payment.Kind.REQUEST,
+        payer=payer,
+        payee=payee,
+        amount=arguments["amount"],
+        payer_status=Payment.PayerStatus.NOT_SET,
+        hashlock=arguments["id"].hex(),
+        deadline=timezone.now() + timedelta(seconds=settings.PAYMENT_REQUEST_LIFETIME_SECONDS),
+    )
+    Transit.objects.create(
+        role=Role.PAYER,
+        hashlock=payment.hashlock,
+        payment=payment,
+        amount=payment.amount,
+        counterpart=pair,
+        hops=PAYER_HOPS,
+        search_until=payment.deadline,
+    )
+    return Status.OK
+
+
 def refusal_of(payment: Payment) -> Exception:
     """The error a cancelled payment of this instance's member answers with: its code and reason."""
     code = Transit.objects.filter(payment=payment).values_list("error", flat=True).first() or ""
@@ -294,6 +382,8 @@ def _payee_announced(pair: Pair, arguments: dict) -> Status:
 def _path_sought(pair: Pair, transit: Transit | None, arguments: dict) -> Status:
     """FIND_PATH from ``pair``: the payee's instance answers PATH_FOUND if it can carry the amount to the payee;
     another forwards the search along its own trustlines, once per payment."""
+    if arguments["in_or_out"] == 1:
+        return _request_received(pair, transit, arguments)
     amount = arguments["amount"]
     entry = _remote_of(pair)
     if transit is not None:
@@ -426,6 +516,9 @@ def _sealed(pair: Pair, transit: Transit | None, arguments: dict) -> Status:
         return Status.REFUSED
     if _state(transit) != State.PREPARED or timezone.now() >= transit.deadline_in:
         return Status.REFUSED
+    if transit.payment.kind == Payment.Kind.REQUEST:  # the payer accepted it, or it would not have come
+        transit.payment.payer_status = Payment.PayerStatus.ACCEPT
+        transit.payment.save(update_fields=["payer_status"])
     payment = holds.hold_settle(transit.payment)
     _close(transit)
     _send(transit.upstream, PeerCommand.FINALIZE_PAYMENT, preimage=bytes.fromhex(payment.preimage))
@@ -570,7 +663,7 @@ def transits_due(*, now: datetime | None = None) -> int:
     moved = 0
     for pk in _due_ids(now):
         with transaction.atomic():
-            transit = Transit.objects.select_for_update(of=("self",)).select_related("payment").filter(pk=pk).first()
+            transit = _locked(pk=pk)
             if transit is not None and _due_step(transit, now):
                 moved += 1
     return moved
@@ -578,7 +671,8 @@ def transits_due(*, now: datetime | None = None) -> int:
 
 def _due_ids(now: datetime) -> list[int]:
     due = Transit.objects.filter(closed_at__isnull=True).filter(
-        Q(search_until__lte=now, payment__isnull=True)
+        Q(payment__state__in=ENDED)
+        | Q(search_until__lte=now, payment__isnull=True)
         | Q(search_until__lte=now, payment__state__in=OPEN)
         | Q(deadline__lte=now, payment__state__in=HELD)
         | Q(role=Role.PAYEE, deadline_in__lte=now, payment__state__in=HELD)
@@ -588,6 +682,16 @@ def _due_ids(now: datetime) -> list[int]:
 
 def _due_step(transit: Transit, now: datetime) -> bool:
     state = _state(transit)
+    if state in ENDED:  # a request its payee withdrew, its payer declined, or that expired: the other side forgets it
+        if transit.counterpart_id is not None:
+            _send(
+                transit.counterpart,
+                PeerCommand.CLEANUP_PAYMENT,
+                Session.COUNTERPART,
+                id=bytes.fromhex(transit.hashlock),
+            )
+        _close(transit)
+        return True
     if state in OPEN:
         if transit.search_until > now:
             return False
@@ -625,7 +729,14 @@ def _due_step(transit: Transit, now: datetime) -> bool:
 
 
 def _locked(**lookup) -> Transit | None:
-    return Transit.objects.select_for_update(of=("self",)).select_related("payment").filter(**lookup).first()
+    """The transit, and its payment, locked (a member's action on the payment waits for the step, or the
+    step for it)."""
+    transit = Transit.objects.select_for_update(of=("self",)).filter(**lookup).first()
+    if transit is not None and transit.payment_id is not None:
+        transit.payment = (
+            Payment.objects.select_for_update().select_related("payer", "payee").get(pk=transit.payment_id)
+        )
+    return transit
 
 
 def _state(transit: Transit) -> str:

@@ -1,6 +1,6 @@
 """The trustlines page with a line to another instance's account: named by its full address, its limit set
 on that line (never on a namesake's here), opened from the add form by ``name@host``; a payment no trustline
-leads to is refused saying why."""
+leads to is refused saying why; a request is sent to the other instance."""
 
 import pytest
 from django.db.models import Q
@@ -56,9 +56,21 @@ def test_unknown_accounts_there_and_payments_to_other_instances_are_refused_on_t
     assert unknown.status_code == 400 and f"There is no account nobody@{LAKE}" in unknown.content.decode()
     paying = client.post("/c/river/pay/", {"username": f"bob@{LAKE}", "amount": "1"})
     assert paying.status_code == 400 and "no chain of trustlines to another instance" in paying.content.decode()
-    asking = client.post("/c/river/payments/request/", {"username": f"bob@{LAKE}", "amount": "1"})
-    assert asking.status_code == 400 and "is a member of another instance" in asking.content.decode()
     assert set(lines(alice)) == {"commons"} and not Outbound.objects.exists()
+
+
+def test_a_request_to_a_member_of_another_instance_is_sent_there_from_the_page(alice):
+    client = session_client(alice)
+
+    asking = client.post("/c/river/payments/request/", {"username": f"bob@{LAKE}", "amount": "1", "memo": "tea"})
+
+    assert asking.status_code == 302
+    request = selectors.payments_of(account=account(alice)).get()
+    expected = ("request", "pending", f"bob@{LAKE}", 1_000_000)
+    assert (request.kind, request.state, request.payer.name, request.amount) == expected
+    [sent] = Outbound.objects.all()
+    assert sent.command == PeerCommand.FIND_PATH  # "in": bob's instance shows it to bob to accept or not
+    assert set(lines(alice)) == {"commons"}  # no trustline needed
 
 
 def test_django_admin_lists_lines_with_other_instances_and_keeps_their_limits_to_the_members(alice):

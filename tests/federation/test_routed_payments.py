@@ -173,3 +173,54 @@ def test_payments_that_cannot_go_through_are_refused_and_leave_nothing_held(chai
     assert preview.status_code == 200, preview.content
     assert preview.json()["paths"] == [{"accounts": ["alice", "bob@lake.there.test"], "hops": 1, "amount": "5.000000"}]
     assert preview.json()["tax"] == "0.050000"
+
+
+REQUEST_FROM_ALICE = """
+from bank.models import Member
+from core.errors import ApplicationError
+from trust.counterparts import counterpart_find
+from trust.services.payments import payment_request
+carol = Member.objects.get(handle="carol")
+alice = counterpart_find(member=carol, username="alice@river.localhost", missing=ApplicationError, paying=True)
+print(payment_request(payee=carol.account, payer=alice, amount=3_000_000, memo="the ferry").pk)
+"""
+
+
+def requests_to(alice) -> list[dict]:
+    return [row for row in alice.get("user/payments").json()["payments"] if row["kind"] == "request"]
+
+
+def test_a_member_of_another_instance_asks_and_the_payer_pays_through_the_graph(chain):
+    alice, lake, sea = chain
+
+    sea.shell(REQUEST_FROM_ALICE)  # carol asks alice, on sea
+    wait_for(lambda: requests_to(alice), "carol's request reaching river")
+    [request] = requests_to(alice)
+    assert (request["state"], request["payee"], request["amount"]) == ("pending", "carol@sea.third.test", "3.000000")
+
+    accepted = alice.post(f"user/payments/{request['id']}/accept")
+    assert accepted.status_code == 200, accepted.content
+    wait_for(lambda: requests_to(alice)[0]["state"] == "finalized", "the request paid")
+    settled_everywhere(lake, sea)
+    assert sea.sql("SELECT kind, state, payer_status, memo FROM trust_payment WHERE kind = 'request'") == [
+        ("request", "finalized", 1, "the ferry")
+    ]
+    assert here_lines() == [("bob@lake.there.test", -3 * MICRO, 0)]
+    assert sea.sql(LINES) == [("bob@lake.there.test", 3 * MICRO, 0)]
+    # Asked again and declined by alice: carol's request ends too, and nothing moves.
+    sea.shell(REQUEST_FROM_ALICE)
+    wait_for(lambda: len(requests_to(alice)) == 2, "the second request reaching river")
+    declined = alice.post(f"user/payments/{requests_to(alice)[0]['id']}/cancel")
+    assert declined.status_code == 200, declined.content
+    wait_for(
+        lambda: (
+            sea.sql("SELECT state FROM trust_payment WHERE kind = 'request' ORDER BY id")
+            == [
+                ("finalized",),
+                ("cancelled",),
+            ]
+        ),
+        "carol's second request cancelled on sea",
+    )
+    settled_everywhere(lake, sea)
+    assert here_lines() == [("bob@lake.there.test", -3 * MICRO, 0)]

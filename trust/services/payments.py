@@ -7,8 +7,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput
 from trust.errors import PaymentNotFound
+from trust.federated import counterparts
 from trust.models import Account, Payment
 from trust.routing.planner import Plan
 from trust.services import batches
@@ -60,13 +61,10 @@ def payment_send(
 @transaction.atomic
 def payment_request(*, payee: Account, payer: Account, amount: int, memo: str = "", tag: str = "") -> Payment:
     """A payee's request to be paid (payment links, QR codes). The preimage stays here until settlement."""
-    if payer.kind == Account.Kind.REMOTE:
-        raise NotFound(
-            f"{payer.name} is a member of another instance: requests go to members here; ask them to pay you.",
-            code="payer_not_found",
-        )
-    _check_parties(payer, payee)
     check_memo_and_tag(memo, tag)
+    if payer.kind == Account.Kind.REMOTE:  # asked on its instance, where the payer accepts it
+        return counterparts().routed_request_send(member=payee.member, payer=payer, amount=amount, memo=memo, tag=tag)
+    _check_parties(payer, payee)
     preimage, hashlock = new_hashlock()
     return Payment.objects.create(
         community_id=payee.community_id,
@@ -139,6 +137,8 @@ def _cancel(payment_id: int, *, by: str) -> Payment:
         payment = _locked(payment_id)
         if payment.state != Payment.State.PENDING:
             raise _refuse("This payment has settled; the payee can refund it, or you can dispute it.")
+        if _between_instances(payment):
+            raise _refuse("A payment between instances is on its way and ends by itself, settled or cancelled.")
         if payment.payee_status != PayeeStatus.NOT_SET:
             raise _refuse("The payee has already answered this payment.")
         payment.state = Payment.State.CANCELLED
@@ -154,6 +154,8 @@ def _payer_accept(payment_id: int) -> Payment:
     request = Payment.objects.select_related("payer__community", "payee").get(pk=payment_id)
     if request.state != Payment.State.PENDING or request.kind != Payment.Kind.REQUEST:
         raise _refuse("Only a pending payment request can be accepted by the payer.")
+    if request.payee.kind == Account.Kind.REMOTE:  # paid through the trust graph across instances
+        return counterparts().routed_request_accept(payment=request)
 
     def claim() -> Payment:
         payment = _locked(payment_id)
@@ -239,6 +241,12 @@ _ACTIONS = {
 }
 
 
+def _between_instances(payment: Payment) -> bool:
+    """A payment (not a request) to or from a member of another instance: its protocol decides its end."""
+    remote = Account.Kind.REMOTE
+    return payment.kind == Payment.Kind.PAYMENT and remote in (payment.payer.kind, payment.payee.kind)
+
+
 def payment_actions_open(*, payment: Payment, account: Account) -> list[str]:
     """The status changes ``account`` may try on ``payment`` now (what pages offer as buttons).
 
@@ -248,7 +256,7 @@ def payment_actions_open(*, payment: Payment, account: Account) -> list[str]:
         return []
     payer = payment.payer_id == account.pk
     if payment.state == Payment.State.PENDING:
-        if payment.payee_status != PayeeStatus.NOT_SET:
+        if payment.payee_status != PayeeStatus.NOT_SET or _between_instances(payment):
             return []
         return ["accept", "cancel"] if payer and payment.kind == Payment.Kind.REQUEST else ["cancel"]
     if payment.state != Payment.State.FINALIZED:
