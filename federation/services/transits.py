@@ -43,7 +43,7 @@ from trust import selectors as trust_selectors
 from trust.errors import InsufficientCapacity, NoTrustPath, RoutingError, RoutingTimeout, written
 from trust.models import Account, Payment, Trustline
 from trust.routing.planner import Plan
-from trust.services import accounts, holds
+from trust.services import accounts, holds, payments
 from trust.services.moving import StaleRoute
 from trust.services.settlement import plan_here, with_retries
 
@@ -183,18 +183,14 @@ def request_start(*, member: Member, payer: Account, amount: int, memo: str = ""
     with transaction.atomic():
         payer = accounts.remote_account_open(community=payee.community, address=payer.address)
         counterpart = pairs.pair_open(member=member, address=payer.address)
-        payment = Payment.objects.create(
-            community_id=payee.community_id,
-            kind=Payment.Kind.REQUEST,
-            payer=payer,
+        payment = payments.request_record(
             payee=payee,
+            payer=payer,
             amount=amount,
             memo=memo,
             tag=tag,
-            payer_status=Payment.PayerStatus.NOT_SET,
             preimage=preimage.hex(),
             hashlock=hashlock.hex(),
-            deadline=timezone.now() + timedelta(seconds=settings.PAYMENT_REQUEST_LIFETIME_SECONDS),
         )
         Transit.objects.create(
             role=Role.PAYEE,
@@ -238,15 +234,8 @@ def _request_received(pair: Pair, transit: Transit | None, arguments: dict) -> S
         return Status.REFUSED
     payer = trust_selectors.account_of(member=pair.member)
     payee = accounts.remote_account_open(community=payer.community, address=pair.remote_address)
-    payment = Payment.objects.create(
-        community_id=payer.community_id,
-        kind=Payment.Kind.REQUEST,
-        payer=payer,
-        payee=payee,
-        amount=arguments["amount"],
-        payer_status=Payment.PayerStatus.NOT_SET,
-        hashlock=arguments["id"].hex(),
-        deadline=timezone.now() + timedelta(seconds=settings.PAYMENT_REQUEST_LIFETIME_SECONDS),
+    payment = payments.request_record(
+        payee=payee, payer=payer, amount=arguments["amount"], hashlock=arguments["id"].hex()
     )
     Transit.objects.create(
         role=Role.PAYER,

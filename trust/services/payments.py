@@ -66,6 +66,16 @@ def payment_request(*, payee: Account, payer: Account, amount: int, memo: str = 
         return counterparts().routed_request_send(member=payee.member, payer=payer, amount=amount, memo=memo, tag=tag)
     _check_parties(payer, payee)
     preimage, hashlock = new_hashlock()
+    return request_record(
+        payee=payee, payer=payer, amount=amount, memo=memo, tag=tag, preimage=preimage, hashlock=hashlock
+    )
+
+
+def request_record(
+    *, payee: Account, payer: Account, amount: int, hashlock: str, preimage: str = "", memo: str = "", tag: str = ""
+) -> Payment:
+    """The pending request of ``payee`` to ``payer``, for ``PAYMENT_REQUEST_LIFETIME_SECONDS`` (its preimage
+    where it is known: on the payee's side)."""
     return Payment.objects.create(
         community_id=payee.community_id,
         kind=Payment.Kind.REQUEST,
