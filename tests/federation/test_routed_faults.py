@@ -5,11 +5,15 @@
   while it is held each instance of the path in turn is killed and started again; the payment then ends the
   same on all three (finalized, as nothing refuses it) and nothing is created, lost or left held.
 - An instance that never returns: the others release their holds by their deadlines and lose nothing.
+- hypothesis: payments, link weather and kills in any order, the books checked at rest after every step.
 
 After every payment both copies of each cross-instance line agree, bob's net is zero and every audit is clean.
 """
 
 import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from bench.workload.instances import wait_for
 from federation.protocols.datagrams import PeerCommand
@@ -78,11 +82,6 @@ def test_payments_settle_exactly_once_over_lossy_links(proxied_chain):
     for payment_id in payments:
         wait_for(lambda payment_id=payment_id: ended(payment_id), f"payment {payment_id} ending", seconds=120)
 
-    from federation.models import Transit
-
-    print([(t.error, t.payment.cancel_reason, t.hops, t.branches, t.refused) for t in Transit.objects.all()])
-    print(lake.sql("select role, error, hops from federation_transit"))
-    print(sea.sql("select role, error from federation_transit"))
     assert [ended(payment_id) for payment_id in payments] == ["finalized"] * 4
     assert sum(proxy.counts["dropped"] for proxy in proxies.values()) > 0
     assert sum(proxy.counts["duplicated"] for proxy in proxies.values()) > 0
@@ -159,3 +158,49 @@ def test_an_instance_that_never_returns_costs_the_others_nothing(proxied_chain):
     assert here_lines() == [("bob@lake.there.test", 0, 0)]
     assert lake.sql(LINES) == [("alice@river.localhost", 0, 0), ("carol@sea.third.test", 0, 0)]
     assert alice.accounts()["commons"]["balance"] == "0.000000"
+
+
+WEATHER = st.tuples(st.sampled_from([0.0, 0.1, 0.3]), st.sampled_from([0.0, 0.2]), st.sampled_from([0.0, 0.2]))
+FAULTS = st.one_of(st.none(), WEATHER.map(lambda shares: Faults(*shares)), st.sampled_from(["river", "lake", "sea"]))
+
+
+class FederationMachine(RuleBasedStateMachine):
+    """Payments sent while links lose, duplicate and reorder datagrams and instances are killed and started
+    again (while the payment is in flight), as hypothesis picks them; once everything has come to rest, after
+    every step: each payment ended the same on all three instances, the copies of both lines agree with what
+    settled, and nothing is held."""
+
+    chain = None  # (here, alice, lake, sea, proxies), built once for every example
+
+    @initialize()
+    def start(self):
+        self.here, self.alice, self.lake, self.sea, self.proxies = FederationMachine.chain
+        self.sent: list[int] = []
+
+    @rule(amount=st.sampled_from(["0.5", "1", "2.25"]), fault=FAULTS)
+    def pay_meanwhile(self, amount, fault):
+        self.sent.append(pay(self.alice, amount))
+        if isinstance(fault, Faults):
+            for proxy in self.proxies.values():
+                proxy.faults = fault
+        elif fault is not None:
+            restart(self.here, fault, {"river": None, "lake": self.lake, "sea": self.sea}[fault])
+
+    @invariant()
+    def books_agree_at_rest(self):
+        if not self.sent:
+            return
+        for payment_id in self.sent:
+            wait_for(lambda payment_id=payment_id: ended(payment_id), f"payment {payment_id} ending", seconds=120)
+        for instance in (self.lake, self.sea):
+            wait_for(lambda instance=instance: instance.sql(OPEN_TRANSITS) == [(0,)], f"{instance.name} at rest")
+        finalized = Payment.objects.filter(payer__kind="member", payee__kind="remote", state="finalized")
+        books_agree(self.lake, self.sea, sum(finalized.values_list("amount", flat=True)))
+
+
+def test_random_payments_faults_and_kills_keep_the_books(here, proxied_chain):
+    alice, lake, sea, proxies = proxied_chain
+    FederationMachine.chain = (here, alice, lake, sea, proxies)
+    run_state_machine_as_test(
+        FederationMachine, settings=settings(max_examples=4, stateful_step_count=8, deadline=None)
+    )
