@@ -6,6 +6,7 @@ audits clean."""
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from bench.workload.instances import wait_for
 from federation.models import Transit
@@ -144,6 +145,13 @@ def test_a_payment_crosses_three_instances_and_each_keeps_its_own_books(chain):
     assert sea.sql(LINES) == [("bob@lake.there.test", 5 * MICRO, 0)]
     assert alice.accounts()["commons"]["balance"] == "-0.050000"  # river's 1% tax, taken on river only
     assert alice.get(f"user/payments/{payment['id']}").json()["state"] == "finalized"
+    # river's admin sees the payment between instances, ended, with its step.
+    admin = session_client(MemberFactory(community=alice.member.community, handle="root", role="admin"))
+    transits = reverse("admin:federation_transit_changelist")
+    listed = admin.get(transits, {"in_flight": "no"})
+    assert [(row.role, row.payment.state) for row in listed.context["cl"].queryset] == [("payer", "finalized")]
+    assert "finalized" in listed.content.decode()  # the step column
+    assert admin.get(transits, {"in_flight": "yes"}).context["cl"].result_count == 0
 
     # The same through the pay page: it names carol by her address and lands on the settled payment.
     browser = session_client(alice.member)
