@@ -12,9 +12,11 @@ from websockets.exceptions import ConnectionClosed
 from bench.workload.instances import wait_for
 from federation import peers
 from federation.models import Outbound, Remote
+from federation.pairing import session_key
 from federation.protocols import datagrams, text
 from federation.protocols.datagrams import PeerCommand, Status
 from federation.protocols.results import CMResult
+from federation.selectors import pair_key_of
 from federation.services import outbox, pairs, remotes
 from tests.factories import CommunityFactory, MemberFactory
 
@@ -105,8 +107,9 @@ def test_forged_replayed_truncated_and_oversize_datagrams_are_refused_and_change
     )
     delivered(pair, second)
     before = inbound(there)
-    forged = bytearray(outbox.datagram_queue(pair=pair, command=PeerCommand.SYNC_TRUSTLINE, arguments=LIMIT).datagram)
-    Outbound.objects.filter(counter=3).delete()  # never sent by the listener: the test sends it, forged
+    keys = pair_key_of(pair)  # the next datagram, signed as the outbox would, but never queued: sent forged
+    key = session_key(keys.base_key, sender=keys.local_address, counter=3)
+    forged = bytearray(datagrams.encode(keys.datagram(3, PeerCommand.SYNC_TRUSTLINE, LIMIT), key))
     forged[-1] ^= 1
 
     for data, status in (
