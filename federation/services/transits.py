@@ -41,7 +41,7 @@ from federation.protocols.datagrams import PeerCommand, PeerDatagram, Session, S
 from federation.services import lines, outbox, pairs
 from trust import selectors as trust_selectors
 from trust.errors import InsufficientCapacity, NoTrustPath, RoutingError, RoutingTimeout, written
-from trust.models import Account, Payment, Trustline
+from trust.models import Account, Payment
 from trust.routing.planner import Plan
 from trust.services import accounts, holds, payments
 from trust.services.moving import StaleRoute
@@ -71,10 +71,6 @@ class Exit:
 
     pair: Pair
     plan: Plan
-
-
-def _hex(value: bytes) -> str:
-    return value.hex()
 
 
 def _send(pair: Pair, command: PeerCommand, session: Session = Session.ACCOUNT, **arguments) -> None:
@@ -153,7 +149,7 @@ def _payment_open(member: Member, payer: Account, payee: Account, amount: int, m
         request = secrets.token_bytes(32)
         Transit.objects.create(
             role=Role.PAYER,
-            request_id=_hex(request),
+            request_id=request.hex(),
             payment=payment,
             amount=amount,
             counterpart=counterpart,
@@ -224,7 +220,7 @@ def request_accept(*, payment: Payment) -> Payment:
         payment.payer_status, payment.payee_status = Payment.PayerStatus.ACCEPT, Payment.PayeeStatus.ACCEPT
         payment.save(update_fields=["payer_status", "payee_status"])
         transit.search_until = timezone.now() + timedelta(seconds=settings.FEDERATED_SEARCH_SECONDS)
-        _search(transit, found, bytes.fromhex(transit.hashlock), hops=transit.hops)
+        _search(transit, found, **_payers_search(transit))
     return payment
 
 
@@ -273,27 +269,30 @@ def _hashlock_known(transit: Transit, hashlock: bytes) -> None:
     payment.save(update_fields=["hashlock"])
     found, best = _exits(payment.payer, transit.amount, taxed=True, not_via=set())
     if not found:
-        transit.save(update_fields=["hashlock"])
-        _cancel(transit, best.message, code=best.code)
+        _cancel(transit, best.message, code=best.code)  # saves the hashlock with the rest
         return
-    _search(transit, found, hashlock, hops=transit.hops)
+    _search(transit, found, **_payers_search(transit))
 
 
-def _search(transit: Transit, found: list[Exit], payment_id: bytes, *, hops: int) -> None:
+def _payers_search(transit: Transit) -> dict:
+    """The FIND_PATH the payer's instance sends out: the whole amount, the hops after it, all the gas."""
+    return {
+        "id": bytes.fromhex(transit.hashlock),
+        "amount": transit.amount,
+        "tax": 0,
+        "in_or_out": 0,
+        "fee": 0,
+        "hops": transit.hops - 1,
+        "gas": SEARCH_GAS,
+    }
+
+
+def _search(transit: Transit, found: list[Exit], **search) -> None:
+    """Send FIND_PATH (``search``, its arguments) out over every exit found, and remember them as the branches."""
     transit.branches = [exit.pair.pk for exit in found]
     transit.save()
     for exit in found:
-        _send(
-            exit.pair,
-            PeerCommand.FIND_PATH,
-            id=payment_id,
-            amount=transit.amount,
-            tax=0,
-            in_or_out=0,
-            fee=0,
-            hops=hops - 1,
-            gas=SEARCH_GAS,
-        )
+        _send(exit.pair, PeerCommand.FIND_PATH, **search)
 
 
 def _prepare_first_hop(transit: Transit, pair: Pair) -> None:
@@ -402,15 +401,8 @@ def _path_sought(pair: Pair, transit: Transit | None, arguments: dict) -> Status
         hops=arguments["hops"],
         search_until=timezone.now() + timedelta(seconds=settings.FEDERATED_SEARCH_SECONDS * 2),
     )
-    relay.branches = [exit.pair.pk for exit in found]
-    relay.save()
     gas = max(1, (arguments["gas"] - 1) // len(found))
-    for exit in found:
-        _send(
-            exit.pair,
-            PeerCommand.FIND_PATH,
-            **{**arguments, "hops": arguments["hops"] - 1, "gas": gas},
-        )
+    _search(relay, found, **{**arguments, "hops": arguments["hops"] - 1, "gas": gas})
     return Status.OK
 
 
@@ -759,8 +751,3 @@ def _cancel(transit: Transit, reason: str, *, code: str, tell_upstream: bool = T
 def _end_quietly(transit: Transit) -> None:
     """End a transit nobody upstream waits on any more (it asked, or never chose this branch)."""
     _cancel(transit, "The payment was not completed.", code=transit.error or "cleaned_up", tell_upstream=False)
-
-
-def lines_held(*, community_id: int) -> list[Trustline]:
-    """The community's lines with something held on them (admin and tests)."""
-    return list(Trustline.objects.filter(community_id=community_id).exclude(held_from_low=0, held_from_high=0))
